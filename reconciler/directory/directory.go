@@ -1,0 +1,134 @@
+// Package directory holds the values that describe accounts and groups as a
+// directory holds them: what the connectors read and the diff compares. It
+// does no I/O; connectors/ad and connectors/memory produce and accept these.
+package directory
+
+import (
+	"sort"
+	"strings"
+)
+
+// Attribute names alm reads and writes (LDAP display names, as AD spells them).
+const (
+	AttrSAMAccountName     = "sAMAccountName"
+	AttrUserPrincipalName  = "userPrincipalName"
+	AttrCN                 = "cn"
+	AttrGivenName          = "givenName"
+	AttrSurname            = "sn"
+	AttrDisplayName        = "displayName"
+	AttrMail               = "mail"
+	AttrDepartment         = "department"
+	AttrTitle              = "title"
+	AttrManager            = "manager"
+	AttrDescription        = "description"
+	AttrEmployeeID         = "employeeID"
+	AttrAccountExpires     = "accountExpires"
+	AttrUserAccountControl = "userAccountControl"
+)
+
+// ManagedAttributes are the single-valued attributes the diff keeps equal to
+// the files, in the order plans show them. The ownership marker, cn,
+// sAMAccountName and userAccountControl are handled apart (rename, enable).
+var ManagedAttributes = []string{
+	AttrUserPrincipalName, AttrGivenName, AttrSurname, AttrDisplayName, AttrMail,
+	AttrDepartment, AttrTitle, AttrManager, AttrDescription, AttrEmployeeID,
+	AttrAccountExpires,
+}
+
+// userAccountControl bits (MS-ADTS 2.2.16).
+const (
+	UACAccountDisable       = 0x0002
+	UACNormalAccount        = 0x0200
+	UACDontExpirePassword   = 0x10000
+	UACNotDelegated         = 0x100000
+	UACPasswordNotRequired  = 0x0020
+	UACSmartcardRequired    = 0x40000
+	UACTrustedForDelegation = 0x80000
+)
+
+// AccountExpiresNever is accountExpires for an account without expiry.
+const AccountExpiresNever = "9223372036854775807"
+
+// Account is a user object as read from the directory.
+type Account struct {
+	DN     string `json:"dn"`
+	GUID   string `json:"guid"`   // objectGUID, as a UUID string
+	Name   string `json:"name"`   // sAMAccountName
+	Marker string `json:"marker"` // the ownership marker's value; empty when alm does not own it
+	// UAC is userAccountControl; Enabled is derived from it.
+	UAC        int               `json:"userAccountControl"`
+	Attributes map[string]string `json:"attributes"` // ManagedAttributes present on the object
+	MemberOf   []string          `json:"memberOf"`   // DNs of groups, as the directory reports them
+}
+
+// Enabled reports whether the account may log on.
+func (a *Account) Enabled() bool { return a.UAC&UACAccountDisable == 0 }
+
+// Group is a group object as read from the directory.
+type Group struct {
+	DN      string   `json:"dn"`
+	GUID    string   `json:"guid"`
+	Name    string   `json:"name"`    // sAMAccountName (also cn for groups alm references)
+	Members []string `json:"members"` // DNs
+}
+
+// Snapshot is everything a plan needs from the directory, read once.
+type Snapshot struct {
+	BaseDN   string    `json:"baseDN"`
+	Accounts []Account `json:"accounts"` // every user object in the managed OUs
+	Groups   []Group   `json:"groups"`   // every group under the base DN that roles may name
+	OUs      []string  `json:"ous"`      // the managed OUs that exist
+	// State is an opaque token of the directory's state when read (AD: the
+	// highestCommittedUSN); a saved plan is refused when it no longer matches.
+	State string `json:"state"`
+}
+
+// Sort puts the snapshot in a stable order, so plans made from it are too.
+func (s *Snapshot) Sort() {
+	sort.Slice(s.Accounts, func(i, j int) bool { return strings.ToLower(s.Accounts[i].DN) < strings.ToLower(s.Accounts[j].DN) })
+	sort.Slice(s.Groups, func(i, j int) bool { return strings.ToLower(s.Groups[i].DN) < strings.ToLower(s.Groups[j].DN) })
+	sort.Slice(s.OUs, func(i, j int) bool { return strings.ToLower(s.OUs[i]) < strings.ToLower(s.OUs[j]) })
+	for i := range s.Accounts {
+		sort.Strings(s.Accounts[i].MemberOf)
+	}
+	for i := range s.Groups {
+		sort.Strings(s.Groups[i].Members)
+	}
+}
+
+// NewAccount is what it takes to create a user. The connector creates it
+// disabled and sets a random password it never reveals.
+type NewAccount struct {
+	DN         string            `json:"dn"`
+	Name       string            `json:"name"`
+	Marker     string            `json:"marker"`
+	UAC        int               `json:"userAccountControl"` // the flags to set once created, disable bit included
+	Attributes map[string]string `json:"attributes"`
+}
+
+// SameDN compares distinguished names the way the directory does: case-insensitively.
+func SameDN(a, b string) bool { return strings.EqualFold(a, b) }
+
+// Scope says what to read: the user objects below the managed OUs, and the
+// groups below GroupBase (the base DN when empty).
+type Scope struct {
+	BaseDN          string   `json:"baseDN"`
+	OUs             []string `json:"ous"` // full DNs
+	GroupBase       string   `json:"groupBase,omitempty"`
+	MarkerAttribute string   `json:"markerAttribute"`
+}
+
+// markerPrefix sets alm's ownership marker apart from any other use of the attribute.
+const markerPrefix = "alm:"
+
+// Marker is the ownership marker's value for an object's metadata.id.
+func Marker(id string) string { return markerPrefix + id }
+
+// IDFromMarker returns the metadata.id a marker holds, and false when the
+// value is not alm's.
+func IDFromMarker(v string) (string, bool) {
+	if !strings.HasPrefix(v, markerPrefix) || len(v) == len(markerPrefix) {
+		return "", false
+	}
+	return v[len(markerPrefix):], true
+}

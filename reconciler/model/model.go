@@ -1,0 +1,433 @@
+// Package model holds the Go types of the access repository's files: one
+// type per kind (Directory, WorkflowTemplate, Person, ServiceAccount, Role)
+// and the Repository that gathers them at one revision. It does no I/O; the
+// load package fills it and checks it.
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// APIVersion is the only apiVersion this build reads.
+const APIVersion = "alm/v1"
+
+// Kinds, as written in the files' kind field.
+const (
+	KindDirectory        = "Directory"
+	KindWorkflowTemplate = "WorkflowTemplate"
+	KindPerson           = "Person"
+	KindServiceAccount   = "ServiceAccount"
+	KindRole             = "Role"
+)
+
+// Folders says where each kind's files live; alm.yaml stands alone at the top.
+var Folders = map[string]string{
+	KindWorkflowTemplate: "templates",
+	KindPerson:           "people",
+	KindServiceAccount:   "service-accounts",
+	KindRole:             "roles",
+}
+
+// DirectoryFile is the path of the one Directory object.
+const DirectoryFile = "alm.yaml"
+
+// Metadata is common to every object. Name is the login for accounts;
+// ID is stable for the life of the object and written into the directory as
+// the ownership marker, so that a rename stays a rename.
+type Metadata struct {
+	Name string `yaml:"name" json:"name"`
+	ID   string `yaml:"id,omitempty" json:"id,omitempty"`
+}
+
+// Source records where an object was read from, and where each of its fields
+// stands, so that every problem can name path:line:col.
+type Source struct {
+	Path   string              `json:"path"`
+	Line   int                 `json:"line"`
+	Column int                 `json:"column"`
+	Fields map[string]Position `json:"-"` // "spec.owner", "spec.roles[1]"
+}
+
+// Position is a place in a file.
+type Position struct {
+	Path   string `json:"path"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+}
+
+func (p Position) String() string {
+	switch {
+	case p.Line == 0:
+		return p.Path
+	case p.Column == 0:
+		return fmt.Sprintf("%s:%d", p.Path, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.Path, p.Line, p.Column)
+}
+
+// At returns the position of a field ("spec.owner"), falling back to the
+// nearest enclosing field that was written, then to the object itself.
+func (s Source) At(field string) Position {
+	for f := field; f != ""; f = parentField(f) {
+		if p, ok := s.Fields[f]; ok {
+			return p
+		}
+	}
+	return Position{Path: s.Path, Line: s.Line, Column: s.Column}
+}
+
+func parentField(f string) string {
+	i := strings.LastIndexAny(f, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return f[:i]
+}
+
+// Directory (alm.yaml) says where and how to reconcile.
+type Directory struct {
+	Metadata Metadata      `yaml:"metadata" json:"metadata"`
+	Spec     DirectorySpec `yaml:"spec" json:"spec"`
+	Source   Source        `yaml:"-" json:"-"`
+}
+
+// DirectorySpec: OUs are written relative to BaseDN ("OU=Leavers,OU=ALM").
+type DirectorySpec struct {
+	Domain          string   `yaml:"domain" json:"domain"` // DNS name; the userPrincipalName suffix
+	BaseDN          string   `yaml:"baseDN" json:"baseDN"`
+	URL             string   `yaml:"url,omitempty" json:"url,omitempty"`
+	MarkerAttribute string   `yaml:"markerAttribute,omitempty" json:"markerAttribute,omitempty"`
+	GroupsOU        string   `yaml:"groupsOU,omitempty" json:"groupsOU,omitempty"`
+	LeaversOU       string   `yaml:"leaversOU,omitempty" json:"leaversOU,omitempty"`
+	RetiredOU       string   `yaml:"retiredOU,omitempty" json:"retiredOU,omitempty"`
+	Protected       []string `yaml:"protected,omitempty" json:"protected,omitempty"`
+	Orphans         string   `yaml:"orphans,omitempty" json:"orphans,omitempty"` // report | disable
+	Limits          Limits   `yaml:"limits,omitempty" json:"limits"`
+	StatusBranch    string   `yaml:"statusBranch,omitempty" json:"statusBranch,omitempty"`
+}
+
+// Defaults for fields of alm.yaml left out.
+const (
+	DefaultMarkerAttribute = "adminDescription"
+	DefaultStatusBranch    = "alm-status"
+	OrphansReport          = "report"
+	OrphansDisable         = "disable"
+)
+
+// AlwaysProtected are never touched, whatever alm.yaml lists.
+var AlwaysProtected = []string{"Administrator", "krbtgt", "Guest"}
+
+// Limits bound the destructive changes of one run.
+type Limits struct {
+	Disable         Limit `yaml:"disable,omitempty" json:"disable"`
+	RemoveFromGroup Limit `yaml:"removeFromGroup,omitempty" json:"removeFromGroup"`
+	Delete          Limit `yaml:"delete,omitempty" json:"delete"`
+}
+
+// Limit is a count and a fraction of managed accounts; a plan over either is refused.
+type Limit struct {
+	Count    int     `yaml:"count,omitempty" json:"count"`
+	Fraction float64 `yaml:"fraction,omitempty" json:"fraction"`
+}
+
+// WorkflowTemplate holds the rules for one category of account.
+type WorkflowTemplate struct {
+	Metadata Metadata     `yaml:"metadata" json:"metadata"`
+	Spec     TemplateSpec `yaml:"spec" json:"spec"`
+	Source   Source       `yaml:"-" json:"-"`
+}
+
+type TemplateSpec struct {
+	AppliesTo       string                  `yaml:"appliesTo" json:"appliesTo"`                         // Person | ServiceAccount
+	PersonTypes     []string                `yaml:"personTypes,omitempty" json:"personTypes,omitempty"` // narrows a Person template
+	Naming          string                  `yaml:"naming,omitempty" json:"naming,omitempty"`           // a regular expression for metadata.name
+	OU              string                  `yaml:"ou" json:"ou"`
+	ProvisionAhead  Duration                `yaml:"provisionAhead,omitempty" json:"provisionAhead"`
+	Lifetime        *Lifetime               `yaml:"lifetime,omitempty" json:"lifetime,omitempty"`
+	Approvals       Approvals               `yaml:"approvals,omitempty" json:"approvals"`
+	OwnerMayApprove bool                    `yaml:"ownerMayApprove,omitempty" json:"ownerMayApprove"`
+	Notices         []Notice                `yaml:"notices,omitempty" json:"notices,omitempty"`
+	EndOfLife       *EndOfLife              `yaml:"endOfLife,omitempty" json:"endOfLife,omitempty"`
+	Leaver          *Leaver                 `yaml:"leaver,omitempty" json:"leaver,omitempty"`
+	Inactive        map[string]InactiveRule `yaml:"inactive,omitempty" json:"inactive,omitempty"`
+	Review          *Review                 `yaml:"review,omitempty" json:"review,omitempty"`
+	AccountFlags    []string                `yaml:"accountFlags,omitempty" json:"accountFlags,omitempty"` // userAccountControl flags for service accounts
+}
+
+// Lifetime bounds a service account's expiry from the day it is requested.
+type Lifetime struct {
+	Default Duration `yaml:"default" json:"default"`
+	Max     Duration `yaml:"max" json:"max"`
+}
+
+// Approvals says who must approve a pull request, per change class.
+type Approvals struct {
+	Grant  []ApprovalRule `yaml:"grant,omitempty" json:"grant,omitempty"`
+	Revoke []ApprovalRule `yaml:"revoke,omitempty" json:"revoke,omitempty"`
+	Other  []ApprovalRule `yaml:"other,omitempty" json:"other,omitempty"`
+}
+
+// ApprovalRule is one requirement: Count holders of Role, or someone in a
+// Relation to the account (owner, manager, owner-manager, owner-or-manager, custodian).
+type ApprovalRule struct {
+	Role     string `yaml:"role,omitempty" json:"role,omitempty"`
+	Relation string `yaml:"relation,omitempty" json:"relation,omitempty"`
+	Count    int    `yaml:"count,omitempty" json:"count,omitempty"`
+}
+
+// Notice is a before-end-of-life (Before) or at-end-of-life (At: end) message.
+type Notice struct {
+	Before Duration `yaml:"before,omitempty" json:"before"`
+	At     string   `yaml:"at,omitempty" json:"at,omitempty"`
+	To     []string `yaml:"to" json:"to"`
+}
+
+// EndOfLife is what happens to a service account at expiry.
+type EndOfLife struct {
+	Action      string   `yaml:"action" json:"action"` // disable | review | delete
+	RetireAfter Duration `yaml:"retireAfter,omitempty" json:"retireAfter"`
+	Retire      string   `yaml:"retire,omitempty" json:"retire,omitempty"` // delete | move
+}
+
+// End-of-life actions and retirements.
+const (
+	ActionDisable = "disable"
+	ActionReview  = "review"
+	ActionDelete  = "delete"
+	RetireDelete  = "delete"
+	RetireMove    = "move"
+)
+
+// Leaver is what happens to a person after endDate.
+type Leaver struct {
+	GroupGrace Duration `yaml:"groupGrace,omitempty" json:"groupGrace"`     // groups kept (reversible) this long
+	Retention  Duration `yaml:"retention,omitempty" json:"retention"`       // then archived
+	Archive    string   `yaml:"archive,omitempty" json:"archive,omitempty"` // delete | stub
+}
+
+// Archive choices.
+const (
+	ArchiveDelete = "delete"
+	ArchiveStub   = "stub"
+)
+
+// InactiveRule says what the end of an inactive window of one type does.
+type InactiveRule struct {
+	AtEnd string `yaml:"atEnd" json:"atEnd"` // resume | leave | remain
+}
+
+// Inactive window types and their default end actions.
+const (
+	InactiveLongTermAway = "long-term-away"
+	InactiveSuspended    = "suspended"
+	InactiveGardenLeave  = "garden-leave"
+	AtEndResume          = "resume"
+	AtEndLeave           = "leave"
+	AtEndRemain          = "remain"
+)
+
+// DefaultInactive are the end actions used when a template does not set its own.
+var DefaultInactive = map[string]InactiveRule{
+	InactiveLongTermAway: {AtEnd: AtEndResume},
+	InactiveSuspended:    {AtEnd: AtEndRemain},
+	InactiveGardenLeave:  {AtEnd: AtEndLeave},
+}
+
+// Review is recertification.
+type Review struct {
+	Every Duration `yaml:"every" json:"every"`
+	By    string   `yaml:"by" json:"by"`
+}
+
+// Person is a human identity.
+type Person struct {
+	Metadata Metadata   `yaml:"metadata" json:"metadata"`
+	Spec     PersonSpec `yaml:"spec" json:"spec"`
+	Source   Source     `yaml:"-" json:"-"`
+}
+
+type PersonSpec struct {
+	GivenName     string    `yaml:"givenName" json:"givenName"`
+	Surname       string    `yaml:"surname" json:"surname"`
+	DisplayName   string    `yaml:"displayName,omitempty" json:"displayName,omitempty"`
+	Email         string    `yaml:"email,omitempty" json:"email,omitempty"`
+	GitHub        string    `yaml:"github,omitempty" json:"github,omitempty"`
+	Type          string    `yaml:"type" json:"type"` // employee | contractor | partner
+	Source        string    `yaml:"source,omitempty" json:"source,omitempty"`
+	Template      string    `yaml:"template,omitempty" json:"template,omitempty"`
+	Department    string    `yaml:"department,omitempty" json:"department,omitempty"`
+	Title         string    `yaml:"title,omitempty" json:"title,omitempty"`
+	Manager       string    `yaml:"manager,omitempty" json:"manager,omitempty"`
+	StartDate     Date      `yaml:"startDate" json:"startDate"`
+	EndDate       Date      `yaml:"endDate,omitempty" json:"endDate"`
+	Inactive      *Inactive `yaml:"inactive,omitempty" json:"inactive,omitempty"`
+	Roles         []string  `yaml:"roles,omitempty" json:"roles,omitempty"`
+	PreviousNames []string  `yaml:"previousNames,omitempty" json:"previousNames,omitempty"`
+}
+
+// Person types.
+const (
+	TypeEmployee   = "employee"
+	TypeContractor = "contractor"
+	TypePartner    = "partner"
+)
+
+// Inactive is a window in which a person's account is disabled but kept.
+// Until may be empty: the window lasts until the file is edited.
+type Inactive struct {
+	Type   string `yaml:"type" json:"type"`
+	Reason string `yaml:"reason,omitempty" json:"reason,omitempty"`
+	From   Date   `yaml:"from" json:"from"`
+	Until  Date   `yaml:"until,omitempty" json:"until"`
+}
+
+// DisplayName is the name shown in the directory.
+func (p *Person) DisplayName() string {
+	if p.Spec.DisplayName != "" {
+		return p.Spec.DisplayName
+	}
+	return strings.TrimSpace(p.Spec.GivenName + " " + p.Spec.Surname)
+}
+
+// ServiceAccount is a non-human identity with an owner and an expiry.
+type ServiceAccount struct {
+	Metadata Metadata           `yaml:"metadata" json:"metadata"`
+	Spec     ServiceAccountSpec `yaml:"spec" json:"spec"`
+	Source   Source             `yaml:"-" json:"-"`
+}
+
+type ServiceAccountSpec struct {
+	Template      string   `yaml:"template" json:"template"`
+	Description   string   `yaml:"description" json:"description"`
+	Owner         string   `yaml:"owner" json:"owner"`
+	Custodians    []string `yaml:"custodians,omitempty" json:"custodians,omitempty"`
+	Roles         []string `yaml:"roles,omitempty" json:"roles,omitempty"`
+	Created       Date     `yaml:"created,omitempty" json:"created"` // the day requested; bounds expires by the template's lifetime.max
+	Expires       Date     `yaml:"expires" json:"expires"`
+	State         string   `yaml:"state,omitempty" json:"state,omitempty"` // active | disabled | retired
+	PreviousNames []string `yaml:"previousNames,omitempty" json:"previousNames,omitempty"`
+}
+
+// Explicit service account states.
+const (
+	StateActive   = "active"
+	StateDisabled = "disabled"
+	StateRetired  = "retired"
+)
+
+// Role is a set of groups granted together.
+type Role struct {
+	Metadata Metadata `yaml:"metadata" json:"metadata"`
+	Spec     RoleSpec `yaml:"spec" json:"spec"`
+	Source   Source   `yaml:"-" json:"-"`
+}
+
+type RoleSpec struct {
+	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
+	Groups      []string       `yaml:"groups" json:"groups"`
+	Birthright  *Birthright    `yaml:"birthright,omitempty" json:"birthright,omitempty"`
+	Privileged  bool           `yaml:"privileged,omitempty" json:"privileged"`
+	Approvers   []ApprovalRule `yaml:"approvers,omitempty" json:"approvers,omitempty"`
+}
+
+// Birthright grants a role to every active person matching all set fields.
+type Birthright struct {
+	Department string `yaml:"department,omitempty" json:"department,omitempty"`
+	Type       string `yaml:"type,omitempty" json:"type,omitempty"`
+	Title      string `yaml:"title,omitempty" json:"title,omitempty"`
+}
+
+// Matches tells whether a person falls under the rule.
+func (b *Birthright) Matches(p *Person) bool {
+	if b == nil || (b.Department == "" && b.Type == "" && b.Title == "") {
+		return false
+	}
+	return (b.Department == "" || b.Department == p.Spec.Department) &&
+		(b.Type == "" || b.Type == p.Spec.Type) &&
+		(b.Title == "" || b.Title == p.Spec.Title)
+}
+
+// PolicyFile is one of the access repository's own Rego files.
+type PolicyFile struct {
+	Path   string `json:"path"`
+	Source string `json:"-"`
+}
+
+// Repository is the access repository at one revision, loaded and resolved.
+type Repository struct {
+	Revision        string                       `json:"revision,omitempty"` // commit hash; empty for a working tree
+	Directory       *Directory                   `json:"directory"`
+	Templates       map[string]*WorkflowTemplate `json:"templates"`
+	People          map[string]*Person           `json:"people"`
+	ServiceAccounts map[string]*ServiceAccount   `json:"serviceAccounts"`
+	Roles           map[string]*Role             `json:"roles"`
+	Policies        []PolicyFile                 `json:"policies,omitempty"`
+}
+
+// NewRepository returns an empty repository with its maps made.
+func NewRepository() *Repository {
+	return &Repository{
+		Templates:       map[string]*WorkflowTemplate{},
+		People:          map[string]*Person{},
+		ServiceAccounts: map[string]*ServiceAccount{},
+		Roles:           map[string]*Role{},
+	}
+}
+
+// TemplateOf returns the template governing a person: the one the file names,
+// else the Person template whose personTypes include the person's type, else
+// the Person template with no personTypes.
+func (r *Repository) TemplateOf(p *Person) *WorkflowTemplate {
+	if p.Spec.Template != "" {
+		return r.Templates[p.Spec.Template]
+	}
+	var fallback *WorkflowTemplate
+	for _, name := range sortedKeys(r.Templates) {
+		t := r.Templates[name]
+		if t.Spec.AppliesTo != KindPerson {
+			continue
+		}
+		if len(t.Spec.PersonTypes) == 0 && fallback == nil {
+			fallback = t
+		}
+		for _, ty := range t.Spec.PersonTypes {
+			if ty == p.Spec.Type {
+				return t
+			}
+		}
+	}
+	return fallback
+}
+
+// RolesOf returns the names of the roles a person holds by request or by
+// birthright, sorted and without repeats. Whether the person is active enough
+// to hold them is the lifecycle's question, not this one's.
+func (r *Repository) RolesOf(p *Person) []string {
+	set := map[string]bool{}
+	for _, name := range p.Spec.Roles {
+		set[name] = true
+	}
+	for name, role := range r.Roles {
+		if role.Spec.Birthright.Matches(p) {
+			set[name] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// PersonNames returns the people's names, sorted.
+func (r *Repository) PersonNames() []string { return sortedKeys(r.People) }
+
+// ServiceAccountNames returns the service accounts' names, sorted.
+func (r *Repository) ServiceAccountNames() []string { return sortedKeys(r.ServiceAccounts) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
