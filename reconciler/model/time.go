@@ -45,7 +45,7 @@ func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	}
 	p, err := ParseDate(n.Value)
 	if err != nil {
-		return err
+		return &PositionError{Line: n.Line, Column: n.Column, Err: err}
 	}
 	*d = p
 	return nil
@@ -120,7 +120,7 @@ func (d Duration) String() string {
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	p, err := ParseDuration(n.Value)
 	if err != nil {
-		return err
+		return &PositionError{Line: n.Line, Column: n.Column, Err: err}
 	}
 	*d = p
 	return nil
@@ -129,3 +129,12 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 func (d Duration) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(d.String())), nil }
+
+// PositionError is a value that does not parse, with where it stands.
+type PositionError struct {
+	Line, Column int
+	Err          error
+}
+
+func (e *PositionError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *PositionError) Unwrap() error { return e.Err }

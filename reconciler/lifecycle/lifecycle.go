@@ -1,0 +1,264 @@
+// Package lifecycle computes where an account stands in its life at an
+// instant: a pure function of its file, its template and the time. It says
+// what the account in the directory must look like (exists, enabled, holds
+// its groups, where it lives) and when that next changes, so the reconciler
+// needs no memory between runs.
+package lifecycle
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// Status names a stage of an account's life.
+type Status string
+
+// People: pending, active, inactive, leaver, archived.
+// Service accounts: active, expiring, expired, retired, and disabled by hand.
+const (
+	Pending  Status = "pending"
+	Active   Status = "active"
+	Inactive Status = "inactive"
+	Leaver   Status = "leaver"
+	Archived Status = "archived"
+	Expiring Status = "expiring"
+	Expired  Status = "expired"
+	Retired  Status = "retired"
+	Disabled Status = "disabled"
+)
+
+// Placement is which OU an account belongs in.
+type Placement string
+
+const (
+	Home    Placement = "home"    // the template's OU
+	Leavers Placement = "leavers" // the directory's leavers OU
+	Gone    Placement = "retired" // the directory's retired OU
+)
+
+// Reason says which field and date put the account where it is.
+type Reason struct {
+	Field string    `json:"field"` // "spec.endDate"
+	Date  time.Time `json:"date,omitzero"`
+	Text  string    `json:"text"`
+}
+
+func (r Reason) String() string { return r.Text }
+
+// State is an account's stage at one instant, and what it means for the
+// directory.
+type State struct {
+	Status Status `json:"status"`
+	Reason Reason `json:"reason"`
+	// Exists: the account should be in the directory (false before provisioning and once deleted).
+	Exists    bool      `json:"exists"`
+	Enabled   bool      `json:"enabled"`
+	Groups    bool      `json:"groups"` // holds the groups of its roles
+	Placement Placement `json:"placement"`
+	// Next is the next instant at which any of the above changes; zero when none is scheduled.
+	Next       time.Time `json:"next,omitzero"`
+	NextReason string    `json:"nextReason,omitempty"`
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// Person returns a person's state at now under template t (nil: defaults).
+func Person(p *model.Person, t *model.WorkflowTemplate, now time.Time) State {
+	var (
+		ahead     time.Duration
+		grace     time.Duration
+		retention time.Duration
+		archive   = model.ArchiveStub
+	)
+	if t != nil {
+		ahead = t.Spec.ProvisionAhead.Std()
+		if l := t.Spec.Leaver; l != nil {
+			grace, retention = l.GroupGrace.Std(), l.Retention.Std()
+			if l.Archive != "" {
+				archive = l.Archive
+			}
+		}
+	}
+	start := p.Spec.StartDate.Time
+	end, endField := leavingDate(p, t)
+	var s State
+	var next []event
+
+	switch {
+	case !end.IsZero() && retention > 0 && !now.Before(end.Add(retention)):
+		at := end.Add(retention)
+		s = State{Status: Archived, Reason: Reason{endField, at, fmt.Sprintf("%s %s plus retention %s passed on %s", fieldName(endField), day(end), model.Duration{D: retention}, day(at))}}
+		if archive == model.ArchiveStub {
+			s.Exists, s.Placement = true, Leavers
+		}
+	case !end.IsZero() && !now.Before(end):
+		s = State{Status: Leaver, Exists: true, Placement: Leavers, Reason: Reason{endField, end, fmt.Sprintf("%s %s has passed", fieldName(endField), day(end))}}
+		if now.Before(end.Add(grace)) {
+			s.Groups = true
+			next = append(next, event{end.Add(grace), fmt.Sprintf("groups removed after the %s grace period", model.Duration{D: grace})})
+		}
+		if retention > 0 {
+			next = append(next, event{end.Add(retention), "archived after the " + model.Duration{D: retention}.String() + " retention"})
+		}
+	case now.Before(start):
+		s = State{Status: Pending, Placement: Home, Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s is ahead", day(start))}}
+		provisionAt := start.Add(-ahead)
+		switch {
+		case now.Before(provisionAt) && ahead == 0:
+			next = append(next, event{provisionAt, "startDate: account created and enabled"})
+		case now.Before(provisionAt):
+			next = append(next, event{provisionAt, fmt.Sprintf("account created %s ahead of startDate", model.Duration{D: ahead})})
+		default:
+			s.Exists = true
+			next = append(next, event{start, "startDate: account enabled"})
+		}
+	case inWindow(p.Spec.Inactive, t, now):
+		w := p.Spec.Inactive
+		s = State{Status: Inactive, Exists: true, Groups: true, Placement: Home,
+			Reason: Reason{"spec.inactive", w.From.Time, fmt.Sprintf("inactive (%s) since %s", w.Type, day(w.From.Time))}}
+		if !w.Until.IsZero() && atEnd(w.Type, t) == model.AtEndResume {
+			next = append(next, event{w.Until.Time, "inactive window ends: account enabled"})
+		}
+	default:
+		s = State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home,
+			Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s has passed", day(start))}}
+		if w := p.Spec.Inactive; w != nil && now.Before(w.From.Time) {
+			next = append(next, event{w.From.Time, fmt.Sprintf("inactive (%s) from %s", w.Type, day(w.From.Time))})
+		}
+		if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && !now.Before(w.Until.Time) {
+			s.Reason = Reason{"spec.inactive.until", w.Until.Time, fmt.Sprintf("inactive window ended %s", day(w.Until.Time))}
+		}
+	}
+	if !end.IsZero() && now.Before(end) {
+		next = append(next, event{end, fieldName(endField) + " " + day(end) + ": leaver"})
+	}
+	s.Next, s.NextReason = earliest(now, next)
+	return s
+}
+
+// leavingDate is the instant a person becomes a leaver: endDate, or the end
+// of an inactive window whose type leaves at its end, whichever comes first.
+func leavingDate(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
+	end, field := p.Spec.EndDate.Time, "spec.endDate"
+	if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && atEnd(w.Type, t) == model.AtEndLeave {
+		if end.IsZero() || w.Until.Before(end) {
+			end, field = w.Until.Time, "spec.inactive.until"
+		}
+	}
+	return end, field
+}
+
+func fieldName(field string) string {
+	switch field {
+	case "spec.endDate":
+		return "endDate"
+	case "spec.inactive.until":
+		return "inactive until"
+	}
+	return field
+}
+
+// inWindow reports whether now falls in the inactive window. A window whose
+// type remains inactive at its end lasts until the file is edited.
+func inWindow(w *model.Inactive, t *model.WorkflowTemplate, now time.Time) bool {
+	if w == nil || now.Before(w.From.Time) {
+		return false
+	}
+	return w.Until.IsZero() || now.Before(w.Until.Time) || atEnd(w.Type, t) == model.AtEndRemain
+}
+
+// atEnd is what the end of an inactive window of this type does, per the
+// template, else the built-in default.
+func atEnd(typ string, t *model.WorkflowTemplate) string {
+	if t != nil {
+		if r, ok := t.Spec.Inactive[typ]; ok && r.AtEnd != "" {
+			return r.AtEnd
+		}
+	}
+	if r, ok := model.DefaultInactive[typ]; ok {
+		return r.AtEnd
+	}
+	return model.AtEndResume
+}
+
+// ServiceAccount returns a service account's state at now under template t.
+func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, now time.Time) State {
+	eol := model.EndOfLife{Action: model.ActionDisable, Retire: model.RetireMove}
+	var warnBefore time.Duration
+	if t != nil {
+		if t.Spec.EndOfLife != nil {
+			eol = *t.Spec.EndOfLife
+			if eol.Retire == "" {
+				eol.Retire = model.RetireMove
+			}
+		}
+		for _, n := range t.Spec.Notices {
+			warnBefore = max(warnBefore, n.Before.Std())
+		}
+	}
+	expires := a.Spec.Expires.Time
+	retired := func(r Reason) State {
+		s := State{Status: Retired, Reason: r}
+		if eol.Retire == model.RetireMove {
+			s.Exists, s.Placement = true, Gone
+		}
+		return s
+	}
+
+	switch a.Spec.State {
+	case model.StateRetired:
+		return retired(Reason{Field: "spec.state", Text: "state: retired"})
+	case model.StateDisabled:
+		return State{Status: Disabled, Exists: true, Groups: true, Placement: Home, Reason: Reason{Field: "spec.state", Text: "state: disabled"}}
+	}
+	if expires.IsZero() {
+		return State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home, Reason: Reason{Field: "spec.expires", Text: "no expiry"}}
+	}
+
+	retireAt := expires.Add(eol.RetireAfter.Std())
+	switch {
+	case eol.Action == model.ActionDelete && !now.Before(expires):
+		eol.Retire = model.RetireDelete
+		return retired(Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: delete", day(expires))})
+	case eol.RetireAfter.D > 0 && !now.Before(retireAt):
+		return retired(Reason{"spec.expires", retireAt, fmt.Sprintf("expired %s, retired after %s", day(expires), eol.RetireAfter)})
+	case !now.Before(expires):
+		s := State{Status: Expired, Exists: true, Groups: true, Placement: Home,
+			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: %s", day(expires), eol.Action)}}
+		s.Enabled = eol.Action == model.ActionReview
+		if eol.RetireAfter.D > 0 {
+			s.Next, s.NextReason = retireAt, fmt.Sprintf("retired %s after expiry (%s)", eol.RetireAfter, eol.Retire)
+		}
+		return s
+	case warnBefore > 0 && !now.Before(expires.Add(-warnBefore)):
+		return State{Status: Expiring, Exists: true, Enabled: true, Groups: true, Placement: Home,
+			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expires %s, within %s", day(expires), model.Duration{D: warnBefore})},
+			Next:   expires, NextReason: "expires: " + eol.Action}
+	}
+	s := State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home,
+		Reason: Reason{"spec.expires", expires, "expires " + day(expires)}}
+	if warnBefore > 0 {
+		s.Next, s.NextReason = expires.Add(-warnBefore), fmt.Sprintf("expiring: first notice %s before expiry", model.Duration{D: warnBefore})
+	} else {
+		s.Next, s.NextReason = expires, "expires: "+eol.Action
+	}
+	return s
+}
+
+type event struct {
+	at   time.Time
+	what string
+}
+
+// earliest returns the first event after now.
+func earliest(now time.Time, events []event) (time.Time, string) {
+	var best event
+	for _, e := range events {
+		if e.at.After(now) && (best.at.IsZero() || e.at.Before(best.at)) {
+			best = e
+		}
+	}
+	return best.at, best.what
+}

@@ -1,0 +1,276 @@
+package lifecycle
+
+import (
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func date(s string) model.Date { return model.MustDate(s) }
+
+func employeeTemplate() *model.WorkflowTemplate {
+	return &model.WorkflowTemplate{
+		Metadata: model.Metadata{Name: "employee"},
+		Spec: model.TemplateSpec{
+			AppliesTo:      model.KindPerson,
+			ProvisionAhead: model.MustDuration("7d"),
+			Leaver:         &model.Leaver{GroupGrace: model.MustDuration("14d"), Retention: model.MustDuration("90d"), Archive: model.ArchiveDelete},
+		},
+	}
+}
+
+func person(mod func(*model.PersonSpec)) *model.Person {
+	p := &model.Person{
+		Metadata: model.Metadata{Name: "jdoe", ID: "004217"},
+		Spec: model.PersonSpec{
+			GivenName: "Jane", Surname: "Doe", Type: model.TypeEmployee,
+			Department: "Engineering", StartDate: date("2026-01-05"),
+		},
+	}
+	if mod != nil {
+		mod(&p.Spec)
+	}
+	return p
+}
+
+// want is what a case expects; zero Next means no change is scheduled.
+type want struct {
+	status    Status
+	exists    bool
+	enabled   bool
+	groups    bool
+	placement Placement
+	next      string
+	field     string
+}
+
+func check(t *testing.T, got State, w want) {
+	t.Helper()
+	if got.Status != w.status || got.Exists != w.exists || got.Enabled != w.enabled || got.Groups != w.groups {
+		t.Errorf("got %s exists=%v enabled=%v groups=%v, want %s exists=%v enabled=%v groups=%v (reason: %s)",
+			got.Status, got.Exists, got.Enabled, got.Groups, w.status, w.exists, w.enabled, w.groups, got.Reason)
+	}
+	if w.exists && got.Placement != w.placement {
+		t.Errorf("placement %s, want %s", got.Placement, w.placement)
+	}
+	var next string
+	if !got.Next.IsZero() {
+		next = got.Next.Format(time.RFC3339)
+	}
+	if next != w.next {
+		t.Errorf("next %q (%s), want %q", next, got.NextReason, w.next)
+	}
+	if w.field != "" && got.Reason.Field != w.field {
+		t.Errorf("reason field %q, want %q", got.Reason.Field, w.field)
+	}
+	if got.Reason.Text == "" {
+		t.Error("state has no reason")
+	}
+}
+
+func TestPerson(t *testing.T) {
+	tmpl := employeeTemplate()
+	stubTmpl := employeeTemplate()
+	stubTmpl.Spec.Leaver.Archive = model.ArchiveStub
+	sabbatical := func(s *model.PersonSpec) {
+		s.Inactive = &model.Inactive{Type: model.InactiveLongTermAway, Reason: "Sabbatical", From: date("2026-07-01"), Until: date("2026-12-31")}
+	}
+	leaving := func(s *model.PersonSpec) { s.EndDate = date("2026-10-31") }
+
+	tests := []struct {
+		name string
+		p    *model.Person
+		t    *model.WorkflowTemplate
+		now  string
+		want want
+	}{
+		// create and join
+		{"create: file merged long before start, no account yet", person(func(s *model.PersonSpec) { s.StartDate = date("2026-12-07") }), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Pending, next: "2026-11-30T00:00:00Z", field: "spec.startDate"}},
+		{"pending: provisioned ahead, disabled, no groups", person(func(s *model.PersonSpec) { s.StartDate = date("2026-12-07") }), tmpl, "2026-11-30T00:00:00Z",
+			want{status: Pending, exists: true, placement: Home, next: "2026-12-07T00:00:00Z"}},
+		{"pending without provisionAhead: no account until the start", person(func(s *model.PersonSpec) { s.StartDate = date("2026-12-07") }), nil, "2026-12-06T23:59:59Z",
+			want{status: Pending, next: "2026-12-07T00:00:00Z"}},
+		{"join: active at startDate", person(func(s *model.PersonSpec) { s.StartDate = date("2026-12-07") }), tmpl, "2026-12-07T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		// move and rename leave the status alone
+		{"move: a new department keeps the person active", person(func(s *model.PersonSpec) { s.Department = "Finance"; s.Title = "Controller" }), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		{"rename: previous names keep the person active", person(func(s *model.PersonSpec) { s.PreviousNames = []string{"jsmith"} }), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		// inactive, each type
+		{"active before an inactive window, which is next", person(sabbatical), tmpl, "2026-06-30T12:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-07-01T00:00:00Z"}},
+		{"inactive long-term-away: disabled, groups kept, resumes at until", person(sabbatical), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Inactive, exists: true, groups: true, placement: Home, next: "2026-12-31T00:00:00Z", field: "spec.inactive"}},
+		{"resume from long-term-away at until", person(sabbatical), tmpl, "2026-12-31T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, field: "spec.inactive.until"}},
+		{"inactive suspended with no until lasts until the file changes", person(func(s *model.PersonSpec) {
+			s.Inactive = &model.Inactive{Type: model.InactiveSuspended, Reason: "Investigation", From: date("2026-11-01")}
+		}), tmpl, "2027-06-01T00:00:00Z",
+			want{status: Inactive, exists: true, groups: true, placement: Home}},
+		{"inactive suspended stays inactive past its until", person(func(s *model.PersonSpec) {
+			s.Inactive = &model.Inactive{Type: model.InactiveSuspended, From: date("2026-11-01"), Until: date("2026-11-15")}
+		}), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Inactive, exists: true, groups: true, placement: Home}},
+		{"inactive garden-leave: disabled until its end, which is the leaving date", person(func(s *model.PersonSpec) {
+			s.Inactive = &model.Inactive{Type: model.InactiveGardenLeave, From: date("2026-11-01"), Until: date("2026-12-01")}
+		}), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Inactive, exists: true, groups: true, placement: Home, next: "2026-12-01T00:00:00Z"}},
+		{"garden-leave ends as a leaver", person(func(s *model.PersonSpec) {
+			s.Inactive = &model.Inactive{Type: model.InactiveGardenLeave, From: date("2026-11-01"), Until: date("2026-12-01")}
+		}), tmpl, "2026-12-01T00:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-12-15T00:00:00Z", field: "spec.inactive.until"}},
+		{"a template can make long-term-away leave at its end", person(sabbatical), func() *model.WorkflowTemplate {
+			t := employeeTemplate()
+			t.Spec.Inactive = map[string]model.InactiveRule{model.InactiveLongTermAway: {AtEnd: model.AtEndLeave}}
+			return t
+		}(), "2027-01-02T00:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2027-01-14T00:00:00Z"}},
+		// leaver and archive
+		{"active with an endDate ahead: the endDate is next", person(leaving), tmpl, "2026-10-01T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-10-31T00:00:00Z"}},
+		{"leaver: disabled, moved, groups kept in the grace period", person(leaving), tmpl, "2026-10-31T00:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-11-14T00:00:00Z", field: "spec.endDate"}},
+		{"leaver after grace: groups removed, archive next", person(leaving), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Leaver, exists: true, placement: Leavers, next: "2027-01-29T00:00:00Z"}},
+		{"endDate wins over an inactive window", person(func(s *model.PersonSpec) { sabbatical(s); leaving(s) }), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Leaver, exists: true, placement: Leavers, next: "2027-01-29T00:00:00Z"}},
+		{"archived: deleted per template", person(leaving), tmpl, "2027-01-29T00:00:00Z",
+			want{status: Archived, exists: false}},
+		{"archived: a disabled stub kept per template", person(leaving), stubTmpl, "2027-02-01T00:00:00Z",
+			want{status: Archived, exists: true, placement: Leavers}},
+		{"leaver without retention is never archived", person(leaving), nil, "2030-01-01T00:00:00Z",
+			want{status: Leaver, exists: true, placement: Leavers}},
+		// resume: the same file with the end removed
+		{"resume from inactive: window removed", person(nil), tmpl, "2026-11-22T09:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		{"resume from leaver: endDate removed inside the grace period", person(nil), tmpl, "2026-11-05T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		{"resume from archived: endDate removed, the account comes back", person(nil), tmpl, "2027-03-01T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		{"contractor leaves at the end of the contract", person(func(s *model.PersonSpec) { s.Type = model.TypeContractor; s.EndDate = date("2027-01-31") }), tmpl, "2027-01-31T00:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2027-02-14T00:00:00Z"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, Person(tc.p, tc.t, at(tc.now)), tc.want)
+		})
+	}
+}
+
+func serviceTemplate(action, retire string) *model.WorkflowTemplate {
+	return &model.WorkflowTemplate{
+		Metadata: model.Metadata{Name: "service-account"},
+		Spec: model.TemplateSpec{
+			AppliesTo: model.KindServiceAccount,
+			Notices: []model.Notice{
+				{Before: model.MustDuration("30d"), To: []string{"owner"}},
+				{Before: model.MustDuration("7d"), To: []string{"owner"}},
+				{At: "end", To: []string{"owner"}},
+			},
+			EndOfLife: &model.EndOfLife{Action: action, RetireAfter: model.MustDuration("30d"), Retire: retire},
+		},
+	}
+}
+
+func TestServiceAccount(t *testing.T) {
+	sa := func(mod func(*model.ServiceAccountSpec)) *model.ServiceAccount {
+		a := &model.ServiceAccount{
+			Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
+			Spec: model.ServiceAccountSpec{Template: "service-account", Owner: "jdoe",
+				Created: date("2026-06-01"), Expires: date("2026-12-10")},
+		}
+		if mod != nil {
+			mod(&a.Spec)
+		}
+		return a
+	}
+	disable := serviceTemplate(model.ActionDisable, model.RetireDelete)
+	tests := []struct {
+		name string
+		a    *model.ServiceAccount
+		t    *model.WorkflowTemplate
+		now  string
+		want want
+	}{
+		{"active until the first notice", sa(nil), disable, "2026-09-01T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-11-10T00:00:00Z"}},
+		{"expiring inside the first notice window", sa(nil), disable, "2026-11-22T09:00:00Z",
+			want{status: Expiring, exists: true, enabled: true, groups: true, placement: Home, next: "2026-12-10T00:00:00Z"}},
+		{"expired: disabled, groups kept until retirement", sa(nil), disable, "2026-12-10T00:00:00Z",
+			want{status: Expired, exists: true, groups: true, placement: Home, next: "2027-01-09T00:00:00Z", field: "spec.expires"}},
+		{"expired with review: stays enabled for the owner to decide", sa(nil), serviceTemplate(model.ActionReview, model.RetireDelete), "2026-12-11T00:00:00Z",
+			want{status: Expired, exists: true, enabled: true, groups: true, placement: Home, next: "2027-01-09T00:00:00Z"}},
+		{"retired after retireAfter: deleted", sa(nil), disable, "2027-01-09T00:00:00Z",
+			want{status: Retired, exists: false}},
+		{"retired after retireAfter: moved to the retired OU", sa(nil), serviceTemplate(model.ActionDisable, model.RetireMove), "2027-01-09T00:00:00Z",
+			want{status: Retired, exists: true, placement: Gone}},
+		{"end of life delete retires at expiry", sa(nil), serviceTemplate(model.ActionDelete, ""), "2026-12-10T00:00:00Z",
+			want{status: Retired, exists: false}},
+		{"renewal: expires moved out, active again", sa(func(s *model.ServiceAccountSpec) { s.Expires = date("2027-06-01") }), disable, "2026-12-20T00:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2027-05-02T00:00:00Z"}},
+		{"state disabled overrides: disabled, groups kept", sa(func(s *model.ServiceAccountSpec) { s.State = model.StateDisabled }), disable, "2026-09-01T00:00:00Z",
+			want{status: Disabled, exists: true, groups: true, placement: Home, field: "spec.state"}},
+		{"state retired overrides before expiry", sa(func(s *model.ServiceAccountSpec) { s.State = model.StateRetired }), disable, "2026-09-01T00:00:00Z",
+			want{status: Retired, exists: false, field: "spec.state"}},
+		{"no template: expires then disabled, never retired", sa(nil), nil, "2027-06-01T00:00:00Z",
+			want{status: Expired, exists: true, groups: true, placement: Home}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, ServiceAccount(tc.a, tc.t, at(tc.now)), tc.want)
+		})
+	}
+}
+
+// TestNextIsWhenStateChanges walks each person case forward to its Next and
+// checks that the state really differs there, and not just before.
+func TestNextIsWhenStateChanges(t *testing.T) {
+	tmpl := employeeTemplate()
+	p := person(func(s *model.PersonSpec) {
+		s.StartDate = date("2026-12-07")
+		s.Inactive = &model.Inactive{Type: model.InactiveLongTermAway, From: date("2027-03-01"), Until: date("2027-04-01")}
+		s.EndDate = date("2027-09-30")
+	})
+	now := at("2026-11-01T00:00:00Z")
+	var walked []Status
+	for i := 0; i < 20; i++ {
+		s := Person(p, tmpl, now)
+		walked = append(walked, s.Status)
+		if s.Next.IsZero() {
+			break
+		}
+		if before := Person(p, tmpl, s.Next.Add(-time.Second)); !sameEffect(before, s) {
+			t.Fatalf("state changed before Next %s: %+v vs %+v", s.Next, before, s)
+		}
+		if after := Person(p, tmpl, s.Next); sameEffect(after, s) {
+			t.Fatalf("nothing changed at Next %s (%s)", s.Next, s.NextReason)
+		}
+		now = s.Next
+	}
+	want := []Status{Pending, Pending, Active, Inactive, Active, Leaver, Leaver, Archived}
+	if len(walked) != len(want) {
+		t.Fatalf("walked %v, want %v", walked, want)
+	}
+	for i := range want {
+		if walked[i] != want[i] {
+			t.Fatalf("walked %v, want %v", walked, want)
+		}
+	}
+}
+
+// sameEffect compares what two states mean for the directory.
+func sameEffect(a, b State) bool {
+	return a.Status == b.Status && a.Exists == b.Exists && a.Enabled == b.Enabled &&
+		a.Groups == b.Groups && a.Placement == b.Placement
+}
