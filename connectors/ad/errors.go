@@ -1,0 +1,205 @@
+package ad
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/go-ldap/ldap/v3"
+)
+
+// LDAP operations, as directory.Error.Op names them.
+const (
+	opBind   = "bind"
+	opSearch = "search"
+	opAdd    = "add"
+	opModify = "modify"
+	opModRDN = "modrdn"
+	opDelete = "delete"
+)
+
+// AD's extended error codes, which it puts at the start of the server text.
+const (
+	adBadPassword      = "0000052D" // ERROR_PASSWORD_RESTRICTION
+	adMemberInGroup    = "00000562" // ERROR_MEMBER_IN_GROUP
+	adMemberNotFound   = "00000561" // ERROR_MEMBER_NOT_IN_GROUP
+	adReferenceMissing = "000020B5" // a DN value names no object
+)
+
+const schemaHint = "the directory's schema has no such attribute: check the attribute names (and the marker attribute) in the settings"
+
+// translate turns a go-ldap error into a *directory.Error that says which
+// class it is and what to do. attr names the attribute being changed, when
+// one is (it sharpens the hint).
+func translate(op, dn, attr string, err error) error {
+	if err == nil {
+		return nil
+	}
+	e := &directory.Error{Op: op, DN: dn}
+	var le *ldap.Error
+	if !errors.As(err, &le) {
+		e.Detail = err.Error()
+		if isCertificate(err) {
+			e.Hint = "the server's certificate is not trusted: check the CA file and the server name"
+		} else {
+			e.Class = directory.ErrUnavailable
+			e.Hint = "could not reach the directory: transient, try again later"
+		}
+		return e
+	}
+	e.Detail = detail(le)
+	text := strings.ToLower(e.Detail)
+	has := func(s string) bool { return strings.Contains(text, strings.ToLower(s)) }
+	member := strings.EqualFold(attr, "member") || has("attribute member")
+
+	// Some answers are known by their text rather than their code: Samba
+	// says 80 (other) for a rename into a missing OU, 16 (no such
+	// attribute) for an attribute missing from the schema, 19 (constraint)
+	// for a taken userPrincipalName and for a manager that does not exist.
+	switch {
+	case has("already in use") && has("userprincipalname"):
+		e.Class = directory.ErrExists
+		e.Hint = "another object already uses this userPrincipalName; change one of them"
+		return e
+	case has(adReferenceMissing) || has("referenced object not found"):
+		e.Class = directory.ErrConstraint
+		e.Hint = "a DN-valued attribute (such as manager) names an object that does not exist: check the account it points to"
+		return e
+	case has("parent does not exist"):
+		e.Class = directory.ErrNoSuchObject
+		e.Hint = "the parent does not exist: create the OU or fix the template's ou"
+		return e
+	case le.ResultCode == ldap.LDAPResultNoSuchAttribute && has("schema"):
+		e.Class = directory.ErrInvalidSyntax
+		e.Hint = schemaHint
+		return e
+	}
+
+	switch le.ResultCode {
+	case ldap.LDAPResultEntryAlreadyExists, ldap.LDAPResultAttributeOrValueExists:
+		e.Class = directory.ErrExists
+		switch {
+		case member || has(adMemberInGroup):
+			e.Hint = "the account is already a member of this group"
+		case has("samaccountname"):
+			e.Hint = "another object already uses this sAMAccountName; rename one of them"
+		case has("userprincipalname"):
+			e.Hint = "another object already uses this userPrincipalName; change one of them"
+		case le.ResultCode == ldap.LDAPResultAttributeOrValueExists:
+			e.Hint = "the attribute already holds this value"
+		default:
+			e.Hint = "an object with this DN already exists; rename the new one or remove the old one"
+		}
+	case ldap.LDAPResultNoSuchObject:
+		e.Class = directory.ErrNoSuchObject
+		switch op {
+		case opAdd:
+			e.Hint = "the parent does not exist: create the OU or fix the template's ou"
+		case opModRDN:
+			e.Hint = "the object or the new parent does not exist: create the OU or fix the template's ou, then plan again"
+		case opBind:
+			e.Hint = "check the bind DN"
+		default:
+			e.Hint = "the object, or one an attribute of it names (such as manager), is not there: check it and plan again"
+		}
+		if member {
+			e.Hint = "the group or the member does not exist: check the role's group names, then plan again"
+		}
+	case ldap.LDAPResultNoSuchAttribute:
+		e.Class = directory.ErrNoSuchObject
+		e.Hint = "the attribute or value is not there: plan again"
+		if member {
+			e.Hint = "the account is not a member of this group"
+		}
+	case ldap.LDAPResultConstraintViolation:
+		if has(adBadPassword) {
+			e.Class = directory.ErrWeakPassword
+			e.Hint = "the domain's password policy refused the generated password: check its length, complexity and history settings"
+			break
+		}
+		e.Class = directory.ErrConstraint
+		e.Hint = "a value breaks a constraint of the directory (length, range, single value, uniqueness): fix it in the account's file"
+	case ldap.LDAPResultUnwillingToPerform:
+		// AD says 53 for several different things; only a few have a class.
+		switch {
+		case has(adBadPassword):
+			e.Class = directory.ErrWeakPassword
+			e.Hint = "the domain's password policy refused the generated password: check its length, complexity and history settings"
+		case has(adMemberNotFound) || (member && has("doesn't exist")):
+			e.Class = directory.ErrNoSuchObject
+			e.Hint = "the account is not a member of this group"
+		case has("unicodePwd") || has("0000001F"):
+			e.Hint = "the directory refuses to set passwords on this connection: use ldaps:// or StartTLS"
+		default:
+			e.Hint = "the directory refused the operation; the detail says why"
+		}
+	case ldap.LDAPResultInsufficientAccessRights:
+		e.Class = directory.ErrAccessDenied
+		if op == opSearch {
+			e.Hint = "grant the bind account read access to this OU"
+		} else {
+			e.Hint = "grant the bind account write access to this OU"
+		}
+	case ldap.LDAPResultNotAllowedOnNonLeaf:
+		e.Class = directory.ErrNotEmpty
+		e.Hint = "the object still holds other objects: move or delete them first"
+	case ldap.LDAPResultInvalidAttributeSyntax, ldap.LDAPResultInvalidDNSyntax,
+		ldap.LDAPResultUndefinedAttributeType, ldap.LDAPResultNamingViolation:
+		e.Class = directory.ErrInvalidSyntax
+		switch le.ResultCode {
+		case ldap.LDAPResultUndefinedAttributeType:
+			e.Hint = schemaHint
+		case ldap.LDAPResultInvalidDNSyntax, ldap.LDAPResultNamingViolation:
+			e.Hint = "the DN is malformed or names the wrong kind of parent: check the template's ou and the account's name"
+		default:
+			e.Hint = "a value does not have the form the directory expects: fix it in the account's file"
+		}
+	case ldap.LDAPResultObjectClassViolation, ldap.LDAPResultNotAllowedOnRDN:
+		e.Class = directory.ErrConstraint
+		e.Hint = "the change does not fit the object's class or its naming attribute: check the attribute names"
+	case ldap.LDAPResultInvalidCredentials:
+		e.Class = directory.ErrAuth
+		e.Hint = "check the bind DN and password (" + EnvBindDN + ", " + EnvBindPasswordFile + "); AD's data code says why: 52e wrong password, 533 disabled, 701/532 expired, 775 locked out"
+	case ldap.LDAPResultInappropriateAuthentication, ldap.LDAPResultStrongAuthRequired,
+		ldap.LDAPResultConfidentialityRequired:
+		e.Class = directory.ErrAuth
+		e.Hint = "the directory requires TLS for simple binds: use ldaps:// or StartTLS"
+	case ldap.LDAPResultBusy, ldap.LDAPResultUnavailable, ldap.LDAPResultTimeLimitExceeded,
+		ldap.LDAPResultServerDown, ldap.LDAPResultTimeout, ldap.LDAPResultConnectError,
+		ldap.ErrorNetwork:
+		if isCertificate(le) {
+			e.Hint = "the server's certificate is not trusted: check the CA file and the server name"
+			break
+		}
+		e.Class = directory.ErrUnavailable
+		e.Hint = "the directory is busy or unreachable: transient, try again later"
+	case ldap.LDAPResultReferral:
+		e.Hint = "the DN lies outside this domain controller's domain: check the base DN and OUs"
+	default:
+		e.Hint = "unexpected directory error; the detail says what the server answered"
+	}
+	return e
+}
+
+// detail is the server's answer: the result code and its own text.
+func detail(le *ldap.Error) string {
+	s := fmt.Sprintf("LDAP %d (%s)", le.ResultCode, ldap.LDAPResultCodeMap[le.ResultCode])
+	if le.Err != nil {
+		if msg := strings.TrimRight(le.Err.Error(), "\x00 \n"); msg != "" {
+			s += ": " + msg
+		}
+	}
+	return s
+}
+
+func isCertificate(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verify)
+}
