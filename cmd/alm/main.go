@@ -1,0 +1,137 @@
+// Command alm manages the lifecycle of directory accounts kept as YAML in Git.
+// This file is wiring only: flags to options, logging, exit codes. The work
+// is done by the packages under reconciler/ and connectors/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as DESIGN.md section 7 sets them.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2 // a plan has changes (with --detailed-exitcode)
+	exitInvalid = 3 // invalid input, policy denied, or a guard refused
+)
+
+// exitCode lets a command choose its exit code after printing its own report.
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e *exitCode) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitCode) Unwrap() error { return e.err }
+
+// globals are the flags every command shares and the process's streams.
+type globals struct {
+	repo      string
+	rev       string
+	format    string
+	now       string
+	logLevel  string
+	stdout    io.Writer
+	stderr    io.Writer
+	logger    *slog.Logger
+	clockTime func() time.Time
+}
+
+// at returns --now, or the clock's time.
+func (g *globals) at() (time.Time, error) {
+	if g.now == "" {
+		return g.clockTime().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, g.now)
+	if err != nil {
+		return time.Time{}, &exitCode{exitInvalid, fmt.Errorf("--now %q: use RFC 3339, e.g. 2026-11-22T09:00:00Z", g.now)}
+	}
+	return t.UTC(), nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr, clockTime: time.Now}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(stderr, "alm:", ec.err)
+		}
+		return ec.code
+	}
+	fmt.Fprintln(stderr, "alm:", err)
+	return exitError
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "alm",
+		Short: "Account lifecycle management as code for Active Directory",
+		Long: `alm manages the whole life of directory accounts - service accounts and people who
+join, move and leave - as YAML files in a Git repository (the access repository).
+Pull requests are checked by Rego policies; a reconciler carries the merged state
+into Active Directory, so Git history is the audit log.
+
+Secrets come from the environment or files, never from flags:
+  ALM_BIND_DN, ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE, GITHUB_TOKEN.
+
+Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes (with
+--detailed-exitcode); 3 invalid input, policy denied, or a guard refused.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+				return &exitCode{exitInvalid, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)}
+			}
+			g.logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+			switch g.format {
+			case "text", "json", "markdown":
+			default:
+				return &exitCode{exitInvalid, fmt.Errorf("--format %q: use text, json or markdown", g.format)}
+			}
+			return nil
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.repo, "repo", ".", "access repository: a path to a working tree or Git repository, or a URL")
+	f.StringVar(&g.rev, "rev", "", "Git revision to read (commit, branch or tag); empty reads the working tree")
+	f.StringVar(&g.format, "format", "text", "output format: text, json or markdown")
+	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock)")
+	f.StringVar(&g.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+
+	root.AddCommand(
+		newValidateCommand(g),
+		newVersionCommand(g),
+	)
+	return root
+}

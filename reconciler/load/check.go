@@ -1,0 +1,316 @@
+package load
+
+import (
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// check finds what no single file can show: misplaced files, duplicates
+// across files, references that do not resolve, and rules of the templates.
+func check(repo *model.Repository, c *collector) {
+	checkFileNames(repo, c)
+	checkUnique(repo, c)
+	checkDirectory(repo, c)
+	naming := checkTemplates(repo, c)
+	for _, name := range repo.PersonNames() {
+		checkPerson(repo, repo.People[name], naming, c)
+	}
+	for _, name := range repo.ServiceAccountNames() {
+		checkServiceAccount(repo, repo.ServiceAccounts[name], naming, c)
+	}
+	checkRoles(repo, c)
+	checkManagerCycles(repo, c)
+}
+
+type named struct {
+	kind string
+	meta model.Metadata
+	src  model.Source
+}
+
+func objects(repo *model.Repository) []named {
+	var all []named
+	for _, t := range repo.Templates {
+		all = append(all, named{model.KindWorkflowTemplate, t.Metadata, t.Source})
+	}
+	for _, p := range repo.People {
+		all = append(all, named{model.KindPerson, p.Metadata, p.Source})
+	}
+	for _, a := range repo.ServiceAccounts {
+		all = append(all, named{model.KindServiceAccount, a.Metadata, a.Source})
+	}
+	for _, r := range repo.Roles {
+		all = append(all, named{model.KindRole, r.Metadata, r.Source})
+	}
+	return all
+}
+
+func checkFileNames(repo *model.Repository, c *collector) {
+	for _, o := range objects(repo) {
+		base := path.Base(o.src.Path)
+		if o.meta.Name != "" && stem(o.src.Path) != o.meta.Name {
+			c.field(o.src, "metadata.name", "%q does not match the file name %s: name the file %s.yaml so its history is the account's history", o.meta.Name, base, o.meta.Name)
+		}
+	}
+}
+
+// checkUnique: people and service accounts share the directory's
+// sAMAccountName space, which is case-insensitive; ids are unique everywhere.
+func checkUnique(repo *model.Repository, c *collector) {
+	var accounts []named
+	for _, o := range objects(repo) {
+		if o.kind == model.KindPerson || o.kind == model.KindServiceAccount {
+			accounts = append(accounts, o)
+		}
+	}
+	sortNamed(accounts)
+	names := map[string]named{}
+	ids := map[string]named{}
+	for _, o := range accounts {
+		if o.meta.Name != "" {
+			key := strings.ToLower(o.meta.Name)
+			if first, ok := names[key]; ok && first.src.Path != o.src.Path {
+				c.field(o.src, "metadata.name", "%q is also used by %s: logins are unique across people and service accounts, ignoring case", o.meta.Name, first.src.Path)
+			} else {
+				names[key] = o
+			}
+		}
+		if o.meta.ID != "" {
+			if first, ok := ids[o.meta.ID]; ok {
+				c.field(o.src, "metadata.id", "%q is also the id of %s: ids are unique and never reused", o.meta.ID, first.src.Path)
+			} else {
+				ids[o.meta.ID] = o
+			}
+		}
+	}
+}
+
+func sortNamed(all []named) {
+	sort.Slice(all, func(i, j int) bool { return all[i].src.Path < all[j].src.Path })
+}
+
+func checkDirectory(repo *model.Repository, c *collector) {
+	d := repo.Directory
+	if d == nil {
+		return
+	}
+	if d.Spec.BaseDN != "" && !strings.Contains(strings.ToUpper(d.Spec.BaseDN), "DC=") {
+		c.field(d.Source, "spec.baseDN", "%q has no DC= component: write the domain's DN, e.g. DC=example,DC=test", d.Spec.BaseDN)
+	}
+}
+
+// checkTemplates compiles every naming pattern once and returns them by template.
+func checkTemplates(repo *model.Repository, c *collector) map[string]*regexp.Regexp {
+	naming := map[string]*regexp.Regexp{}
+	claimed := map[string]string{} // person type -> the template that claims it
+	for _, name := range sortedKeys(repo.Templates) {
+		t := repo.Templates[name]
+		if t.Spec.AppliesTo == model.KindPerson {
+			types := t.Spec.PersonTypes
+			if len(types) == 0 {
+				types = []string{""} // the fallback for every type no other template names
+			}
+			for i, ty := range types {
+				if other, ok := claimed[ty]; ok {
+					field, what := "spec.personTypes["+strconv.Itoa(i)+"]", "person type "+strconv.Quote(ty)
+					if ty == "" {
+						field, what = "spec.appliesTo", "every person type (no personTypes)"
+					}
+					c.field(t.Source, field, "%s is claimed by template %s already: a person's template must be unambiguous", what, other)
+					continue
+				}
+				claimed[ty] = name
+			}
+		}
+		if t.Spec.Naming != "" {
+			re, err := regexp.Compile(t.Spec.Naming)
+			if err != nil {
+				c.field(t.Source, "spec.naming", "not a valid regular expression: %v", err)
+			} else {
+				naming[name] = re
+			}
+		}
+		if l := t.Spec.Lifetime; l != nil && !l.Max.IsZero() && l.Default.D > l.Max.D {
+			c.field(t.Source, "spec.lifetime.default", "%s is longer than lifetime.max %s", l.Default, l.Max)
+		}
+		for i, r := range t.Spec.Approvals.Grant {
+			checkApprovalRole(repo, t.Source, "spec.approvals.grant", i, r, c)
+		}
+		for i, r := range t.Spec.Approvals.Revoke {
+			checkApprovalRole(repo, t.Source, "spec.approvals.revoke", i, r, c)
+		}
+		for i, r := range t.Spec.Approvals.Other {
+			checkApprovalRole(repo, t.Source, "spec.approvals.other", i, r, c)
+		}
+	}
+	return naming
+}
+
+func checkApprovalRole(repo *model.Repository, src model.Source, list string, i int, r model.ApprovalRule, c *collector) {
+	if r.Role == "" {
+		return
+	}
+	if _, ok := repo.Roles[r.Role]; !ok && c.readable(model.KindRole, r.Role) {
+		c.field(src, list+"["+strconv.Itoa(i)+"].role", "role %q does not exist: add roles/%s.yaml or name an existing role", r.Role, r.Role)
+	}
+}
+
+func checkPerson(repo *model.Repository, p *model.Person, naming map[string]*regexp.Regexp, c *collector) {
+	src := p.Source
+	if p.Spec.Template != "" {
+		t, ok := repo.Templates[p.Spec.Template]
+		switch {
+		case !ok:
+			if c.readable(model.KindWorkflowTemplate, p.Spec.Template) {
+				c.field(src, "spec.template", "template %q does not exist: add templates/%s.yaml or name an existing one", p.Spec.Template, p.Spec.Template)
+			}
+		case t.Spec.AppliesTo != model.KindPerson:
+			c.field(src, "spec.template", "template %q applies to %s, not to people", p.Spec.Template, t.Spec.AppliesTo)
+		}
+	} else if repo.TemplateOf(p) == nil && len(repo.Templates) > 0 && !c.anyUnreadable(model.KindWorkflowTemplate) {
+		c.field(src, "spec.type", "no WorkflowTemplate applies to a person of type %q: add one with appliesTo: Person (and personTypes), or set spec.template", p.Spec.Type)
+	}
+	if t := repo.TemplateOf(p); t != nil {
+		if re := naming[t.Metadata.Name]; re != nil && p.Metadata.Name != "" && !re.MatchString(p.Metadata.Name) {
+			c.field(src, "metadata.name", "%q does not match template %s's naming pattern %s", p.Metadata.Name, t.Metadata.Name, t.Spec.Naming)
+		}
+	}
+	if p.Spec.Manager != "" {
+		if p.Spec.Manager == p.Metadata.Name {
+			c.field(src, "spec.manager", "a person cannot be their own manager")
+		} else if _, ok := repo.People[p.Spec.Manager]; !ok && c.readable(model.KindPerson, p.Spec.Manager) {
+			c.field(src, "spec.manager", "person %q does not exist: name a login from people/", p.Spec.Manager)
+		}
+	}
+	checkRoleRefs(repo, src, p.Spec.Roles, c)
+	if !p.Spec.EndDate.IsZero() && !p.Spec.StartDate.IsZero() && p.Spec.EndDate.Before(p.Spec.StartDate.Time) {
+		c.field(src, "spec.endDate", "%s is before startDate %s", p.Spec.EndDate, p.Spec.StartDate)
+	}
+	if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && !w.Until.After(w.From.Time) {
+		c.field(src, "spec.inactive.until", "%s is not after from %s", w.Until, w.From)
+	}
+	checkPreviousNames(repo, src, p.Metadata.Name, p.Spec.PreviousNames, c)
+}
+
+func checkServiceAccount(repo *model.Repository, a *model.ServiceAccount, naming map[string]*regexp.Regexp, c *collector) {
+	src := a.Source
+	t, ok := repo.Templates[a.Spec.Template]
+	switch {
+	case a.Spec.Template == "", !ok && !c.readable(model.KindWorkflowTemplate, a.Spec.Template):
+	case !ok:
+		c.field(src, "spec.template", "template %q does not exist: add templates/%s.yaml or name an existing one", a.Spec.Template, a.Spec.Template)
+	case t.Spec.AppliesTo != model.KindServiceAccount:
+		c.field(src, "spec.template", "template %q applies to %s, not to service accounts", a.Spec.Template, t.Spec.AppliesTo)
+	default:
+		if re := naming[t.Metadata.Name]; re != nil && a.Metadata.Name != "" && !re.MatchString(a.Metadata.Name) {
+			c.field(src, "metadata.name", "%q does not match template %s's naming pattern %s", a.Metadata.Name, t.Metadata.Name, t.Spec.Naming)
+		}
+		checkLifetime(a, t, c)
+	}
+	if a.Spec.Owner != "" {
+		if _, ok := repo.People[a.Spec.Owner]; !ok && c.readable(model.KindPerson, a.Spec.Owner) {
+			c.field(src, "spec.owner", "person %q does not exist: the owner must be a login from people/", a.Spec.Owner)
+		}
+	}
+	for i, cu := range a.Spec.Custodians {
+		field := "spec.custodians[" + strconv.Itoa(i) + "]"
+		if _, ok := repo.People[cu]; !ok {
+			if !c.readable(model.KindPerson, cu) {
+				continue
+			}
+			c.field(src, field, "person %q does not exist: custodians must be logins from people/", cu)
+		} else if cu == a.Spec.Owner {
+			c.field(src, field, "%q is the owner already: custodians are the owner's deputies", cu)
+		}
+	}
+	checkRoleRefs(repo, src, a.Spec.Roles, c)
+	checkPreviousNames(repo, src, a.Metadata.Name, a.Spec.PreviousNames, c)
+}
+
+// checkLifetime holds expires within the template's lifetime.max of created.
+func checkLifetime(a *model.ServiceAccount, t *model.WorkflowTemplate, c *collector) {
+	l := t.Spec.Lifetime
+	if l == nil || l.Max.IsZero() || a.Spec.Expires.IsZero() {
+		return
+	}
+	if a.Spec.Created.IsZero() {
+		c.field(a.Source, "spec.expires", "template %s limits the lifetime to %s: set spec.created (the day requested) so expires can be checked", t.Metadata.Name, l.Max)
+		return
+	}
+	if !a.Spec.Expires.After(a.Spec.Created.Time) {
+		c.field(a.Source, "spec.expires", "%s is not after created %s", a.Spec.Expires, a.Spec.Created)
+		return
+	}
+	if limit := a.Spec.Created.Add(l.Max); a.Spec.Expires.After(limit) {
+		c.field(a.Source, "spec.expires", "%s is past template %s's maximum lifetime of %s from created %s: expire on or before %s, and renew later", a.Spec.Expires, t.Metadata.Name, l.Max, a.Spec.Created, model.Date{Time: limit})
+	}
+}
+
+func checkRoles(repo *model.Repository, c *collector) {
+	for _, name := range sortedKeys(repo.Roles) {
+		r := repo.Roles[name]
+		for i, ap := range r.Spec.Approvers {
+			checkApprovalRole(repo, r.Source, "spec.approvers", i, ap, c)
+		}
+		if r.Spec.Privileged && len(r.Spec.Approvers) == 0 {
+			c.field(r.Source, "spec.privileged", "a privileged role needs its own approvers: add spec.approvers, e.g. [{role: security-approvers, count: 1}]")
+		}
+	}
+}
+
+func checkRoleRefs(repo *model.Repository, src model.Source, roles []string, c *collector) {
+	seen := map[string]bool{}
+	for i, r := range roles {
+		field := "spec.roles[" + strconv.Itoa(i) + "]"
+		if _, ok := repo.Roles[r]; !ok && c.readable(model.KindRole, r) {
+			c.field(src, field, "role %q does not exist: add roles/%s.yaml or name an existing role", r, r)
+		}
+		if seen[r] {
+			c.field(src, field, "role %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+func checkPreviousNames(repo *model.Repository, src model.Source, name string, previous []string, c *collector) {
+	for i, old := range previous {
+		field := "spec.previousNames[" + strconv.Itoa(i) + "]"
+		if strings.EqualFold(old, name) {
+			c.field(src, field, "%q is the current name: previousNames lists earlier names only", old)
+			continue
+		}
+		if p, ok := repo.People[old]; ok {
+			c.field(src, field, "%q is the current name of %s: a login is not reused while its history points elsewhere", old, p.Source.Path)
+		} else if a, ok := repo.ServiceAccounts[old]; ok {
+			c.field(src, field, "%q is the current name of %s: a login is not reused while its history points elsewhere", old, a.Source.Path)
+		}
+	}
+}
+
+// checkManagerCycles finds management chains that loop.
+func checkManagerCycles(repo *model.Repository, c *collector) {
+	reported := map[string]bool{}
+	for _, name := range repo.PersonNames() {
+		seen := map[string]bool{}
+		for cur := name; cur != ""; {
+			if seen[cur] {
+				if cur == name && !reported[name] {
+					reported[name] = true
+					c.field(repo.People[name].Source, "spec.manager", "management chain loops back to %s: someone in the chain needs a different manager", name)
+				}
+				break
+			}
+			seen[cur] = true
+			p, ok := repo.People[cur]
+			if !ok {
+				break
+			}
+			cur = p.Spec.Manager
+		}
+	}
+}

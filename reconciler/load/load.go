@@ -1,0 +1,463 @@
+// Package load reads an access repository, from a working tree or from any
+// commit, into one model.Repository, and finds every problem with it: YAML
+// syntax, schema violations, misplaced files, duplicates and references that
+// do not resolve. It collects all problems, each at path:line:col, rather
+// than stopping at the first.
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/schemas"
+)
+
+// file is one file of the access repository, as bytes.
+type file struct {
+	path string
+	data []byte
+}
+
+// wanted reports whether a repository path is one the loader reads.
+func wanted(p string) bool {
+	if p == model.DirectoryFile {
+		return true
+	}
+	dir, name := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "policies" {
+		return strings.HasSuffix(name, ".rego")
+	}
+	for _, folder := range model.Folders {
+		if dir == folder {
+			return isYAML(name)
+		}
+	}
+	return false
+}
+
+func isYAML(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+// Dir loads the working tree at dir.
+func Dir(dir string) (*model.Repository, Problems, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("access repository %s: %w", dir, err)
+	}
+	return FS(os.DirFS(dir), "")
+}
+
+// FS loads the access repository held by fsys; revision is recorded as given.
+func FS(fsys fs.FS, revision string) (*model.Repository, Problems, error) {
+	var files []file
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.Count(p, "/") >= 1 {
+				return fs.SkipDir // the kinds' folders are one level deep
+			}
+			return nil
+		}
+		if !wanted(p) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, file{p, data})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read access repository: %w", err)
+	}
+	repo, problems := parse(files)
+	repo.Revision = revision
+	return repo, problems, nil
+}
+
+// Revision loads the access repository as it was at rev (a commit, branch or
+// tag) in the Git repository at repoPath, without touching its working tree.
+func Revision(ctx context.Context, repoPath, rev string) (*model.Repository, Problems, error) {
+	r, err := Open(repoPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer Close(r)
+	return Commit(ctx, r, rev)
+}
+
+// Open opens the Git repository at (or above) path. Descriptors are kept open:
+// reading many blobs is three times faster so (shared/notes/dependencies.md).
+func Open(repoPath string) (*git.Repository, error) {
+	root, err := findGitRoot(repoPath)
+	if err != nil {
+		return nil, err
+	}
+	dot, worktree := osfs.New(root), billy.Filesystem(nil) // a bare repository
+	if fi, err := os.Stat(path.Join(root, ".git")); err == nil && fi.IsDir() {
+		dot, worktree = osfs.New(path.Join(root, ".git")), osfs.New(root)
+	}
+	st := filesystem.NewStorageWithOptions(dot, cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	r, err := git.Open(st, worktree)
+	if err != nil {
+		return nil, fmt.Errorf("open git repository %s: %w", root, err)
+	}
+	return r, nil
+}
+
+// Close releases the file descriptors an opened repository keeps.
+func Close(r *git.Repository) {
+	if c, ok := r.Storer.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+func findGitRoot(p string) (string, error) {
+	for dir := p; ; dir = path.Dir(dir) {
+		if _, err := os.Stat(path.Join(dir, ".git")); err == nil {
+			return dir, nil
+		}
+		if _, err := os.Stat(path.Join(dir, "HEAD")); err == nil { // a bare repository
+			if _, err := os.Stat(path.Join(dir, "objects")); err == nil {
+				return dir, nil
+			}
+		}
+		if dir == "/" || dir == "." {
+			return "", fmt.Errorf("%s is not inside a Git repository: use --rev only with a Git repository", p)
+		}
+	}
+}
+
+// Commit loads the access repository at rev in an open Git repository.
+func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Repository, Problems, error) {
+	hash, err := r.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, nil, fmt.Errorf("revision %q: %w", rev, err)
+	}
+	commit, err := r.CommitObject(*hash)
+	if err != nil {
+		return nil, nil, fmt.Errorf("commit %s: %w", hash, err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, nil, fmt.Errorf("tree of %s: %w", hash, err)
+	}
+	var files []file
+	err = tree.Files().ForEach(func(f *object.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !wanted(f.Name) {
+			return nil
+		}
+		rd, err := f.Reader()
+		if err != nil {
+			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
+		}
+		defer rd.Close()
+		data, err := io.ReadAll(rd)
+		if err != nil {
+			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
+		}
+		files = append(files, file{f.Name, data})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	repo, problems := parse(files)
+	repo.Revision = hash.String()
+	return repo, problems, nil
+}
+
+var (
+	compiled     *schemas.Set
+	compileErr   error
+	compileOnce  sync.Once
+	yamlLineText = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+func schemaSet() (*schemas.Set, error) {
+	compileOnce.Do(func() { compiled, compileErr = schemas.Compile() })
+	return compiled, compileErr
+}
+
+// parse turns the files into a repository and its problems.
+func parse(files []file) (*model.Repository, Problems) {
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	repo := model.NewRepository()
+	c := &collector{}
+	set, err := schemaSet()
+	if err != nil {
+		// The schemas are embedded: failing to compile them is a bug in this build.
+		c.at(model.Position{Path: "schemas"}, "", "internal: compile schemas: %v", err)
+		return repo, c.problems
+	}
+	sawDirectory := false
+	for _, f := range files {
+		if strings.HasSuffix(f.path, ".rego") {
+			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: string(f.data)})
+			continue
+		}
+		if f.path == model.DirectoryFile {
+			sawDirectory = true
+		}
+		decodeFile(f, set, repo, c)
+	}
+	if !sawDirectory {
+		c.at(model.Position{Path: model.DirectoryFile}, "", "missing: every access repository has an alm.yaml of kind Directory at its top")
+	}
+	check(repo, c)
+	c.problems.sort()
+	return repo, c.problems
+}
+
+// decodeFile parses one YAML file, validates it against its kind's schema
+// and, when it decodes, adds the object to the repository.
+func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) {
+	top := model.Position{Path: f.path, Line: 1, Column: 1}
+	decoded := false
+	defer func() {
+		if !decoded {
+			c.markUnreadable(kindForPath(f.path), f.path)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(f.data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			c.at(top, "", "empty file: write one object (apiVersion, kind, metadata, spec) or delete the file")
+			return
+		}
+		c.at(syntaxPosition(f.path, err), "", "YAML syntax: %s", syntaxMessage(err))
+		return
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		c.at(model.Position{Path: f.path, Line: extra.Line, Column: extra.Column}, "", "more than one YAML document: keep one object per file, named after it")
+	} else if !errors.Is(err, io.EOF) {
+		c.at(syntaxPosition(f.path, err), "", "YAML syntax: %s", syntaxMessage(err))
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		c.at(model.Position{Path: f.path, Line: root.Line, Column: root.Column}, "", "not a mapping: a file holds one object with apiVersion, kind, metadata and spec")
+		return
+	}
+	src := model.Source{Path: f.path, Line: root.Line, Column: root.Column, Fields: map[string]model.Position{}}
+	positions(f.path, root, "", src.Fields)
+
+	kind := scalarField(root, "kind")
+	wantKind := kindForPath(f.path)
+	switch {
+	case kind == "":
+		c.field(src, "kind", "missing: this file in %s must say kind: %s", folderOf(f.path), wantKind)
+		return
+	case kind != wantKind:
+		c.field(src, "kind", "%s does not belong in %s: this folder holds kind %s (move the file or fix kind)", kind, folderOf(f.path), wantKind)
+		return
+	}
+	violations := set.Validate(kind, schemas.FromYAML(root))
+	for _, v := range violations {
+		fieldPath := fieldOf(v.Pointer)
+		c.at(src.At(fieldPath), fieldPath, "%s", v.Message)
+	}
+	err := add(repo, kind, root, src, c)
+	decoded = err == nil
+	if err == nil || len(violations) > 0 {
+		return // the schema has said what stops the file decoding
+	}
+	var pe *model.PositionError
+	if errors.As(err, &pe) {
+		c.at(model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}, "", "%s", pe.Err)
+		return
+	}
+	c.at(top, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+// add decodes the object of a kind and files it in the repository.
+func add(repo *model.Repository, kind string, n *yaml.Node, src model.Source, c *collector) error {
+	dup := func(name string, other model.Source) {
+		c.field(src, "metadata.name", "%s is already defined in %s: names are unique within a kind", name, other.Path)
+	}
+	switch kind {
+	case model.KindDirectory:
+		var d model.Directory
+		if err := n.Decode(&d); err != nil {
+			return err
+		}
+		d.Source = src
+		repo.Directory = &d
+	case model.KindWorkflowTemplate:
+		var t model.WorkflowTemplate
+		if err := n.Decode(&t); err != nil {
+			return err
+		}
+		t.Source = src
+		if other, ok := repo.Templates[t.Metadata.Name]; ok {
+			dup(t.Metadata.Name, other.Source)
+			return nil
+		}
+		repo.Templates[t.Metadata.Name] = &t
+	case model.KindPerson:
+		var p model.Person
+		if err := n.Decode(&p); err != nil {
+			return err
+		}
+		p.Source = src
+		if other, ok := repo.People[p.Metadata.Name]; ok {
+			dup(p.Metadata.Name, other.Source)
+			return nil
+		}
+		repo.People[p.Metadata.Name] = &p
+	case model.KindServiceAccount:
+		var a model.ServiceAccount
+		if err := n.Decode(&a); err != nil {
+			return err
+		}
+		a.Source = src
+		if other, ok := repo.ServiceAccounts[a.Metadata.Name]; ok {
+			dup(a.Metadata.Name, other.Source)
+			return nil
+		}
+		repo.ServiceAccounts[a.Metadata.Name] = &a
+	case model.KindRole:
+		var r model.Role
+		if err := n.Decode(&r); err != nil {
+			return err
+		}
+		r.Source = src
+		if other, ok := repo.Roles[r.Metadata.Name]; ok {
+			dup(r.Metadata.Name, other.Source)
+			return nil
+		}
+		repo.Roles[r.Metadata.Name] = &r
+	}
+	return nil
+}
+
+func kindForPath(p string) string {
+	if p == model.DirectoryFile {
+		return model.KindDirectory
+	}
+	dir := path.Dir(p)
+	for kind, folder := range model.Folders {
+		if folder == dir {
+			return kind
+		}
+	}
+	return ""
+}
+
+func folderOf(p string) string {
+	if d := path.Dir(p); d != "." {
+		return d + "/"
+	}
+	return "the top folder"
+}
+
+func scalarField(m *yaml.Node, key string) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.ScalarNode {
+			return m.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// positions records where every field stands: mapping entries at their key,
+// sequence items at the item.
+func positions(file string, n *yaml.Node, prefix string, out map[string]model.Position) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			name := k.Value
+			if prefix != "" {
+				name = prefix + "." + name
+			}
+			out[name] = model.Position{Path: file, Line: k.Line, Column: k.Column}
+			positions(file, v, name, out)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			name := prefix + "[" + strconv.Itoa(i) + "]"
+			out[name] = model.Position{Path: file, Line: item.Line, Column: item.Column}
+			positions(file, item, name, out)
+		}
+	}
+}
+
+// fieldOf turns a schema instance location into a field path: spec.roles[1].
+func fieldOf(pointer []string) string {
+	var b strings.Builder
+	for _, seg := range pointer {
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// parserContextErrors are yaml.v3's parser errors that it places by the
+// 0-based line of the construct they interrupt (scanner errors it corrects).
+var parserContextErrors = []string{
+	"did not find expected key",
+	"did not find expected '-' indicator",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected node content",
+	"did not find expected <document start>",
+}
+
+func syntaxPosition(p string, err error) model.Position {
+	if m := yamlLineText.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		for _, msg := range parserContextErrors {
+			if strings.HasPrefix(m[2], msg) {
+				line++
+			}
+		}
+		return model.Position{Path: p, Line: line}
+	}
+	return model.Position{Path: p, Line: 1}
+}
+
+func syntaxMessage(err error) string {
+	if m := yamlLineText.FindStringSubmatch(err.Error()); m != nil {
+		return m[2]
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}

@@ -1,0 +1,263 @@
+package load
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// copyTree copies a fixture repository into a fresh temporary folder.
+func copyTree(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// edit replaces old with new in a file of dir; the test fails if old is absent.
+func edit(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s has no %q", file, old)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func write(t *testing.T, dir, file, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMinimalIsValid(t *testing.T) {
+	repo, problems, err := Dir("testdata/minimal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) > 0 {
+		t.Fatalf("problems:\n%s", problems.Error())
+	}
+	if len(repo.People) != 2 || len(repo.ServiceAccounts) != 1 || len(repo.Roles) != 2 || len(repo.Templates) != 2 || len(repo.Policies) != 1 {
+		t.Fatalf("loaded %d people, %d service accounts, %d roles, %d templates, %d policies",
+			len(repo.People), len(repo.ServiceAccounts), len(repo.Roles), len(repo.Templates), len(repo.Policies))
+	}
+	jdoe := repo.People["jdoe"]
+	if got := jdoe.Source.At("spec.manager").String(); got != "people/jdoe.yaml:13:3" {
+		t.Errorf("position of spec.manager = %s", got)
+	}
+	if got := jdoe.Spec.StartDate.String(); got != "2026-01-05" {
+		t.Errorf("startDate = %s", got)
+	}
+	if tm := repo.TemplateOf(jdoe); tm == nil || tm.Metadata.Name != "employee" {
+		t.Errorf("template of jdoe = %v", tm)
+	}
+}
+
+// TestProblems breaks the minimal repository one way per case and expects
+// exactly the problems named, each at its place.
+func TestProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(t *testing.T, dir string)
+		want   []string // "path:line[:col]" followed by a fragment of the message
+	}{
+		{"YAML syntax", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "  surname: Doe\n", "  surname: Doe\n   bad: [\n")
+		}, []string{"people/jdoe.yaml:9 YAML syntax"}},
+		{"YAML syntax found by the parser: an unclosed list", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "roles: [vpn-users]", "roles: [vpn-users")
+		}, []string{"people/jdoe.yaml:15 YAML syntax: did not find expected ',' or ']'"}},
+		{"YAML syntax found by the parser: a key out of place", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "  surname: Doe\n", "  surname: Doe\n - x\n")
+		}, []string{"people/jdoe.yaml:9 YAML syntax: did not find expected key"}},
+		{"unknown field", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "  owner: jdoe", "  owner: jdoe\n  ownr: jdoe")
+		}, []string{"service-accounts/svc-backup.yaml:10:3 ownr"}},
+		{"wrong type", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "custodians: [asmith]", "custodians: asmith")
+		}, []string{"service-accounts/svc-backup.yaml:10:3 custodians"}},
+		{"date that does not exist", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "startDate: 2026-01-05", "startDate: 2026-13-45")
+		}, []string{`people/jdoe.yaml:14:3 "spec.startDate" is "2026-13-45": it must be a calendar date`}},
+		{"bad duration", func(t *testing.T, d string) {
+			edit(t, d, "templates/employee.yaml", "provisionAhead: 7d", "provisionAhead: 7 days")
+		}, []string{"templates/employee.yaml:10:3 provisionAhead"}},
+		{"duplicate login ignoring case", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
+			s := strings.Replace(string(data), "name: jdoe", "name: JDoe", 1)
+			write(t, d, "people/JDoe.yaml", strings.Replace(s, `"004217"`, `"004218"`, 1))
+		}, []string{
+			`people/JDoe.yaml:4:3 "JDoe" does not match template employee's naming pattern`,
+			`people/jdoe.yaml:4:3 "jdoe" is also used by people/JDoe.yaml`,
+		}},
+		{"duplicate id", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
+			write(t, d, "people/jroe.yaml", strings.Replace(string(data), "name: jdoe", "name: jroe", 1))
+		}, []string{`people/jroe.yaml:5:3 "004217" is also the id of people/jdoe.yaml`}},
+		{"owner does not exist", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "owner: jdoe", "owner: nobody")
+		}, []string{`service-accounts/svc-backup.yaml:9:3 spec.owner: person "nobody" does not exist`}},
+		{"custodian does not exist", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "custodians: [asmith]", "custodians: [asmith, ghost]")
+		}, []string{`service-accounts/svc-backup.yaml:10:24 spec.custodians[1]: person "ghost" does not exist`}},
+		{"manager does not exist", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "manager: asmith", "manager: bwayne")
+		}, []string{`people/jdoe.yaml:13:3 spec.manager: person "bwayne" does not exist`}},
+		{"template does not exist", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "template: service-account", "template: robot")
+		}, []string{`service-accounts/svc-backup.yaml:7:3 spec.template: template "robot" does not exist`}},
+		{"role does not exist", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "roles: [vpn-users]", "roles: [vpn-users, wifi]")
+		}, []string{`people/jdoe.yaml:15:22 spec.roles[1]: role "wifi" does not exist`}},
+		{"contractor without endDate", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "type: employee", "type: contractor")
+		}, []string{"people/jdoe.yaml endDate"}},
+		{"name against the template's pattern", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "service-accounts/svc-backup.yaml"))
+			os.Remove(filepath.Join(d, "service-accounts/svc-backup.yaml"))
+			write(t, d, "service-accounts/backup.yaml", strings.Replace(string(data), "name: svc-backup", "name: backup", 1))
+		}, []string{`service-accounts/backup.yaml:4:3 "backup" does not match template service-account's naming pattern`}},
+		{"login too long", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
+			os.Remove(filepath.Join(d, "people/jdoe.yaml"))
+			write(t, d, "people/janedoetheyoungerofthat.yaml", strings.Replace(string(data), "name: jdoe", "name: janedoetheyoungerofthat", 1))
+			edit(t, d, "service-accounts/svc-backup.yaml", "owner: jdoe", "owner: janedoetheyoungerofthat")
+		}, []string{
+			`people/janedoetheyoungerofthat.yaml:4:3 "metadata.name" must be at most 20 characters long, not 23`,
+			`people/janedoetheyoungerofthat.yaml:4:3 "janedoetheyoungerofthat" does not match template employee's naming pattern`,
+			`service-accounts/svc-backup.yaml:9:3 "spec.owner" must be at most 20 characters long`,
+		}},
+		{"expiry past the template's maximum", func(t *testing.T, d string) {
+			edit(t, d, "service-accounts/svc-backup.yaml", "expires: 2027-05-31", "expires: 2027-06-02")
+		}, []string{"service-accounts/svc-backup.yaml:13:3 spec.expires: 2027-06-02 is past template service-account's maximum lifetime of 365d from created 2026-06-01"}},
+		{"file named apart from its object", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "name: vpn-users", "name: vpn")
+			edit(t, d, "people/jdoe.yaml", "roles: [vpn-users]", "roles: [vpn]")
+			edit(t, d, "service-accounts/svc-backup.yaml", "roles: [vpn-users]", "roles: [vpn]")
+		}, []string{`roles/vpn-users.yaml:4:3 metadata.name: "vpn" does not match the file name vpn-users.yaml`}},
+		{"kind in the wrong folder", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "kind: Role", "kind: Person")
+			edit(t, d, "people/jdoe.yaml", "roles: [vpn-users]", "roles: []")
+			edit(t, d, "service-accounts/svc-backup.yaml", "roles: [vpn-users]", "roles: []")
+		}, []string{"roles/vpn-users.yaml:2:1 kind: Person does not belong in roles/"}},
+		{"endDate before startDate", func(t *testing.T, d string) {
+			edit(t, d, "people/jdoe.yaml", "  startDate: 2026-01-05", "  startDate: 2026-01-05\n  endDate: 2025-12-31")
+		}, []string{"people/jdoe.yaml:15:3 spec.endDate: 2025-12-31 is before startDate 2026-01-05"}},
+		{"management chain loops", func(t *testing.T, d string) {
+			edit(t, d, "people/asmith.yaml", "  startDate: 2020-03-02", "  manager: jdoe\n  startDate: 2020-03-02")
+		}, []string{
+			"people/asmith.yaml:13:3 spec.manager: management chain loops back to asmith",
+			"people/jdoe.yaml:13:3 spec.manager: management chain loops back to jdoe",
+		}},
+		{"two templates claim one person type", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "templates/employee.yaml"))
+			s := strings.Replace(string(data), "name: employee", "name: staff", 1)
+			write(t, d, "templates/staff.yaml", strings.Replace(s, "personTypes: [employee, contractor]", "personTypes: [partner, employee]", 1))
+		}, []string{`templates/staff.yaml:7:26 spec.personTypes[1]: person type "employee" is claimed by template employee already`}},
+		{"missing alm.yaml", func(t *testing.T, d string) {
+			os.Remove(filepath.Join(d, "alm.yaml"))
+		}, []string{"alm.yaml missing"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyTree(t, "testdata/minimal")
+			tc.break_(t, dir)
+			_, problems, err := Dir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(problems) != len(tc.want) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(problems), len(tc.want), problems.Error())
+			}
+			for i, w := range tc.want {
+				pos, fragment, _ := strings.Cut(w, " ")
+				got := problems[i]
+				if got.Pos.String() != pos && !strings.HasPrefix(got.Pos.String(), pos+":") {
+					t.Errorf("problem %d at %s, want %s: %s", i, got.Pos, pos, got.Message)
+				}
+				if !strings.Contains(got.Message, fragment) {
+					t.Errorf("problem %d: %q does not say %q", i, got.Message, fragment)
+				}
+			}
+		})
+	}
+}
+
+// TestRevision loads an older commit of a real Git repository and leaves
+// the working tree as it was.
+func TestRevision(t *testing.T) {
+	dir := copyTree(t, "testdata/minimal")
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := r.Worktree()
+	sig := &object.Signature{Name: "Test", Email: "test@example.test", When: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	commit := func(msg string) string {
+		if err := wt.AddGlob("."); err != nil {
+			t.Fatal(err)
+		}
+		h, err := wt.Commit(msg, &git.CommitOptions{Author: sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.String()
+	}
+	good := commit("valid")
+	edit(t, dir, "people/jdoe.yaml", "manager: asmith", "manager: nobody")
+	bad := commit("break the manager")
+	edit(t, dir, "people/jdoe.yaml", "givenName: Jane", "givenName: Janet") // uncommitted
+
+	repo, problems, err := Revision(context.Background(), dir, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 0 || repo.Revision != good || repo.People["jdoe"].Spec.GivenName != "Jane" {
+		t.Fatalf("at %s: revision %s, given name %q, problems %v", good, repo.Revision, repo.People["jdoe"].Spec.GivenName, problems)
+	}
+	_, problems, err = Revision(context.Background(), dir, "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, `"nobody"`) {
+		t.Fatalf("at HEAD (%s): %v", bad, problems)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "people/jdoe.yaml"))
+	if !strings.Contains(string(data), "givenName: Janet") {
+		t.Fatal("loading a revision changed the working tree")
+	}
+	if _, _, err := Revision(context.Background(), dir, "no-such-branch"); err == nil || !strings.Contains(err.Error(), "no-such-branch") {
+		t.Fatalf("unknown revision: %v", err)
+	}
+}

@@ -1,0 +1,6 @@
+package alm.org.example
+
+deny contains msg if {
+	false
+	msg := "never"
+}
