@@ -128,7 +128,7 @@ func translate(op, dn, attr string, err error) error {
 		case has(adBadPassword):
 			e.Class = directory.ErrWeakPassword
 			e.Hint = "the domain's password policy refused the generated password: check its length, complexity and history settings"
-		case has(adMemberNotFound) || (member && has("doesn't exist")):
+		case has(adMemberNotFound) || (member && (has("doesn't exist") || has("already deleted"))):
 			e.Class = directory.ErrNoSuchObject
 			e.Hint = "the account is not a member of this group"
 		case has("unicodePwd") || has("0000001F"):

@@ -45,6 +45,8 @@ func TestTranslate(t *testing.T) {
 			directory.ErrNoSuchObject, "plan again", false},
 		{"non-member removal (Samba)", opModify, "member", ldapErr(53, "Attribute member doesn't exist for target GUID 1234"),
 			directory.ErrNoSuchObject, "not a member", false},
+		{"removal of a member removed before (Samba)", opModify, "member", ldapErr(53, "Attribute member already deleted for target GUID 1234"),
+			directory.ErrNoSuchObject, "not a member", false},
 		{"non-member removal (Windows)", opModify, "member", ldapErr(53, "00000561: SvcErr: DSID-031A1256, problem 5003 (WILL_NOT_PERFORM), data 0"),
 			directory.ErrNoSuchObject, "not a member", false},
 		{"no such attribute value", opModify, "member", ldapErr(16, "no such attribute"),

@@ -1,0 +1,653 @@
+// Package directorytest is the conformance suite every directory connector
+// passes: connectors/memory in its unit tests, connectors/ad against a real
+// Samba AD. It asserts only what Samba does (see shared/notes/samba-ad.md),
+// so that the fake cannot drift from the real directory unnoticed.
+//
+// Error classes the suite expects, case by case (Samba's result code):
+//
+//	duplicate sAMAccountName, DN, OU or member (68)        directory.ErrExists
+//	duplicate userPrincipalName (19, "already in use")     directory.ErrExists
+//	missing parent (32; 80 on a move), object or group (32) directory.ErrNoSuchObject
+//	removing a non-member (53, "Attribute member doesn't exist") directory.ErrNoSuchObject
+//	a member DN naming no object (19, 000020B5)            directory.ErrConstraint or ErrNoSuchObject
+//	deleting an OU that holds objects (66)                 directory.ErrNotEmpty
+//
+// Every error is a *directory.Error naming the DN the call was given.
+package directorytest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/alm-project/alm/reconciler/directory"
+)
+
+// Dir is what the suite drives: the methods alm's apply uses.
+type Dir interface {
+	Read(ctx context.Context, scope directory.Scope) (*directory.Snapshot, error)
+	CreateOU(ctx context.Context, dn string) error
+	Create(ctx context.Context, a directory.NewAccount) error
+	Modify(ctx context.Context, dn string, attrs map[string]string) error
+	SetAccountControl(ctx context.Context, dn string, uac int) error
+	Move(ctx context.Context, dn, newDN string) error
+	AddMember(ctx context.Context, groupDN, memberDN string) error
+	RemoveMember(ctx context.Context, groupDN, memberDN string) error
+	Delete(ctx context.Context, dn string) error
+}
+
+// Fixture is where one case works.
+type Fixture struct {
+	// BaseDN is the domain's DN.
+	BaseDN string
+	// OU is an existing, empty OU for this case alone: every object the
+	// case makes goes below it, so cases can share one directory.
+	OU string
+	// MarkerAttribute is the attribute Create writes the marker to.
+	MarkerAttribute string
+	// CreateGroup makes a group with sAMAccountName name at dn (below OU):
+	// alm has no method for it, the harness does.
+	CreateGroup func(ctx context.Context, dn, name string) error
+}
+
+// Run runs every case as a subtest, calling newDir for each: a fresh
+// directory (memory) or a fresh OU in a shared one (Samba). Removing what
+// a case leaves behind is newDir's business (t.Cleanup).
+func Run(t *testing.T, newDir func(t *testing.T) (Dir, Fixture)) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, fix := newDir(t)
+			c.run(newEnv(t, d, fix))
+		})
+	}
+}
+
+var cases = []struct {
+	name string
+	run  func(e *env)
+}{
+	{"create and read", createAndRead},
+	{"create with flags", createWithFlags},
+	{"read scope", readScope},
+	{"duplicates", duplicates},
+	{"missing parent", missingParent},
+	{"modify", modify},
+	{"account control", accountControl},
+	{"move and rename", moveAndRename},
+	{"move errors", moveErrors},
+	{"members", members},
+	{"delete", deleteAccount},
+	{"delete non-empty OU", deleteNonEmptyOU},
+	{"state changes", stateChanges},
+}
+
+// env is one case's view of the directory.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	d     Dir
+	fix   Fixture
+	token string // keeps names unique across runs against one domain
+}
+
+func newEnv(t *testing.T, d Dir, fix Fixture) *env {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, ctx: t.Context(), d: d, fix: fix, token: hex.EncodeToString(b[:])}
+}
+
+// name is a sAMAccountName unique to this run, at most 20 characters as AD requires.
+func (e *env) name(s string) string { return s + "-" + e.token }
+
+// ou is the DN of an OU below the fixture's.
+func (e *env) ou(s string) string { return "OU=" + s + "," + e.fix.OU }
+
+func (e *env) mkOU(s string) string {
+	e.t.Helper()
+	dn := e.ou(s)
+	if err := e.d.CreateOU(e.ctx, dn); err != nil {
+		e.t.Fatalf("CreateOU(%s): %v", dn, err)
+	}
+	return dn
+}
+
+func (e *env) mkGroup(s string) (dn, name string) {
+	e.t.Helper()
+	name = e.name(s)
+	dn = "CN=" + name + "," + e.fix.OU
+	if err := e.fix.CreateGroup(e.ctx, dn, name); err != nil {
+		e.t.Fatalf("CreateGroup(%s): %v", dn, err)
+	}
+	return dn, name
+}
+
+// account is a new enabled account named s in the OU at parent.
+func (e *env) account(s, parent string) directory.NewAccount {
+	n := e.name(s)
+	return directory.NewAccount{
+		DN:     "CN=" + n + "," + parent,
+		Name:   n,
+		Marker: directory.Marker("id-" + n),
+		UAC:    directory.UACNormalAccount,
+		Attributes: map[string]string{
+			directory.AttrUserPrincipalName: n + "@" + e.domain(),
+			directory.AttrGivenName:         "Given " + s,
+			directory.AttrSurname:           "Surname " + s,
+			directory.AttrDisplayName:       "Display " + s,
+		},
+	}
+}
+
+func (e *env) create(a directory.NewAccount) {
+	e.t.Helper()
+	if err := e.d.Create(e.ctx, a); err != nil {
+		e.t.Fatalf("Create(%s): %v", a.DN, err)
+	}
+}
+
+// domain is the DNS name of the base DN, the userPrincipalName suffix.
+func (e *env) domain() string {
+	var parts []string
+	for _, p := range strings.Split(e.fix.BaseDN, ",") {
+		if k, v, ok := strings.Cut(p, "="); ok && strings.EqualFold(strings.TrimSpace(k), "DC") {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 {
+		return "example.test"
+	}
+	return strings.Join(parts, ".")
+}
+
+// read reads the fixture's OU (or the OUs given) and its groups.
+func (e *env) read(ous ...string) *directory.Snapshot {
+	e.t.Helper()
+	if len(ous) == 0 {
+		ous = []string{e.fix.OU}
+	}
+	s, err := e.d.Read(e.ctx, directory.Scope{
+		BaseDN: e.fix.BaseDN, OUs: ous, GroupBase: e.fix.OU, MarkerAttribute: e.fix.MarkerAttribute,
+	})
+	if err != nil {
+		e.t.Fatalf("Read: %v", err)
+	}
+	return s
+}
+
+func findAccount(s *directory.Snapshot, dn string) *directory.Account {
+	for i := range s.Accounts {
+		if directory.SameDN(s.Accounts[i].DN, dn) {
+			return &s.Accounts[i]
+		}
+	}
+	return nil
+}
+
+func findGroup(s *directory.Snapshot, dn string) *directory.Group {
+	for i := range s.Groups {
+		if directory.SameDN(s.Groups[i].DN, dn) {
+			return &s.Groups[i]
+		}
+	}
+	return nil
+}
+
+// mustAccount returns the account at dn in s, failing the case when it is absent.
+func (e *env) mustAccount(s *directory.Snapshot, dn string) *directory.Account {
+	e.t.Helper()
+	a := findAccount(s, dn)
+	if a == nil {
+		e.t.Fatalf("no account %s in the snapshot; accounts: %v", dn, dns(s))
+	}
+	return a
+}
+
+func (e *env) mustGroup(s *directory.Snapshot, dn string) *directory.Group {
+	e.t.Helper()
+	g := findGroup(s, dn)
+	if g == nil {
+		e.t.Fatalf("no group %s in the snapshot", dn)
+	}
+	return g
+}
+
+func dns(s *directory.Snapshot) []string {
+	var out []string
+	for _, a := range s.Accounts {
+		out = append(out, a.DN)
+	}
+	return out
+}
+
+func containsDN(list []string, dn string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return directory.SameDN(x, dn) })
+}
+
+// wantErr checks that err is a *directory.Error of class, about dn.
+func (e *env) wantErr(call string, err, class error, dn string) {
+	e.t.Helper()
+	if err == nil {
+		e.t.Errorf("%s: no error, want %v", call, class)
+		return
+	}
+	var de *directory.Error
+	if !errors.As(err, &de) {
+		e.t.Errorf("%s: error %v (%T) is not a *directory.Error", call, err, err)
+		return
+	}
+	if !isClass(err, class) {
+		e.t.Errorf("%s: error %q is of class %v, want %v", call, err, de.Class, class)
+	}
+	if !directory.SameDN(de.DN, dn) {
+		e.t.Errorf("%s: error names DN %q, want %q", call, de.DN, dn)
+	}
+}
+
+// anyOf is a class that matches any of several, where directories differ.
+type anyOf []error
+
+func (a anyOf) Error() string {
+	s := make([]string, len(a))
+	for i, c := range a {
+		s[i] = c.Error()
+	}
+	return strings.Join(s, " or ")
+}
+
+func isClass(err, class error) bool {
+	if classes, ok := class.(anyOf); ok {
+		return slices.ContainsFunc(classes, func(c error) bool { return errors.Is(err, c) })
+	}
+	return errors.Is(err, class)
+}
+
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func createAndRead(e *env) {
+	people := e.mkOU("People")
+	a := e.account("alice", people)
+	a.Attributes[directory.AttrMail] = "alice@" + e.domain()
+	a.Attributes[directory.AttrDescription] = "created by the conformance suite"
+	a.Attributes[directory.AttrTitle] = "Engineer"
+	a.Attributes[directory.AttrDepartment] = "R&D, Tools"
+	a.Attributes[directory.AttrEmployeeID] = "E-1001"
+	e.create(a)
+	b := e.account("bob", people)
+	e.create(b)
+
+	s := e.read()
+	if len(s.Accounts) != 2 {
+		e.t.Fatalf("read %d accounts %v, want alice and bob", len(s.Accounts), dns(s))
+	}
+	got := e.mustAccount(s, a.DN)
+	if got.Name != a.Name {
+		e.t.Errorf("Name = %q, want %q", got.Name, a.Name)
+	}
+	if got.Marker != a.Marker {
+		e.t.Errorf("Marker = %q, want %q", got.Marker, a.Marker)
+	}
+	if got.UAC != directory.UACNormalAccount || !got.Enabled() {
+		e.t.Errorf("userAccountControl = %d (enabled %v), want 512", got.UAC, got.Enabled())
+	}
+	for k, want := range a.Attributes {
+		if got.Attributes[k] != want {
+			e.t.Errorf("attribute %s = %q, want %q", k, got.Attributes[k], want)
+		}
+	}
+	// AD gives every new user accountExpires "never".
+	if v := got.Attributes[directory.AttrAccountExpires]; v != directory.AccountExpiresNever {
+		e.t.Errorf("accountExpires = %q, want %s", v, directory.AccountExpiresNever)
+	}
+	if len(got.MemberOf) != 0 {
+		e.t.Errorf("memberOf = %v, want none", got.MemberOf)
+	}
+	if !guidPattern.MatchString(got.GUID) {
+		e.t.Errorf("GUID %q is not a UUID", got.GUID)
+	}
+	other := e.mustAccount(s, b.DN)
+	if other.GUID == got.GUID {
+		e.t.Errorf("alice and bob share GUID %s", got.GUID)
+	}
+	if !containsDN(s.OUs, e.fix.OU) || len(s.OUs) != 1 {
+		e.t.Errorf("OUs = %v, want [%s]", s.OUs, e.fix.OU)
+	}
+	if s.State == "" {
+		e.t.Error("State is empty")
+	}
+	again := e.mustAccount(e.read(), a.DN)
+	if again.GUID != got.GUID {
+		e.t.Errorf("GUID changed between reads: %s then %s", got.GUID, again.GUID)
+	}
+}
+
+func createWithFlags(e *env) {
+	tests := []struct {
+		name    string
+		uac     int
+		enabled bool
+	}{
+		{"disabled", directory.UACNormalAccount | directory.UACAccountDisable, false},
+		{"no-expiry", directory.UACNormalAccount | directory.UACDontExpirePassword, true},
+		{"svc", directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACNotDelegated, true},
+	}
+	for _, tt := range tests {
+		a := e.account(tt.name, e.fix.OU)
+		a.UAC = tt.uac
+		e.create(a)
+		got := e.mustAccount(e.read(), a.DN)
+		if got.UAC != tt.uac || got.Enabled() != tt.enabled {
+			e.t.Errorf("%s: userAccountControl = %d (enabled %v), want %d (enabled %v)",
+				tt.name, got.UAC, got.Enabled(), tt.uac, tt.enabled)
+		}
+	}
+}
+
+func readScope(e *env) {
+	in := e.mkOU("In")
+	nested := "OU=Nested," + in
+	if err := e.d.CreateOU(e.ctx, nested); err != nil {
+		e.t.Fatalf("CreateOU(%s): %v", nested, err)
+	}
+	out := e.mkOU("Out")
+	a, b, c := e.account("in", in), e.account("nested", nested), e.account("out", out)
+	e.create(a)
+	e.create(b)
+	e.create(c)
+	missing := e.ou("Missing")
+
+	s := e.read(in, missing)
+	if len(s.Accounts) != 2 || findAccount(s, a.DN) == nil || findAccount(s, b.DN) == nil {
+		e.t.Errorf("read %v, want the accounts of %s and below it only", dns(s), in)
+	}
+	if len(s.OUs) != 1 || !directory.SameDN(s.OUs[0], in) {
+		e.t.Errorf("OUs = %v, want [%s]: an OU that does not exist is left out", s.OUs, in)
+	}
+}
+
+func duplicates(e *env) {
+	one, two := e.mkOU("One"), e.mkOU("Two")
+	a := e.account("dup", one)
+	e.create(a)
+
+	sameName := a
+	sameName.DN = "CN=Another " + a.Name + "," + two
+	sameName.Attributes = map[string]string{directory.AttrUserPrincipalName: "another-" + a.Name + "@" + e.domain()}
+	e.wantErr("Create with a sAMAccountName in use", e.d.Create(e.ctx, sameName), directory.ErrExists, sameName.DN)
+
+	sameDN := e.account("dup2", one)
+	sameDN.DN = a.DN
+	e.wantErr("Create at a DN in use", e.d.Create(e.ctx, sameDN), directory.ErrExists, a.DN)
+
+	_, gname := e.mkGroup("grp")
+	groupName := e.account("g", two)
+	groupName.Name = gname
+	e.wantErr("Create with a group's sAMAccountName", e.d.Create(e.ctx, groupName), directory.ErrExists, groupName.DN)
+
+	e.wantErr("CreateOU of an existing OU", e.d.CreateOU(e.ctx, one), directory.ErrExists, one)
+
+	sameUPN := e.account("upn", two)
+	sameUPN.Attributes[directory.AttrUserPrincipalName] = a.Attributes[directory.AttrUserPrincipalName]
+	e.wantErr("Create with a userPrincipalName in use", e.d.Create(e.ctx, sameUPN), directory.ErrExists, sameUPN.DN)
+
+	s := e.read()
+	if len(s.Accounts) != 1 {
+		e.t.Errorf("read %v after refused creates, want only %s", dns(s), a.DN)
+	}
+}
+
+func missingParent(e *env) {
+	missing := e.ou("Missing")
+	a := e.account("orphan", missing)
+	e.wantErr("Create below a missing OU", e.d.Create(e.ctx, a), directory.ErrNoSuchObject, a.DN)
+	child := "OU=Child," + missing
+	e.wantErr("CreateOU below a missing OU", e.d.CreateOU(e.ctx, child), directory.ErrNoSuchObject, child)
+}
+
+func modify(e *env) {
+	a := e.account("mod", e.fix.OU)
+	a.Attributes[directory.AttrDescription] = "to be removed"
+	e.create(a)
+
+	err := e.d.Modify(e.ctx, a.DN, map[string]string{
+		directory.AttrTitle:       "Manager",
+		directory.AttrGivenName:   "Changed",
+		directory.AttrDescription: "",
+	})
+	if err != nil {
+		e.t.Fatalf("Modify: %v", err)
+	}
+	got := e.mustAccount(e.read(), a.DN)
+	want := map[string]string{
+		directory.AttrTitle:     "Manager",
+		directory.AttrGivenName: "Changed",
+		directory.AttrSurname:   a.Attributes[directory.AttrSurname],
+	}
+	for k, v := range want {
+		if got.Attributes[k] != v {
+			e.t.Errorf("after Modify %s = %q, want %q", k, got.Attributes[k], v)
+		}
+	}
+	if v, ok := got.Attributes[directory.AttrDescription]; ok {
+		e.t.Errorf("after Modify description = %q, want it deleted", v)
+	}
+
+	// DNs compare case-insensitively.
+	lower := strings.ToLower(a.DN)
+	if err := e.d.Modify(e.ctx, lower, map[string]string{directory.AttrTitle: "Lead"}); err != nil {
+		e.t.Fatalf("Modify(%s): %v", lower, err)
+	}
+	if got := e.mustAccount(e.read(), a.DN); got.Attributes[directory.AttrTitle] != "Lead" {
+		e.t.Errorf("title = %q after Modify by a lower-case DN, want Lead", got.Attributes[directory.AttrTitle])
+	}
+
+	gone := "CN=Nobody " + e.token + "," + e.fix.OU
+	e.wantErr("Modify a missing object", e.d.Modify(e.ctx, gone, map[string]string{directory.AttrTitle: "x"}),
+		directory.ErrNoSuchObject, gone)
+}
+
+func accountControl(e *env) {
+	a := e.account("uac", e.fix.OU)
+	e.create(a)
+	steps := []struct {
+		uac     int
+		enabled bool
+	}{
+		{directory.UACNormalAccount | directory.UACAccountDisable, false},
+		{directory.UACNormalAccount, true},
+		{directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACAccountDisable, false},
+	}
+	for _, st := range steps {
+		if err := e.d.SetAccountControl(e.ctx, a.DN, st.uac); err != nil {
+			e.t.Fatalf("SetAccountControl(%d): %v", st.uac, err)
+		}
+		got := e.mustAccount(e.read(), a.DN)
+		if got.UAC != st.uac || got.Enabled() != st.enabled {
+			e.t.Errorf("after SetAccountControl(%d): %d (enabled %v)", st.uac, got.UAC, got.Enabled())
+		}
+	}
+	gone := "CN=Nobody " + e.token + "," + e.fix.OU
+	e.wantErr("SetAccountControl of a missing object", e.d.SetAccountControl(e.ctx, gone, directory.UACNormalAccount),
+		directory.ErrNoSuchObject, gone)
+}
+
+func moveAndRename(e *env) {
+	from, to := e.mkOU("From"), e.mkOU("To")
+	g, _ := e.mkGroup("movers")
+	a := e.account("mover", from)
+	e.create(a)
+	if err := e.d.AddMember(e.ctx, g, a.DN); err != nil {
+		e.t.Fatalf("AddMember: %v", err)
+	}
+	before := e.mustAccount(e.read(), a.DN)
+
+	tests := []struct {
+		name  string
+		newDN string
+	}{
+		{"move and rename", "CN=Moved " + a.Name + "," + to},
+		{"rename in place", "CN=Renamed " + a.Name + "," + to},
+		{"move back", "CN=Renamed " + a.Name + "," + from},
+	}
+	dn := a.DN
+	for _, tt := range tests {
+		if err := e.d.Move(e.ctx, dn, tt.newDN); err != nil {
+			e.t.Fatalf("%s: Move(%s, %s): %v", tt.name, dn, tt.newDN, err)
+		}
+		s := e.read()
+		if findAccount(s, dn) != nil {
+			e.t.Errorf("%s: %s still read after the move", tt.name, dn)
+		}
+		got := e.mustAccount(s, tt.newDN)
+		if got.GUID != before.GUID {
+			e.t.Errorf("%s: GUID %s, want %s kept", tt.name, got.GUID, before.GUID)
+		}
+		if got.Name != before.Name || got.Marker != before.Marker {
+			e.t.Errorf("%s: name %q marker %q, want %q %q kept", tt.name, got.Name, got.Marker, before.Name, before.Marker)
+		}
+		if got.Attributes[directory.AttrGivenName] != a.Attributes[directory.AttrGivenName] {
+			e.t.Errorf("%s: givenName %q, want it kept", tt.name, got.Attributes[directory.AttrGivenName])
+		}
+		if len(got.MemberOf) != 1 || !directory.SameDN(got.MemberOf[0], g) {
+			e.t.Errorf("%s: memberOf %v, want [%s]", tt.name, got.MemberOf, g)
+		}
+		members := e.mustGroup(s, g).Members
+		if len(members) != 1 || !directory.SameDN(members[0], tt.newDN) {
+			e.t.Errorf("%s: group members %v, want [%s]", tt.name, members, tt.newDN)
+		}
+		dn = tt.newDN
+	}
+}
+
+func moveErrors(e *env) {
+	a, b := e.account("stay", e.fix.OU), e.account("other", e.fix.OU)
+	e.create(a)
+	e.create(b)
+	missing := "CN=" + a.Name + "," + e.ou("Missing")
+	e.wantErr("Move below a missing OU", e.d.Move(e.ctx, a.DN, missing), directory.ErrNoSuchObject, a.DN)
+	e.wantErr("Move onto an existing DN", e.d.Move(e.ctx, a.DN, b.DN), directory.ErrExists, a.DN)
+	gone := "CN=Nobody " + e.token + "," + e.fix.OU
+	e.wantErr("Move a missing object", e.d.Move(e.ctx, gone, "CN=Somebody "+e.token+","+e.fix.OU),
+		directory.ErrNoSuchObject, gone)
+	s := e.read()
+	if got := e.mustAccount(s, a.DN); got.Name != a.Name {
+		e.t.Errorf("after refused moves %s holds %q, want %q", a.DN, got.Name, a.Name)
+	}
+}
+
+func members(e *env) {
+	g, gname := e.mkGroup("team")
+	a := e.account("member", e.fix.OU)
+	e.create(a)
+
+	if err := e.d.AddMember(e.ctx, g, a.DN); err != nil {
+		e.t.Fatalf("AddMember: %v", err)
+	}
+	s := e.read()
+	grp := e.mustGroup(s, g)
+	if grp.Name != gname || !guidPattern.MatchString(grp.GUID) {
+		e.t.Errorf("group read as name %q GUID %q, want %q and a UUID", grp.Name, grp.GUID, gname)
+	}
+	if len(grp.Members) != 1 || !directory.SameDN(grp.Members[0], a.DN) {
+		e.t.Errorf("members %v, want [%s]", grp.Members, a.DN)
+	}
+	if got := e.mustAccount(s, a.DN).MemberOf; len(got) != 1 || !directory.SameDN(got[0], g) {
+		e.t.Errorf("memberOf %v, want [%s]", got, g)
+	}
+
+	e.wantErr("AddMember of a member", e.d.AddMember(e.ctx, g, a.DN), directory.ErrExists, g)
+
+	if err := e.d.RemoveMember(e.ctx, g, a.DN); err != nil {
+		e.t.Fatalf("RemoveMember: %v", err)
+	}
+	s = e.read()
+	if m := e.mustGroup(s, g).Members; len(m) != 0 {
+		e.t.Errorf("members %v after RemoveMember, want none", m)
+	}
+	if got := e.mustAccount(s, a.DN).MemberOf; len(got) != 0 {
+		e.t.Errorf("memberOf %v after RemoveMember, want none", got)
+	}
+
+	e.wantErr("RemoveMember of a non-member", e.d.RemoveMember(e.ctx, g, a.DN), directory.ErrNoSuchObject, g)
+	noGroup := "CN=No Group " + e.token + "," + e.fix.OU
+	e.wantErr("AddMember to a missing group", e.d.AddMember(e.ctx, noGroup, a.DN), directory.ErrNoSuchObject, noGroup)
+	noUser := "CN=Nobody " + e.token + "," + e.fix.OU
+	// Samba refuses a DN naming no object as a constraint (000020B5), Windows as 32.
+	e.wantErr("AddMember of a missing object", e.d.AddMember(e.ctx, g, noUser), anyOf{directory.ErrConstraint, directory.ErrNoSuchObject}, g)
+}
+
+func deleteAccount(e *env) {
+	g, _ := e.mkGroup("leavers")
+	a, b := e.account("gone", e.fix.OU), e.account("kept", e.fix.OU)
+	e.create(a)
+	e.create(b)
+	for _, dn := range []string{a.DN, b.DN} {
+		if err := e.d.AddMember(e.ctx, g, dn); err != nil {
+			e.t.Fatalf("AddMember(%s): %v", dn, err)
+		}
+	}
+	if err := e.d.Delete(e.ctx, a.DN); err != nil {
+		e.t.Fatalf("Delete: %v", err)
+	}
+	s := e.read()
+	if findAccount(s, a.DN) != nil {
+		e.t.Errorf("%s read after Delete", a.DN)
+	}
+	e.mustAccount(s, b.DN)
+	if m := e.mustGroup(s, g).Members; len(m) != 1 || !directory.SameDN(m[0], b.DN) {
+		e.t.Errorf("members %v after deleting %s, want [%s]", m, a.DN, b.DN)
+	}
+	e.wantErr("Delete a deleted object", e.d.Delete(e.ctx, a.DN), directory.ErrNoSuchObject, a.DN)
+}
+
+func deleteNonEmptyOU(e *env) {
+	ou := e.mkOU("Full")
+	a := e.account("inside", ou)
+	e.create(a)
+	e.wantErr("Delete an OU holding an account", e.d.Delete(e.ctx, ou), directory.ErrNotEmpty, ou)
+	e.mustAccount(e.read(), a.DN)
+
+	if err := e.d.Delete(e.ctx, a.DN); err != nil {
+		e.t.Fatalf("Delete(%s): %v", a.DN, err)
+	}
+	if err := e.d.Delete(e.ctx, ou); err != nil {
+		e.t.Fatalf("Delete of the emptied OU: %v", err)
+	}
+	if s := e.read(ou); len(s.OUs) != 0 {
+		e.t.Errorf("OUs %v after deleting %s, want none", s.OUs, ou)
+	}
+}
+
+// stateChanges checks only that a write changes State: against a shared
+// directory other writers may change it between reads too.
+func stateChanges(e *env) {
+	a := e.account("state", e.fix.OU)
+	e.create(a)
+	writes := []struct {
+		name  string
+		write func() error
+	}{
+		{"Modify", func() error {
+			return e.d.Modify(e.ctx, a.DN, map[string]string{directory.AttrTitle: "x"})
+		}},
+		{"SetAccountControl", func() error {
+			return e.d.SetAccountControl(e.ctx, a.DN, directory.UACNormalAccount|directory.UACAccountDisable)
+		}},
+		{"CreateOU", func() error { return e.d.CreateOU(e.ctx, e.ou("State")) }},
+	}
+	for _, w := range writes {
+		before := e.read().State
+		if err := w.write(); err != nil {
+			e.t.Fatalf("%s: %v", w.name, err)
+		}
+		if after := e.read().State; after == before {
+			e.t.Errorf("State %q unchanged by %s", after, w.name)
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package memory
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/alm-project/alm/reconciler/directory"
+)
+
+// provision fills a new domain the way samba-tool domain provision does,
+// as far as alm can see it: the well-known containers, the built-in
+// accounts alm must never touch, and the groups they belong to.
+func (d *Directory) provision() {
+	b := d.base.dn
+	for _, dn := range []string{"CN=Users," + b, "CN=Computers," + b, "CN=Builtin," + b} {
+		d.must(d.add(dn, classContainer))
+	}
+	d.must(d.add("OU=Domain Controllers,"+b, classOU))
+	users := []directory.NewAccount{
+		{DN: "CN=Administrator,CN=Users," + b, Name: "Administrator",
+			UAC:        directory.UACNormalAccount | directory.UACDontExpirePassword,
+			Attributes: map[string]string{directory.AttrDescription: "Built-in account for administering the computer/domain"}},
+		{DN: "CN=Guest,CN=Users," + b, Name: "Guest",
+			UAC:        directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACAccountDisable | directory.UACPasswordNotRequired,
+			Attributes: map[string]string{directory.AttrDescription: "Built-in account for guest access to the computer/domain"}},
+		{DN: "CN=krbtgt,CN=Users," + b, Name: "krbtgt",
+			UAC:        directory.UACNormalAccount | directory.UACAccountDisable,
+			Attributes: map[string]string{directory.AttrDescription: "Key Distribution Center Service Account"}},
+	}
+	for _, u := range users {
+		d.must(nil, d.createUser(u))
+	}
+	groups := []struct {
+		name    string
+		members []string
+	}{
+		{"Domain Admins", []string{"Administrator"}},
+		{"Domain Users", nil}, // members by primaryGroupID, which no member attribute shows
+		{"Domain Guests", nil},
+		{"Enterprise Admins", []string{"Administrator"}},
+		{"Schema Admins", []string{"Administrator"}},
+	}
+	for _, g := range groups {
+		o, err := d.addGroup("CN="+g.name+",CN=Users,"+b, g.name)
+		d.must(o, err)
+		for _, m := range g.members {
+			o.members = append(o.members, d.names[strings.ToLower(m)])
+		}
+	}
+}
+
+func (d *Directory) must(_ *object, err error) {
+	if err != nil {
+		panic(fmt.Sprintf("memory: provision %s: %v", d.base.dn, err))
+	}
+}
+
+// AddOU creates an OU and any missing OUs above it, for seeding tests and
+// the demo. Existing OUs are no error.
+func (d *Directory) AddOU(dn string) error {
+	rdns, err := parseDN(dn)
+	if err != nil {
+		return invalidDN(opAdd, dn, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// Find the nearest existing ancestor, then create the OUs below it.
+	i := 0
+	for i < len(rdns) {
+		if _, ok := d.objects[dnKey(rdns[i:])]; ok {
+			break
+		}
+		i++
+	}
+	for i--; i >= 0; i-- {
+		if _, err := d.add(joinDN(rdns[i:]), classOU); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddGroup creates a group named name (its sAMAccountName) at dn, whose
+// parent must exist: alm does not create groups, so tests and the demo
+// seed them. It ignores FailOn.
+func (d *Directory) AddGroup(dn, name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err := d.addGroup(dn, name)
+	return err
+}
+
+func (d *Directory) addGroup(dn, name string) (*object, error) {
+	if name == "" {
+		return nil, &directory.Error{Op: opAdd, DN: dn, Class: directory.ErrConstraint,
+			Detail: "a group needs a sAMAccountName", Hint: "pass the group's name"}
+	}
+	if err := d.nameFree(opAdd, dn, name, nil); err != nil {
+		return nil, err
+	}
+	o, err := d.add(dn, classGroup)
+	if err != nil {
+		return nil, err
+	}
+	o.name = name
+	d.names[strings.ToLower(name)] = o
+	return o, nil
+}
+
+// AddUser creates a user as Create does, ignoring FailOn: for seeding
+// accounts alm does not own (leave Marker empty) or owns already.
+func (d *Directory) AddUser(a directory.NewAccount) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.createUser(a)
+}
+
+// methods are the names FailOn accepts: the directory's write and read methods.
+var methods = map[string]string{
+	"Read":              opSearch,
+	"CreateOU":          opAdd,
+	"Create":            opAdd,
+	"Modify":            opModify,
+	"SetAccountControl": opModify,
+	"Move":              opModRDN,
+	"AddMember":         opModify,
+	"RemoveMember":      opModify,
+	"Delete":            opDelete,
+}
+
+type fault struct {
+	method string
+	key    string // "" matches every DN
+	err    error
+	left   int // calls still to fail; < 0 for all of them
+}
+
+// FailOn makes every later call of method (a method name: "Create",
+// "Move", "AddMember", ...) on dn fail with err, before it changes
+// anything. dn "" matches every DN; for AddMember and RemoveMember dn is
+// the group's, for Read the scope's base DN. A class such as
+// directory.ErrUnavailable is returned inside a *directory.Error; a
+// *directory.Error is returned as it is. It panics on an unknown method,
+// so that a misspelt name cannot make a test pass.
+func (d *Directory) FailOn(method, dn string, err error) { d.FailTimes(method, dn, -1, err) }
+
+// FailTimes is FailOn for the next n matching calls only, to test retries.
+func (d *Directory) FailTimes(method, dn string, n int, err error) {
+	if _, ok := methods[method]; !ok {
+		panic(fmt.Sprintf("memory: FailOn: no method %q", method))
+	}
+	if err == nil {
+		panic("memory: FailOn: nil error")
+	}
+	key := ""
+	if dn != "" {
+		key = lowerKey(dn)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.faults = append(d.faults, fault{method: method, key: key, err: err, left: n})
+}
+
+// ClearFailures forgets every FailOn and FailTimes.
+func (d *Directory) ClearFailures() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.faults = nil
+}
+
+// injected returns the failure FailOn set up for this call, if any. The caller holds d.mu.
+func (d *Directory) injected(method, dn string) error {
+	for i := range d.faults {
+		f := &d.faults[i]
+		if f.left == 0 || f.method != method || (f.key != "" && f.key != lowerKey(dn)) {
+			continue
+		}
+		if f.left > 0 {
+			f.left--
+		}
+		var de *directory.Error
+		if errors.As(f.err, &de) {
+			return f.err
+		}
+		return &directory.Error{Op: methods[method], DN: dn, Class: f.err, Detail: "failure injected by FailOn"}
+	}
+	return nil
+}
+
+// lowerKey is dnKey for a DN that may not parse.
+func lowerKey(dn string) string {
+	if rdns, err := parseDN(dn); err == nil {
+		return dnKey(rdns)
+	}
+	return strings.ToLower(dn)
+}

@@ -1,0 +1,159 @@
+// Package receipt records what an apply did: which revision of the access
+// repository, which changes applied, failed or were skipped, and which
+// notices went out. Receipts are committed to a status branch of the access
+// repository (an orphan branch holding only receipts), so that Git history
+// holds what was done beside what was asked. Writing builds Git objects
+// directly and never touches the working tree or the checked-out branch.
+package receipt
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Results of one change.
+const (
+	Applied = "applied"
+	Failed  = "failed"
+	Skipped = "skipped"
+)
+
+// DefaultBranch is the status branch when alm.yaml names none.
+const DefaultBranch = "alm-status"
+
+// Trailer is the commit trailer naming the access repository revision a
+// receipt records; the history package looks for exactly this key.
+const Trailer = "Alm-Applied-Revision"
+
+// Receipt is the record of one apply. Its JSON form is what the status
+// branch holds; field order is the order below. It has no field for a
+// password, a bind DN's secret or a token, and Directory loses any
+// credentials when written.
+type Receipt struct {
+	Revision  string    `json:"revision"`  // the access repository commit applied, in full
+	AppliedAt time.Time `json:"appliedAt"` // UTC
+	Directory string    `json:"directory"` // the directory's URL, without user information
+	Plan      Summary   `json:"plan"`
+	Changes   []Entry   `json:"changes"`
+	Orphans   []Orphan  `json:"orphans"`
+	Notices   []string  `json:"notices"`
+}
+
+// Summary counts a plan's changes by action and by result.
+type Summary struct {
+	Changes int            `json:"changes"`
+	Actions map[string]int `json:"actions"` // "create": 2, "disable": 1
+	Applied int            `json:"applied"`
+	Failed  int            `json:"failed"`
+	Skipped int            `json:"skipped"`
+}
+
+// Entry is one change of the plan and what became of it.
+type Entry struct {
+	ID      string `json:"id"`      // the plan's change ID
+	Action  string `json:"action"`  // create, update, enable, disable, move, rename, add-member, remove-member, delete
+	Account string `json:"account"` // metadata.name (sAMAccountName)
+	DN      string `json:"dn"`
+	Result  string `json:"result"`           // Applied, Failed or Skipped
+	Error   string `json:"error,omitempty"`  // why it failed
+	Reason  string `json:"reason,omitempty"` // why the plan asked for it, or why it was skipped
+}
+
+// Orphan is an unmanaged account found in a managed OU.
+type Orphan struct {
+	Account string `json:"account"`
+	DN      string `json:"dn"`
+	Action  string `json:"action"` // "reported" or "disabled"
+}
+
+// Summarize counts entries by action and result, for Receipt.Plan.
+func Summarize(entries []Entry) Summary {
+	s := Summary{Changes: len(entries), Actions: make(map[string]int)}
+	for _, e := range entries {
+		s.Actions[e.Action]++
+		switch e.Result {
+		case Applied:
+			s.Applied++
+		case Failed:
+			s.Failed++
+		case Skipped:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+// Marshal renders a receipt as the status branch holds it: indented JSON,
+// fields in a fixed order, credentials removed from Directory, empty lists
+// written as [] rather than null, a final newline.
+func Marshal(r Receipt) ([]byte, error) {
+	r = clean(r)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // DNs and reasons hold & and < as they are
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func clean(r Receipt) Receipt {
+	r.AppliedAt = r.AppliedAt.UTC()
+	r.Directory = redact(r.Directory)
+	if r.Changes == nil {
+		r.Changes = []Entry{}
+	}
+	if r.Orphans == nil {
+		r.Orphans = []Orphan{}
+	}
+	if r.Notices == nil {
+		r.Notices = []string{}
+	}
+	if r.Plan.Actions == nil {
+		r.Plan.Actions = map[string]int{}
+	}
+	return r
+}
+
+// redact drops user information, query and fragment from a URL: a bind
+// password must never reach Git, even when someone wrote it into the URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw[strings.LastIndex(raw, "@")+1:]
+	}
+	u.User = nil
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.String()
+}
+
+// counts returns how many changes applied and failed, for the commit message.
+func counts(r Receipt) (applied, failed int) {
+	for _, e := range r.Changes {
+		switch e.Result {
+		case Applied:
+			applied++
+		case Failed:
+			failed++
+		}
+	}
+	return applied, failed
+}
+
+func short(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
+}
+
+// message is the commit message; the trailer names the revision in full.
+func message(r Receipt) string {
+	applied, failed := counts(r)
+	return fmt.Sprintf("alm apply %s: %d applied, %d failed\n\n%s: %s\n", short(r.Revision), applied, failed, Trailer, r.Revision)
+}

@@ -1,0 +1,145 @@
+package receipt
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func sample() Receipt {
+	changes := []Entry{
+		{ID: "c1", Action: "create", Account: "ann.lee", DN: "CN=Ann Lee,OU=People,DC=example,DC=test",
+			Result: Applied, Reason: "people/ann.lee.yaml: spec.start 2026-03-01 reached"},
+		{ID: "c2", Action: "disable", Account: "bob", DN: "CN=Bob,OU=People,DC=example,DC=test",
+			Result: Failed, Error: "modify CN=Bob,OU=People,DC=example,DC=test: insufficient access rights",
+			Reason: "people/bob.yaml: spec.end 2026-02-28 passed"},
+		{ID: "c3", Action: "add-member", Account: "ann.lee", DN: "CN=R&D <Tools>,OU=Groups,DC=example,DC=test",
+			Result: Skipped, Reason: "depends on c1"},
+	}
+	return Receipt{
+		Revision:  "0123456789abcdef0123456789abcdef01234567",
+		AppliedAt: time.Date(2026, 3, 1, 9, 30, 5, 0, time.FixedZone("CET", 3600)),
+		Directory: "ldaps://svc-alm:Secr3t!@dc1.example.test:636/?base",
+		Plan:      Summarize(changes),
+		Changes:   changes,
+		Orphans:   []Orphan{{Account: "tmp1", DN: "CN=tmp1,OU=People,DC=example,DC=test", Action: "reported"}},
+		Notices:   []string{"ann.lee: account created, mailed to ann.lee@example.test"},
+	}
+}
+
+func TestMarshalGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		r      Receipt
+		golden string
+	}{
+		{"full", sample(), "receipt.json"},
+		{"empty lists", Receipt{Revision: "abc", AppliedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Directory: "ldap://127.0.0.1"}, "empty.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Marshal(tt.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Marshal differs from %s (go test -update to accept):\n%s", path, got)
+			}
+		})
+	}
+}
+
+// TestNoSecretFields walks the Receipt type: no field, at any depth, may
+// be meant for a secret.
+func TestNoSecretFields(t *testing.T) {
+	secret := regexp.MustCompile(`(?i)pass|pwd|secret|token|credential|bind`)
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type, string)
+	walk = func(typ reflect.Type, at string) {
+		for typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map || typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] || typ.PkgPath() != reflect.TypeFor[Receipt]().PkgPath() {
+			return
+		}
+		seen[typ] = true
+		for f := range typ.Fields() {
+			name := at + "." + f.Name
+			if secret.MatchString(f.Name) || secret.MatchString(f.Tag.Get("json")) {
+				t.Errorf("%s (json %q) looks like a field for a secret", name, f.Tag.Get("json"))
+			}
+			walk(f.Type, name)
+		}
+	}
+	walk(reflect.TypeFor[Receipt](), "Receipt")
+	if len(seen) < 4 {
+		t.Errorf("walked %d struct types, want Receipt, Summary, Entry and Orphan at least", len(seen))
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "ldaps://dc1.example.test:636", "ldaps://dc1.example.test:636"},
+		{"user and password", "ldaps://svc:Secr3t@dc1.example.test:636", "ldaps://dc1.example.test:636"},
+		{"user only", "ldap://admin@127.0.0.1", "ldap://127.0.0.1"},
+		{"query and fragment", "ldaps://dc1/?password=x#y", "ldaps://dc1/"},
+		{"unparseable", "ldaps://svc:p%zz@dc1", "dc1"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := redact(tt.in); got != tt.want {
+				t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	data, err := Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Secr3t", "svc-alm", "?base"} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("the receipt JSON holds %q:\n%s", s, data)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	got := Summarize(sample().Changes)
+	want := Summary{Changes: 3, Actions: map[string]int{"create": 1, "disable": 1, "add-member": 1}, Applied: 1, Failed: 1, Skipped: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Summarize = %+v, want %+v", got, want)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	r := sample()
+	r.Changes = append(r.Changes, Entry{ID: "c4", Action: "update", Result: Applied})
+	want := "alm apply 0123456: 2 applied, 1 failed\n\nAlm-Applied-Revision: 0123456789abcdef0123456789abcdef01234567\n"
+	if got := message(r); got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(message(Receipt{Revision: "abc"}), "alm apply abc: 0 applied, 0 failed\n") {
+		t.Errorf("message of a short revision: %q", message(Receipt{Revision: "abc"}))
+	}
+}
