@@ -1,0 +1,332 @@
+// Package apply carries a guarded plan into the directory: in the plan's
+// safe order, each change on its own, transient errors retried with
+// backoff, one failure never stopping the others. The result says exactly
+// what applied, what failed and why, and what was skipped because a change
+// it needed did not apply.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/plan"
+)
+
+// Writer is what apply needs of a directory. connectors/ad and
+// connectors/memory implement it. Errors are *directory.Error values of
+// the directory.Err* classes, so apply can tell what to retry.
+type Writer interface {
+	CreateOU(ctx context.Context, dn string) error
+	// Create adds the account disabled, with a random password it never reveals.
+	Create(ctx context.Context, a directory.NewAccount) error
+	// Modify sets single-valued attributes; an empty value removes one.
+	Modify(ctx context.Context, dn string, attrs map[string]string) error
+	SetAccountControl(ctx context.Context, dn string, uac int) error
+	// Move gives an object a new DN: a new RDN, a new parent, or both.
+	Move(ctx context.Context, dn, newDN string) error
+	AddMember(ctx context.Context, groupDN, memberDN string) error
+	RemoveMember(ctx context.Context, groupDN, memberDN string) error
+	Delete(ctx context.Context, dn string) error
+}
+
+// Options tune Run.
+type Options struct {
+	Logger  *slog.Logger  // nil: no logs
+	Retries int           // how many times a transient error is retried
+	Backoff time.Duration // the wait before the first retry; it doubles each time
+}
+
+// Outcome is what became of one change.
+type Outcome string
+
+const (
+	Applied Outcome = "applied"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped" // a change it depends on did not apply, or the run was cancelled
+)
+
+// ChangeResult is one change and what became of it.
+type ChangeResult struct {
+	Change   plan.Change `json:"change"`
+	Outcome  Outcome     `json:"outcome"`
+	Error    string      `json:"error,omitempty"` // why it failed or was skipped
+	Note     string      `json:"note,omitempty"`  // e.g. "already a member": applied, nothing to write
+	Attempts int         `json:"attempts"`        // directory operations tried, retries included
+}
+
+// Result is the outcome of a whole run.
+type Result struct {
+	Revision       string         `json:"revision"`
+	DirectoryState string         `json:"directoryState"` // the state the plan was made against
+	Changes        []ChangeResult `json:"changes"`        // in the order they ran
+	Applied        int            `json:"applied"`
+	Failed         int            `json:"failed"`
+	Skipped        int            `json:"skipped"`
+}
+
+// OK reports whether every change applied.
+func (r *Result) OK() bool { return r.Failed == 0 && r.Skipped == 0 }
+
+// Run applies a plan that plan.Guard has passed. Changes run in phase
+// order (see plan.Action.Phase). A change whose dependencies did not apply
+// is skipped; a change to an account moved earlier in the run finds it at
+// its new DN, and at its old one if the move failed.
+func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
+	r := &runner{w: w, opts: opts, log: opts.Logger, dn: map[string]string{}, outcome: map[string]Outcome{}, base: p.BaseDN}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	changes := append([]plan.Change{}, p.Changes...)
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Action.Phase() < changes[j].Action.Phase() })
+	res := Result{Revision: p.Revision, DirectoryState: p.DirectoryState, Changes: make([]ChangeResult, 0, len(changes))}
+	for _, c := range changes {
+		cr := r.run(ctx, c)
+		r.outcome[c.ID] = cr.Outcome
+		switch cr.Outcome {
+		case Applied:
+			res.Applied++
+			r.log.Info("applied", "change", c.ID, "dn", c.DN, "attempts", cr.Attempts)
+		case Failed:
+			res.Failed++
+			r.log.Warn("change failed", "change", c.ID, "dn", c.DN, "attempts", cr.Attempts, "error", cr.Error)
+		case Skipped:
+			res.Skipped++
+			r.log.Warn("change skipped", "change", c.ID, "dn", c.DN, "why", cr.Error)
+		}
+		res.Changes = append(res.Changes, cr)
+	}
+	return res
+}
+
+type runner struct {
+	w        Writer
+	opts     Options
+	log      *slog.Logger
+	base     string
+	dn       map[string]string // account id -> its DN after the moves made so far
+	outcome  map[string]Outcome
+	attempts int
+}
+
+func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
+	cr := ChangeResult{Change: c}
+	if err := ctx.Err(); err != nil {
+		cr.Outcome, cr.Error = Skipped, "not tried: "+err.Error()
+		return cr
+	}
+	for _, dep := range c.DependsOn {
+		switch o, ok := r.outcome[dep]; {
+		case !ok:
+			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which is not in the plan before it", dep)
+			return cr
+		case o != Applied:
+			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which %s", dep, o)
+			return cr
+		}
+	}
+	r.attempts = 0
+	note, err := r.change(ctx, c)
+	cr.Attempts = r.attempts
+	if err != nil {
+		cr.Outcome, cr.Error = Failed, err.Error()
+		return cr
+	}
+	cr.Outcome, cr.Note = Applied, note
+	return cr
+}
+
+// change makes one change: one or two directory operations.
+func (r *runner) change(ctx context.Context, c plan.Change) (note string, err error) {
+	dn := c.DN
+	if cur, ok := r.dn[c.AccountID]; ok && c.AccountID != "" {
+		dn = cur
+	}
+	switch c.Action {
+	case plan.CreateOU:
+		err = r.createOU(ctx, c.DN)
+		if errors.Is(err, directory.ErrExists) {
+			return "already exists", nil
+		}
+		return "", err
+
+	case plan.Create:
+		na := directory.NewAccount{DN: c.DN, Name: c.Account, Marker: c.Marker, Attributes: map[string]string{},
+			UAC: directory.UACNormalAccount | directory.UACAccountDisable}
+		for _, a := range c.Attributes {
+			if a.Name == directory.AttrUserAccountControl {
+				if na.UAC, err = uac(a.New); err != nil {
+					return "", err
+				}
+				continue
+			}
+			na.Attributes[a.Name] = a.New
+		}
+		return "", r.try(ctx, func() error { return r.w.Create(ctx, na) })
+
+	case plan.Update:
+		attrs, flags, err := split(c.Attributes)
+		if err != nil {
+			return "", err
+		}
+		if len(attrs) > 0 {
+			if err := r.try(ctx, func() error { return r.w.Modify(ctx, dn, attrs) }); err != nil {
+				return "", err
+			}
+		}
+		if flags >= 0 {
+			return "", r.try(ctx, func() error { return r.w.SetAccountControl(ctx, dn, flags) })
+		}
+		return "", nil
+
+	case plan.Move, plan.Rename:
+		if err := r.try(ctx, func() error { return r.w.Move(ctx, dn, c.NewDN) }); err != nil {
+			return "", err
+		}
+		r.dn[c.AccountID] = c.NewDN
+		attrs, _, err := split(c.Attributes)
+		if err != nil || len(attrs) == 0 {
+			return "", err
+		}
+		if err := r.try(ctx, func() error { return r.w.Modify(ctx, c.NewDN, attrs) }); err != nil {
+			return "", fmt.Errorf("moved to %s, but %w", c.NewDN, err)
+		}
+		return "", nil
+
+	case plan.AddMember:
+		err = r.try(ctx, func() error { return r.w.AddMember(ctx, c.Group, dn) })
+		if errors.Is(err, directory.ErrExists) {
+			return "already a member", nil
+		}
+		return "", err
+
+	case plan.RemoveMember:
+		err = r.try(ctx, func() error { return r.w.RemoveMember(ctx, c.Group, dn) })
+		if errors.Is(err, directory.ErrNoSuchObject) {
+			return "not a member", nil
+		}
+		return "", err
+
+	case plan.Enable, plan.Disable, plan.DisableOrphan:
+		a, ok := c.Attribute(directory.AttrUserAccountControl)
+		if !ok {
+			return "", fmt.Errorf("%s %s: the plan gives no userAccountControl; make the plan again", c.Action, dn)
+		}
+		v, err := uac(a.New)
+		if err != nil {
+			return "", err
+		}
+		return "", r.try(ctx, func() error { return r.w.SetAccountControl(ctx, dn, v) })
+
+	case plan.Delete:
+		err = r.try(ctx, func() error { return r.w.Delete(ctx, dn) })
+		if errors.Is(err, directory.ErrNoSuchObject) {
+			return "already gone", nil
+		}
+		return "", err
+	}
+	return "", fmt.Errorf("unknown action %q: this alm cannot apply it; make the plan again", c.Action)
+}
+
+// createOU creates an OU, and first the OUs above it below the base DN
+// that do not exist either: the plan names only the managed OU itself.
+func (r *runner) createOU(ctx context.Context, dn string) error {
+	err := r.try(ctx, func() error { return r.w.CreateOU(ctx, dn) })
+	if !errors.Is(err, directory.ErrNoSuchObject) {
+		return err
+	}
+	parent := desired.Parent(dn)
+	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !below(parent, r.base) {
+		return err
+	}
+	if perr := r.createOU(ctx, parent); perr != nil && !errors.Is(perr, directory.ErrExists) {
+		return perr
+	}
+	return r.try(ctx, func() error { return r.w.CreateOU(ctx, dn) })
+}
+
+func below(dn, base string) bool {
+	return base != "" && strings.HasSuffix(strings.ToLower(dn), ","+strings.ToLower(base))
+}
+
+// split separates userAccountControl (written with SetAccountControl) from
+// the other attributes; flags is -1 when the change does not set it.
+func split(acs []plan.AttrChange) (attrs map[string]string, flags int, err error) {
+	attrs, flags = map[string]string{}, -1
+	for _, a := range acs {
+		if a.Name == directory.AttrUserAccountControl {
+			if flags, err = uac(a.New); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		attrs[a.Name] = a.New
+	}
+	return attrs, flags, nil
+}
+
+func uac(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("userAccountControl %q in the plan is not a number; make the plan again", v)
+	}
+	return n, nil
+}
+
+// try runs one directory operation, retrying transient errors with
+// exponential backoff while the context allows.
+func (r *runner) try(ctx context.Context, op func() error) error {
+	wait := r.opts.Backoff
+	for retry := 0; ; retry++ {
+		r.attempts++
+		err := op()
+		if err == nil || !directory.Transient(err) || retry >= r.opts.Retries {
+			if err != nil && retry > 0 {
+				return fmt.Errorf("after %d attempts: %w", retry+1, err)
+			}
+			return err
+		}
+		r.log.Debug("transient error; retrying", "error", err, "wait", wait, "retry", retry+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (retry cancelled: %v)", err, ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// ErrStale is the class of CheckFresh's errors.
+var ErrStale = errors.New("the plan is stale")
+
+// CheckFresh refuses a saved plan (alm apply --plan) when the access
+// repository's revision or the directory's state has changed since the plan
+// was made: it would no longer say what applying it does.
+func CheckFresh(p *plan.Plan, revision, directoryState string) error {
+	var errs []error
+	if p.Revision != revision {
+		errs = append(errs, fmt.Errorf("%w: it was made at revision %s, and the access repository is now at %s; make a new plan with alm plan --out",
+			ErrStale, orNone(p.Revision), orNone(revision)))
+	}
+	if p.DirectoryState != directoryState {
+		errs = append(errs, fmt.Errorf("%w: the directory has changed since it was made (state %s, now %s); make a new plan with alm plan --out",
+			ErrStale, orNone(p.DirectoryState), orNone(directoryState)))
+	}
+	return errors.Join(errs...)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

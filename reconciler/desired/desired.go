@@ -1,0 +1,662 @@
+// Package desired computes what the directory should hold at an instant: a
+// pure function of the access repository and the time. For every person and
+// service account it says whether the account exists, where it lives, whether
+// it is enabled, its attributes and groups, and for each of these which file,
+// field and rule asked for it. It does no I/O; the plan package compares it
+// with what the directory holds.
+package desired
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/lifecycle"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// Reason says which file, field and rule put a value in the desired state.
+type Reason struct {
+	File  string    `json:"file"`
+	Line  int       `json:"line,omitempty"`
+	Field string    `json:"field,omitempty"` // "spec.endDate"
+	Rule  string    `json:"rule,omitempty"`  // "lifecycle: leaver", "birthright", "role vpn-users", "drift"
+	Date  time.Time `json:"date,omitzero"`   // the date in the file that decided it, when one did
+	Text  string    `json:"text"`
+}
+
+// Where is "file:line field", the place to look.
+func (r Reason) Where() string {
+	w := r.File
+	if r.Line > 0 {
+		w = fmt.Sprintf("%s:%d", w, r.Line)
+	}
+	if r.Field != "" {
+		w += " " + r.Field
+	}
+	return w
+}
+
+// Warning is something the plan does not change but a person should look at.
+type Warning struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Account string `json:"account,omitempty"`
+	Text    string `json:"text"`
+}
+
+func (w Warning) String() string {
+	switch {
+	case w.File != "" && w.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Text)
+	case w.File != "":
+		return w.File + ": " + w.Text
+	}
+	return w.Text
+}
+
+// Group is a group an account should be a member of, by name: the plan
+// resolves names against the groups the directory holds.
+type Group struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Reason Reason `json:"reason"`
+}
+
+// Account is one account as alm wants it at the instant.
+type Account struct {
+	ID       string          `json:"id"`   // metadata.id, written as the ownership marker
+	Name     string          `json:"name"` // metadata.name: sAMAccountName and the CN
+	Kind     string          `json:"kind"` // model.KindPerson or model.KindServiceAccount
+	File     string          `json:"file"`
+	Template string          `json:"template"`
+	State    lifecycle.State `json:"state"`
+	// Exists: create the account when the directory lacks it. Delete: remove
+	// it when the directory holds it (end of life). An account with neither
+	// (a joiner not yet provisioned) is left uncreated, but kept disabled and
+	// without groups if the directory already holds it.
+	Exists    bool   `json:"exists"`
+	Delete    bool   `json:"delete"`
+	Protected bool   `json:"protected,omitempty"` // the name is protected: alm never touches it
+	DN        string `json:"dn"`
+	Enabled   bool   `json:"enabled"`
+	// UAC is userAccountControl: normal account, the template's flags, and
+	// the disable bit when not Enabled. Only the ManagedUAC bits are compared.
+	UAC int `json:"userAccountControl"`
+	// Attributes holds every one of directory.ManagedAttributes; an empty
+	// value means the attribute must be absent. accountExpires is always set
+	// (directory.AccountExpiresNever when no date applies).
+	Attributes map[string]string `json:"attributes"`
+	ManagerID  string            `json:"managerID,omitempty"` // the account manager's DN names
+	Groups     []Group           `json:"groups"`              // empty when the lifecycle withholds groups
+	// PreviousNames is the rename history (spec.previousNames).
+	PreviousNames []string `json:"previousNames,omitempty"`
+
+	Lifecycle        Reason            `json:"lifecycle"`         // why the account is in its status
+	Placement        Reason            `json:"placement"`         // why it lives in its OU
+	NoGroups         Reason            `json:"noGroups,omitzero"` // why it holds no groups, when it does not
+	AttributeReasons map[string]Reason `json:"attributeReasons"`  // per attribute, the field that sets it
+	Source           model.Source      `json:"-"`                 // the file's positions
+	manager          string            // the manager's (or owner's) name, resolved by links
+	managerField     string
+}
+
+// ManagedGroup is a group some role names: alm manages its membership for
+// managed accounts. Groups no role names are left alone.
+type ManagedGroup struct {
+	Name  string   `json:"name"`
+	Roles []string `json:"roles"`
+	File  string   `json:"file"` // the first role's file
+}
+
+// State is the desired state of the whole directory at one instant.
+type State struct {
+	Revision        string    `json:"revision"`
+	Now             time.Time `json:"now"`
+	BaseDN          string    `json:"baseDN"`
+	Domain          string    `json:"domain"`
+	MarkerAttribute string    `json:"markerAttribute"`
+	// GroupsOU is the full DN groups are read below ("" = the base DN), and
+	// where a group the directory lacks is expected to be.
+	GroupsOU  string `json:"groupsOU,omitempty"`
+	LeaversOU string `json:"leaversOU,omitempty"`
+	RetiredOU string `json:"retiredOU,omitempty"`
+	// OUs are the managed OUs (full DNs): every template's OU, the leavers
+	// and retired OUs. Unmarked accounts in them are orphans.
+	OUs       []string       `json:"ous"`
+	Protected []string       `json:"protected"` // names or DNs never touched
+	Orphans   string         `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
+	Limits    model.Limits   `json:"limits"`
+	Accounts  []*Account     `json:"accounts"` // sorted by name
+	Groups    []ManagedGroup `json:"groups"`   // sorted by name
+	Warnings  []Warning      `json:"warnings,omitempty"`
+
+	byID map[string]*Account
+}
+
+// Account returns the account with metadata.id id, or nil.
+func (s *State) Account(id string) *Account {
+	if s == nil {
+		return nil
+	}
+	if s.byID != nil {
+		return s.byID[id]
+	}
+	// A State built by hand or decoded has no index: look the slow way.
+	for _, a := range s.Accounts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// IsProtected reports whether an account is on the protected list, by its
+// sAMAccountName or its DN.
+func (s *State) IsProtected(name, dn string) bool { return IsProtected(s.Protected, name, dn) }
+
+// IsProtected reports whether an account is on a protected list of names
+// (compared with sAMAccountName) and DNs (written with '=').
+func IsProtected(list []string, name, dn string) bool {
+	for _, p := range list {
+		if strings.Contains(p, "=") {
+			if dn != "" && directory.SameDN(cleanDN(p), dn) {
+				return true
+			}
+		} else if name != "" && strings.EqualFold(strings.TrimSpace(p), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Scope is what the directory must be read for: the managed OUs and the groups.
+func (s *State) Scope() directory.Scope {
+	return directory.Scope{BaseDN: s.BaseDN, OUs: s.OUs, GroupBase: s.GroupsOU, MarkerAttribute: s.MarkerAttribute}
+}
+
+// GroupDN is where a group the directory lacks is expected: in the groups
+// OU, or at the base DN when alm.yaml sets none.
+func (s *State) GroupDN(name string) string {
+	base := s.GroupsOU
+	if base == "" {
+		base = s.BaseDN
+	}
+	return "CN=" + escapeRDN(name) + "," + base
+}
+
+// Compute returns the desired state of every account at now. The error
+// lists every problem that keeps an account's desired state from being
+// known (no template, no OU, no id, an unknown account flag), each naming
+// its file, line and field; the files must be fixed before a plan is made.
+func Compute(repo *model.Repository, now time.Time) (*State, error) {
+	if repo == nil || repo.Directory == nil {
+		return nil, fmt.Errorf("%s: missing: the access repository needs one Directory object at its top", model.DirectoryFile)
+	}
+	c := &computer{repo: repo, now: now.UTC()}
+	c.directory(repo.Directory)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	for _, name := range repo.PersonNames() {
+		c.person(repo.People[name])
+	}
+	for _, name := range repo.ServiceAccountNames() {
+		c.service(repo.ServiceAccounts[name])
+	}
+	c.unique()
+	c.links()
+	c.managed()
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	sort.SliceStable(c.s.Accounts, func(i, j int) bool { return c.s.Accounts[i].Name < c.s.Accounts[j].Name })
+	c.s.byID = make(map[string]*Account, len(c.s.Accounts))
+	for _, a := range c.s.Accounts {
+		c.s.byID[a.ID] = a
+	}
+	return c.s, nil
+}
+
+type computer struct {
+	repo   *model.Repository
+	now    time.Time
+	s      *State
+	errs   []error
+	people map[string]*Account // by name, for manager and owner links
+}
+
+func (c *computer) fail(pos model.Position, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s", pos, fmt.Sprintf(format, args...)))
+}
+
+func (c *computer) warn(pos model.Position, account, format string, args ...any) {
+	c.s.Warnings = append(c.s.Warnings, Warning{File: pos.Path, Line: pos.Line, Account: account, Text: fmt.Sprintf(format, args...)})
+}
+
+func (c *computer) directory(d *model.Directory) {
+	spec := d.Spec
+	at := func(f string) model.Position { return withPath(d.Source.At(f), model.DirectoryFile) }
+	if strings.TrimSpace(spec.BaseDN) == "" {
+		c.fail(at("spec.baseDN"), "spec.baseDN is empty: set the directory's base DN, e.g. DC=example,DC=test")
+	}
+	if strings.TrimSpace(spec.Domain) == "" {
+		c.fail(at("spec.domain"), "spec.domain is empty: set the DNS domain that ends every userPrincipalName, e.g. example.test")
+	}
+	base := cleanDN(spec.BaseDN)
+	c.s = &State{
+		Revision:        c.repo.Revision,
+		Now:             c.now,
+		BaseDN:          base,
+		Domain:          spec.Domain,
+		MarkerAttribute: spec.MarkerAttribute,
+		Orphans:         spec.Orphans,
+		Limits:          spec.Limits,
+		Protected:       append(append([]string{}, model.AlwaysProtected...), spec.Protected...),
+		Accounts:        []*Account{},
+		Groups:          []ManagedGroup{},
+	}
+	if c.s.MarkerAttribute == "" {
+		c.s.MarkerAttribute = model.DefaultMarkerAttribute
+	}
+	if c.s.Orphans == "" {
+		c.s.Orphans = model.OrphansReport
+	}
+	if spec.GroupsOU != "" {
+		c.s.GroupsOU = underDN(spec.GroupsOU, base)
+	}
+	if spec.LeaversOU != "" {
+		c.s.LeaversOU = underDN(spec.LeaversOU, base)
+	}
+	if spec.RetiredOU != "" {
+		c.s.RetiredOU = underDN(spec.RetiredOU, base)
+	}
+	c.people = map[string]*Account{}
+}
+
+// withPath fills in a position's path when the object was built in Go
+// rather than read from a file.
+func withPath(p model.Position, path string) model.Position {
+	if p.Path == "" {
+		p.Path = path
+	}
+	return p
+}
+
+func filePath(src model.Source, kind, name string) string {
+	if src.Path != "" {
+		return src.Path
+	}
+	return model.Folders[kind] + "/" + name + ".yaml"
+}
+
+// reason builds a Reason pointing at a field of an account's file.
+func (a *Account) reason(field, rule, text string, date time.Time) Reason {
+	return Reason{File: a.File, Line: a.Source.At(field).Line, Field: field, Rule: rule, Date: date, Text: text}
+}
+
+func (c *computer) person(p *model.Person) {
+	a := &Account{ID: p.Metadata.ID, Name: p.Metadata.Name, Kind: model.KindPerson, Source: p.Source,
+		File: filePath(p.Source, model.KindPerson, p.Metadata.Name), PreviousNames: p.Spec.PreviousNames}
+	at := func(f string) model.Position { return withPath(p.Source.At(f), a.File) }
+	t := c.repo.TemplateOf(p)
+	switch {
+	case p.Spec.Template != "" && t == nil:
+		c.fail(at("spec.template"), "spec.template: no template %q; name one of templates/*.yaml", p.Spec.Template)
+		return
+	case t == nil:
+		c.fail(at("spec.type"), "spec.type: no Person template applies to type %q; name one in spec.template or add a Person template for it", p.Spec.Type)
+		return
+	}
+	templateField := "spec.type"
+	if p.Spec.Template != "" {
+		templateField = "spec.template"
+	}
+	st := lifecycle.Person(p, t, c.now)
+	if !c.common(a, st, t, templateField) {
+		return
+	}
+
+	set := a.setter()
+	set(directory.AttrGivenName, p.Spec.GivenName, "spec.givenName")
+	set(directory.AttrSurname, p.Spec.Surname, "spec.surname")
+	if p.Spec.DisplayName != "" {
+		set(directory.AttrDisplayName, p.DisplayName(), "spec.displayName")
+	} else {
+		set(directory.AttrDisplayName, p.DisplayName(), "spec.givenName")
+	}
+	set(directory.AttrMail, p.Spec.Email, "spec.email")
+	set(directory.AttrDepartment, p.Spec.Department, "spec.department")
+	set(directory.AttrTitle, p.Spec.Title, "spec.title")
+	set(directory.AttrDescription, "", "spec")
+	set(directory.AttrEmployeeID, p.Metadata.ID, "metadata.id")
+	// A person's account expires when they leave: the instant the lifecycle
+	// makes them a leaver (the start of endDate, UTC, or the end of an
+	// inactive window that leaves), so the account stops working then even
+	// if no reconciler runs that day.
+	if end, field := leaving(p, t); end.IsZero() {
+		set(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
+	} else {
+		set(directory.AttrAccountExpires, FileTime(end), field)
+	}
+	a.manager, a.managerField = p.Spec.Manager, "spec.manager"
+	a.grant(c, p.Spec.Roles, p)
+	c.add(a)
+}
+
+// leaving is the instant a person becomes a leaver, as the lifecycle
+// package decides it (lifecycle keeps its own copy unexported): endDate, or
+// the end of an inactive window whose type leaves at its end, whichever
+// comes first.
+func leaving(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
+	end := p.Spec.EndDate.Time
+	w := p.Spec.Inactive
+	if w == nil || w.Until.IsZero() || (!end.IsZero() && !w.Until.Before(end)) {
+		return end, "spec.endDate"
+	}
+	atEnd := model.AtEndResume
+	if r, ok := model.DefaultInactive[w.Type]; ok {
+		atEnd = r.AtEnd
+	}
+	if r, ok := t.Spec.Inactive[w.Type]; ok && r.AtEnd != "" {
+		atEnd = r.AtEnd
+	}
+	if atEnd == model.AtEndLeave {
+		return w.Until.Time, "spec.inactive.until"
+	}
+	return end, "spec.endDate"
+}
+
+func (c *computer) service(sa *model.ServiceAccount) {
+	a := &Account{ID: sa.Metadata.ID, Name: sa.Metadata.Name, Kind: model.KindServiceAccount, Source: sa.Source,
+		File: filePath(sa.Source, model.KindServiceAccount, sa.Metadata.Name), PreviousNames: sa.Spec.PreviousNames}
+	at := func(f string) model.Position { return withPath(sa.Source.At(f), a.File) }
+	t := c.repo.Templates[sa.Spec.Template]
+	if t == nil {
+		c.fail(at("spec.template"), "spec.template: no template %q; name one of templates/*.yaml", sa.Spec.Template)
+		return
+	}
+	st := lifecycle.ServiceAccount(sa, t, c.now)
+	if !c.common(a, st, t, "spec.template") {
+		return
+	}
+	set := a.setter()
+	set(directory.AttrGivenName, "", "spec")
+	set(directory.AttrSurname, "", "spec")
+	set(directory.AttrDisplayName, sa.Metadata.Name, "metadata.name")
+	set(directory.AttrMail, "", "spec")
+	set(directory.AttrDepartment, "", "spec")
+	set(directory.AttrTitle, "", "spec")
+	set(directory.AttrDescription, sa.Spec.Description, "spec.description")
+	set(directory.AttrEmployeeID, "", "spec")
+	// accountExpires is the expiry, except under an end-of-life action of
+	// "review": such an account stays enabled past its date while it is
+	// reviewed, and an expiry in the directory would stop it working.
+	review := t.Spec.EndOfLife != nil && t.Spec.EndOfLife.Action == model.ActionReview
+	if sa.Spec.Expires.IsZero() || review {
+		set(directory.AttrAccountExpires, directory.AccountExpiresNever, "spec.expires")
+	} else {
+		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Time), "spec.expires")
+	}
+	// A service account's manager in the directory is its owner, so that
+	// the directory's own tools show who answers for it.
+	a.manager, a.managerField = sa.Spec.Owner, "spec.owner"
+	a.grant(c, sa.Spec.Roles, nil)
+	c.add(a)
+}
+
+// common fills what people and service accounts share: status, placement,
+// enablement, userAccountControl and the attributes every account has. It
+// returns false when the account cannot be placed.
+func (c *computer) common(a *Account, st lifecycle.State, t *model.WorkflowTemplate, templateField string) bool {
+	ok := true
+	if a.ID == "" {
+		c.fail(withPath(a.Source.At("metadata.id"), a.File), "metadata.id is empty: alm marks the account it owns with it; set a stable, unique id")
+		ok = false
+	}
+	if strings.TrimSpace(t.Spec.OU) == "" {
+		c.fail(withPath(t.Source.At("spec.ou"), filePath(t.Source, model.KindWorkflowTemplate, t.Metadata.Name)),
+			"spec.ou is empty: template %s must say which OU its accounts live in, e.g. OU=People", t.Metadata.Name)
+		ok = false
+	}
+	uac := directory.UACNormalAccount
+	for i, name := range t.Spec.AccountFlags {
+		bit, err := flag(name)
+		if err != nil {
+			c.fail(withPath(t.Source.At(fmt.Sprintf("spec.accountFlags[%d]", i)), filePath(t.Source, model.KindWorkflowTemplate, t.Metadata.Name)),
+				"spec.accountFlags[%d]: %v", i, err)
+			ok = false
+		}
+		uac |= bit
+	}
+	if !ok {
+		return false
+	}
+	a.Template = t.Metadata.Name
+	a.State = st
+	a.Exists = st.Exists
+	a.Delete = !st.Exists && (st.Status == lifecycle.Archived || st.Status == lifecycle.Retired)
+	a.Enabled = st.Enabled
+	if !a.Enabled {
+		uac |= directory.UACAccountDisable
+	}
+	a.UAC = uac
+	a.Lifecycle = a.reason(st.Reason.Field, "lifecycle: "+string(st.Status), st.Reason.Text, st.Reason.Date)
+
+	home := underDN(t.Spec.OU, c.s.BaseDN)
+	ou := home
+	a.Placement = a.reason(templateField, "template "+t.Metadata.Name,
+		fmt.Sprintf("template %s places its accounts in %s", t.Metadata.Name, cleanDN(t.Spec.OU)), time.Time{})
+	switch {
+	case st.Placement == lifecycle.Leavers && c.s.LeaversOU != "":
+		ou = c.s.LeaversOU
+		a.Placement = a.Lifecycle
+		a.Placement.Text += "; leavers live in " + c.s.LeaversOU + " (alm.yaml spec.leaversOU)"
+	case st.Placement == lifecycle.Gone && c.s.RetiredOU != "":
+		ou = c.s.RetiredOU
+		a.Placement = a.Lifecycle
+		a.Placement.Text += "; retired accounts live in " + c.s.RetiredOU + " (alm.yaml spec.retiredOU)"
+	}
+	a.DN = "CN=" + escapeRDN(a.Name) + "," + ou
+	a.Protected = c.s.IsProtected(a.Name, a.DN)
+
+	a.Attributes = make(map[string]string, len(directory.ManagedAttributes))
+	a.AttributeReasons = make(map[string]Reason, len(directory.ManagedAttributes))
+	a.setter()(directory.AttrUserPrincipalName, a.Name+"@"+c.s.Domain, "metadata.name")
+	a.Attributes[directory.AttrManager] = ""
+	return true
+}
+
+var kindWords = map[string]string{model.KindPerson: "people's accounts", model.KindServiceAccount: "service accounts"}
+
+// setter returns a function that sets one attribute and records the field behind it.
+func (a *Account) setter() func(name, value, field string) {
+	return func(name, value, field string) {
+		a.Attributes[name] = value
+		text := field
+		switch {
+		case field == "spec":
+			text = "alm keeps it empty on " + kindWords[a.Kind]
+			field = ""
+		case value == "" || (name == directory.AttrAccountExpires && NeverExpires(value)):
+			text = field + " is not set"
+		default:
+			text = field + " in " + a.File
+		}
+		a.AttributeReasons[name] = a.reason(field, "", text, time.Time{})
+	}
+}
+
+// grant resolves the roles an account holds into groups: requested roles,
+// and for people the roles whose birthright rule they match. The groups are
+// kept only when the lifecycle lets the account hold them.
+func (a *Account) grant(c *computer, requested []string, p *model.Person) {
+	var groups []Group
+	seen := map[string]bool{}
+	add := func(role *model.Role, r Reason) {
+		for _, g := range role.Spec.Groups {
+			if k := strings.ToLower(g); !seen[k] {
+				seen[k] = true
+				groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r})
+			}
+		}
+	}
+	asked := map[string]bool{}
+	for i, name := range requested {
+		field := fmt.Sprintf("spec.roles[%d]", i)
+		role := c.repo.Roles[name]
+		if role == nil {
+			c.warn(withPath(a.Source.At(field), a.File), a.Name, "%s: role %q does not exist, so it grants no groups; add roles/%s.yaml or remove it", field, name, name)
+			continue
+		}
+		asked[name] = true
+		add(role, a.reason(field, "role "+name, "requested role "+name, time.Time{}))
+	}
+	if p != nil {
+		for _, name := range sortedKeys(c.repo.Roles) {
+			role := c.repo.Roles[name]
+			if asked[name] || !role.Spec.Birthright.Matches(p) {
+				continue
+			}
+			file := filePath(role.Source, model.KindRole, name)
+			add(role, Reason{File: file, Line: role.Source.At("spec.birthright").Line, Field: "spec.birthright",
+				Rule: "birthright", Text: fmt.Sprintf("role %s by birthright (%s)", name, describe(role.Spec.Birthright))})
+		}
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return strings.ToLower(groups[i].Name) < strings.ToLower(groups[j].Name) })
+	if a.State.Groups {
+		a.Groups = groups
+		return
+	}
+	a.Groups = []Group{}
+	a.NoGroups = a.Lifecycle
+	switch a.State.Status {
+	case lifecycle.Pending:
+		a.NoGroups.Text += "; no groups until then"
+	case lifecycle.Leaver:
+		t := c.repo.Templates[a.Template]
+		var grace model.Duration
+		if t != nil && t.Spec.Leaver != nil {
+			grace = t.Spec.Leaver.GroupGrace
+		}
+		ended := a.State.Reason.Date.Add(grace.Std())
+		a.NoGroups.Date = ended
+		a.NoGroups.Text += fmt.Sprintf("; the %s group grace period of template %s ended %s", grace, a.Template, ended.Format(time.DateOnly))
+	default:
+		a.NoGroups.Text += "; no groups"
+	}
+}
+
+func describe(b *model.Birthright) string {
+	var parts []string
+	if b.Department != "" {
+		parts = append(parts, "department "+b.Department)
+	}
+	if b.Type != "" {
+		parts = append(parts, "type "+b.Type)
+	}
+	if b.Title != "" {
+		parts = append(parts, "title "+b.Title)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *computer) add(a *Account) {
+	if a.Protected {
+		c.warn(withPath(a.Source.At("metadata.name"), a.File), a.Name,
+			"metadata.name: %s is a protected account; alm never touches it: remove this file or rename the account", a.Name)
+	}
+	c.s.Accounts = append(c.s.Accounts, a)
+	if a.Kind == model.KindPerson {
+		c.people[a.Name] = a
+	}
+}
+
+// unique refuses two files that claim one id, or one login.
+func (c *computer) unique() {
+	ids, names := map[string]*Account{}, map[string]*Account{}
+	for _, a := range c.s.Accounts {
+		if b := ids[a.ID]; b != nil && a.ID != "" {
+			c.fail(withPath(a.Source.At("metadata.id"), a.File), "metadata.id %q is also the id of %s: ids must be unique", a.ID, b.File)
+		}
+		ids[a.ID] = a
+		if b := names[strings.ToLower(a.Name)]; b != nil {
+			c.fail(withPath(a.Source.At("metadata.name"), a.File), "metadata.name %q is also the name of %s: logins must be unique", a.Name, b.File)
+		}
+		names[strings.ToLower(a.Name)] = a
+	}
+}
+
+// links sets manager to the DN the manager's (or owner's) account should
+// have. A manager without an account in the directory leaves it empty.
+func (c *computer) links() {
+	for _, a := range c.s.Accounts {
+		r := a.reason(a.managerField, "", "", time.Time{})
+		switch m := c.people[a.manager]; {
+		case a.manager == "":
+			r.Text = a.managerField + " is not set"
+		case m == nil:
+			r.Text = fmt.Sprintf("%s: no person %q, so no manager", a.managerField, a.manager)
+			c.warn(withPath(a.Source.At(a.managerField), a.File), a.Name, "%s: no person %q; manager left empty: fix the name or add people/%s.yaml", a.managerField, a.manager, a.manager)
+		case !m.Exists || m.Delete:
+			r.Text = fmt.Sprintf("%s: %s has no account (%s), so no manager", a.managerField, m.Name, m.State.Status)
+		default:
+			a.Attributes[directory.AttrManager] = m.DN
+			a.ManagerID = m.ID
+			r.Text = fmt.Sprintf("%s: %s", a.managerField, m.Name)
+		}
+		a.AttributeReasons[directory.AttrManager] = r
+	}
+}
+
+// managed gathers the groups roles name and the OUs alm manages.
+func (c *computer) managed() {
+	groups := map[string]*ManagedGroup{}
+	var order []string
+	for _, name := range sortedKeys(c.repo.Roles) {
+		role := c.repo.Roles[name]
+		for _, g := range role.Spec.Groups {
+			k := strings.ToLower(g)
+			mg := groups[k]
+			if mg == nil {
+				mg = &ManagedGroup{Name: g, File: filePath(role.Source, model.KindRole, name)}
+				groups[k] = mg
+				order = append(order, k)
+			}
+			mg.Roles = append(mg.Roles, name)
+		}
+	}
+	sort.Strings(order)
+	for _, k := range order {
+		c.s.Groups = append(c.s.Groups, *groups[k])
+	}
+
+	seen := map[string]bool{}
+	addOU := func(dn string) {
+		if k := strings.ToLower(dn); dn != "" && !seen[k] {
+			seen[k] = true
+			c.s.OUs = append(c.s.OUs, dn)
+		}
+	}
+	for _, name := range sortedKeys(c.repo.Templates) {
+		t := c.repo.Templates[name]
+		if strings.TrimSpace(t.Spec.OU) != "" {
+			addOU(underDN(t.Spec.OU, c.s.BaseDN))
+		}
+	}
+	addOU(c.s.LeaversOU)
+	addOU(c.s.RetiredOU)
+	sort.Slice(c.s.OUs, func(i, j int) bool { return strings.ToLower(c.s.OUs[i]) < strings.ToLower(c.s.OUs[j]) })
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,195 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// Limit kinds, as alm.yaml's spec.limits names them.
+const (
+	LimitDisable = "disable"
+	LimitRemove  = "removeFromGroup"
+	LimitDelete  = "delete"
+)
+
+// LimitFlags are the command-line flags that raise a limit for one run.
+var LimitFlags = map[string]string{
+	LimitDisable: "--max-disable",
+	LimitRemove:  "--max-remove",
+	LimitDelete:  "--max-delete",
+}
+
+// GuardOptions are what Guard checks a plan against.
+type GuardOptions struct {
+	// Protected are names (sAMAccountName) or DNs never touched, the
+	// always-protected ones included (desired.State.Protected).
+	Protected []string
+	// Limits come from alm.yaml. A zero count or fraction sets no bound.
+	Limits model.Limits
+	// Override replaces a kind's limit for one run (from --max-disable,
+	// --max-remove, --max-delete; see ParseLimit), keyed by LimitDisable,
+	// LimitRemove, LimitDelete.
+	Override map[string]model.Limit
+	// DisableOrphans allows disable-orphan changes (alm.yaml orphans: disable).
+	DisableOrphans bool
+}
+
+// NewGuardOptions returns the guard options alm.yaml sets.
+func NewGuardOptions(d *desired.State) GuardOptions {
+	return GuardOptions{Protected: d.Protected, Limits: d.Limits, DisableOrphans: d.Orphans == model.OrphansDisable}
+}
+
+// RefusedError is a change the guards never allow: on a protected account,
+// or on an object without alm's marker.
+type RefusedError struct {
+	Change string // the change's ID
+	Why    string
+}
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("change %s refused: %s", e.Change, e.Why) }
+
+// LimitError is a plan over one of the limits on destructive changes.
+type LimitError struct {
+	Kind     string      // LimitDisable, LimitRemove or LimitDelete
+	Changes  int         // changes of the kind in the plan
+	Accounts int         // distinct accounts they touch
+	Managed  int         // accounts carrying alm's marker
+	Limit    model.Limit // the limit exceeded
+	ByCount  bool        // over the count, else over the fraction
+	Source   string      // where the limit was set: alm.yaml's field, or the flag
+	Flag     string      // the flag that raises it for one run
+}
+
+func (e *LimitError) Error() string {
+	var what string
+	switch e.Kind {
+	case LimitDisable:
+		what = fmt.Sprintf("disables %d %s", e.Changes, plural(e.Changes, "account"))
+	case LimitRemove:
+		what = fmt.Sprintf("removes %d group %s from %d %s", e.Changes, plural(e.Changes, "membership"), e.Accounts, plural(e.Accounts, "account"))
+	case LimitDelete:
+		what = fmt.Sprintf("deletes %d %s", e.Changes, plural(e.Changes, "account"))
+	}
+	if e.ByCount {
+		return fmt.Sprintf("plan refused: it %s, over the limit of %d (%s); check the plan, and if it is right allow it for this run with %s %d",
+			what, e.Limit.Count, e.Source, e.Flag, e.Changes)
+	}
+	pct := (e.Accounts*100 + e.Managed - 1) / e.Managed // rounded up, so the flag suggested lets the plan through
+	return fmt.Sprintf("plan refused: it %s, %d%% of %d managed accounts, over the limit of %s (%s); check the plan, and if it is right allow it for this run with %s %d%%",
+		what, pct, e.Managed, percent(e.Limit.Fraction), e.Source, e.Flag, pct)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
+
+// ParseLimit reads a --max-* flag: a count ("25") or a percentage of the
+// managed accounts ("10%").
+func ParseLimit(v string) (model.Limit, error) {
+	s := strings.TrimSpace(v)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f <= 0 || f > 100 {
+			return model.Limit{}, fmt.Errorf("limit %q: write a percentage above 0 and at most 100, e.g. 20%%", v)
+		}
+		return model.Limit{Fraction: f / 100}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return model.Limit{}, fmt.Errorf("limit %q: write a count above 0 (e.g. 25) or a percentage (e.g. 20%%)", v)
+	}
+	return model.Limit{Count: n}, nil
+}
+
+// Guard checks the whole plan before anything is written. It refuses a
+// change to a protected account, a change to an object without alm's
+// marker (orphans only where alm.yaml allows it), and a plan over any limit
+// on disables, group removals or deletes. The error joins every refusal;
+// errors.As finds the *RefusedError and *LimitError values in it.
+func Guard(p *Plan, g GuardOptions) error {
+	var errs []error
+	refuse := func(c Change, format string, args ...any) {
+		errs = append(errs, &RefusedError{Change: c.ID, Why: fmt.Sprintf(format, args...)})
+	}
+	type tally struct {
+		changes  int
+		accounts map[string]bool
+	}
+	count := map[string]*tally{LimitDisable: {accounts: map[string]bool{}}, LimitRemove: {accounts: map[string]bool{}}, LimitDelete: {accounts: map[string]bool{}}}
+	for _, c := range p.Changes {
+		if c.Action == CreateOU {
+			continue
+		}
+		for _, dn := range []string{c.DN, c.NewDN} {
+			if desired.IsProtected(g.Protected, c.Account, dn) {
+				refuse(c, "%s (%s) is a protected account; alm never touches it", c.Account, dn)
+				break
+			}
+		}
+		switch id, ok := directory.IDFromMarker(c.Marker); {
+		case c.Action == DisableOrphan:
+			if !g.DisableOrphans {
+				refuse(c, "%s is not alm's, and alm.yaml does not say orphans: disable", c.DN)
+			}
+		case !ok || id != c.AccountID:
+			refuse(c, "%s does not carry alm's marker for id %q, and alm changes only accounts it owns", c.DN, c.AccountID)
+		}
+		kind := ""
+		switch c.Action {
+		case Disable, DisableOrphan:
+			kind = LimitDisable
+		case RemoveMember:
+			kind = LimitRemove
+		case Delete:
+			kind = LimitDelete
+		default:
+			continue
+		}
+		t := count[kind]
+		t.changes++
+		t.accounts[strings.ToLower(c.DN)] = true
+	}
+	for _, kind := range []string{LimitDisable, LimitRemove, LimitDelete} {
+		limit, source := g.Limits.Disable, "alm.yaml spec.limits.disable"
+		switch kind {
+		case LimitRemove:
+			limit, source = g.Limits.RemoveFromGroup, "alm.yaml spec.limits.removeFromGroup"
+		case LimitDelete:
+			limit, source = g.Limits.Delete, "alm.yaml spec.limits.delete"
+		}
+		if o, ok := g.Override[kind]; ok {
+			limit, source = o, LimitFlags[kind]+" for this run"
+		}
+		t := count[kind]
+		e := &LimitError{Kind: kind, Changes: t.changes, Accounts: len(t.accounts), Managed: p.Managed, Limit: limit, Flag: LimitFlags[kind]}
+		switch {
+		case limit.Count > 0 && t.changes > limit.Count:
+			e.ByCount = true
+			if !strings.HasPrefix(source, "--") {
+				source += ".count"
+			}
+		// The fraction needs accounts to be a fraction of: with none
+		// managed yet (a first run) only the count applies.
+		case limit.Fraction > 0 && p.Managed > 0 && float64(len(t.accounts))/float64(p.Managed) > limit.Fraction:
+			if !strings.HasPrefix(source, "--") {
+				source += ".fraction"
+			}
+		default:
+			continue
+		}
+		e.Source = source
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,162 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// leavers makes n of the fixture's people leavers at 2026-03-01, so the
+// plan disables n accounts and removes their groups after the grace period.
+func leavers(t *testing.T, n int, endDate string) *Plan {
+	t.Helper()
+	r := repository()
+	d0 := compute(t, r, "2026-01-01")
+	for _, name := range []string{"jdoe", "bking", "cwu", "asmith"}[:n] {
+		person(r, name).EndDate = model.MustDate(endDate)
+	}
+	return Diff(compute(t, r, "2026-03-01"), inSync(d0), Options{})
+}
+
+func TestGuardLimits(t *testing.T) {
+	tests := []struct {
+		name     string
+		plan     func(t *testing.T) *Plan
+		limits   model.Limits
+		override map[string]model.Limit
+		want     []string // phrases of the error; none: the plan passes
+		kind     string
+	}{
+		{name: "under every limit", plan: func(t *testing.T) *Plan { return leavers(t, 2, "2026-02-27") },
+			limits: model.Limits{Disable: model.Limit{Count: 2, Fraction: 0.5}}},
+		{name: "no limits set", plan: func(t *testing.T) *Plan { return leavers(t, 4, "2026-02-27") }},
+		{name: "over the disable count", plan: func(t *testing.T) *Plan { return leavers(t, 3, "2026-02-27") },
+			limits: model.Limits{Disable: model.Limit{Count: 2}}, kind: LimitDisable,
+			want: []string{"plan refused: it disables 3 accounts, over the limit of 2 (alm.yaml spec.limits.disable.count)", "allow it for this run with --max-disable 3"}},
+		{name: "over the disable fraction", plan: func(t *testing.T) *Plan { return leavers(t, 3, "2026-02-27") },
+			limits: model.Limits{Disable: model.Limit{Count: 10, Fraction: 0.5}}, kind: LimitDisable,
+			want: []string{"disables 3 accounts, 60% of 5 managed accounts, over the limit of 50% (alm.yaml spec.limits.disable.fraction)", "--max-disable 60%"}},
+		{name: "raised for one run", plan: func(t *testing.T) *Plan { return leavers(t, 3, "2026-02-27") },
+			limits: model.Limits{Disable: model.Limit{Count: 2}}, override: map[string]model.Limit{LimitDisable: {Count: 3}}},
+		{name: "over a limit given on the command line", plan: func(t *testing.T) *Plan { return leavers(t, 3, "2026-02-27") },
+			limits: model.Limits{Disable: model.Limit{Count: 10}}, override: map[string]model.Limit{LimitDisable: {Fraction: 0.2}}, kind: LimitDisable,
+			want: []string{"over the limit of 20% (--max-disable for this run)"}},
+		{name: "over the group removal count", plan: func(t *testing.T) *Plan { return leavers(t, 2, "2026-01-02") },
+			limits: model.Limits{RemoveFromGroup: model.Limit{Count: 3}}, kind: LimitRemove,
+			want: []string{"removes 4 group memberships from 2 accounts, over the limit of 3 (alm.yaml spec.limits.removeFromGroup.count)", "--max-remove 4"}},
+		{name: "over the delete count", plan: func(t *testing.T) *Plan { return leavers(t, 1, "2025-10-01") },
+			limits: model.Limits{Delete: model.Limit{Count: 1, Fraction: 0.1}}, kind: LimitDelete,
+			want: []string{"deletes 1 account, 20% of 5 managed accounts, over the limit of 10% (alm.yaml spec.limits.delete.fraction)", "--max-delete 20%"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.plan(t)
+			err := Guard(p, GuardOptions{Protected: model.AlwaysProtected, Limits: tc.limits, Override: tc.override})
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var le *LimitError
+			if !errors.As(err, &le) {
+				t.Fatalf("want a *LimitError, got %v", err)
+			}
+			if le.Kind != tc.kind {
+				t.Errorf("limit %s, want %s", le.Kind, tc.kind)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%v\nshould say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestGuardRefuses(t *testing.T) {
+	d := compute(t, repository(), "2026-03-01")
+	snap := inSync(d)
+	live(t, snap, "jdoe").Attributes[directory.AttrTitle] = "CTO"
+	ok := Diff(d, snap, Options{})
+	if err := Guard(ok, NewGuardOptions(d)); err != nil {
+		t.Fatalf("a plain plan is refused: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(c *Change)
+		want string
+	}{
+		{"a protected account", func(c *Change) { c.Account, c.DN = "krbtgt", "CN=krbtgt,CN=Users,"+base }, "krbtgt (CN=krbtgt,CN=Users,DC=example,DC=test) is a protected account"},
+		{"a protected DN", func(c *Change) { c.NewDN = "cn=old erp,OU=People,OU=ALM," + base }, "jdoe (cn=old erp,OU=People,OU=ALM,DC=example,DC=test) is a protected account"},
+		{"an object without the marker", func(c *Change) { c.Marker = "" }, `does not carry alm's marker for id "004217"`},
+		{"another account's marker", func(c *Change) { c.Marker = "alm:001001" }, `does not carry alm's marker for id "004217"`},
+		{"an orphan alm.yaml does not let it disable", func(c *Change) { c.Action, c.AccountID, c.Marker = DisableOrphan, "", "" }, "alm.yaml does not say orphans: disable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := *ok
+			p.Changes = []Change{ok.Changes[0]}
+			tc.edit(&p.Changes[0])
+			g := NewGuardOptions(d)
+			g.Protected = append(g.Protected, "CN=Old ERP, OU=People,OU=ALM,"+base)
+			err := Guard(&p, g)
+			var re *RefusedError
+			if !errors.As(err, &re) || re.Change != "update:004217" || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want a *RefusedError saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want model.Limit
+		err  bool
+	}{
+		{in: "25", want: model.Limit{Count: 25}},
+		{in: " 20% ", want: model.Limit{Fraction: 0.2}},
+		{in: "2.5%", want: model.Limit{Fraction: 0.025}},
+		{in: "0", err: true},
+		{in: "-3", err: true},
+		{in: "150%", err: true},
+		{in: "many", err: true},
+	}
+	for _, tc := range tests {
+		got, err := ParseLimit(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseLimit(%q) = %+v, %v; want %+v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestDecode(t *testing.T) {
+	r := repository()
+	person(r, "jdoe").EndDate = model.MustDate("2026-02-27")
+	d0 := compute(t, repository(), "2026-03-01")
+	p := Diff(compute(t, r, "2026-03-01"), inSync(d0), Options{Previous: d0})
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, p) {
+		t.Errorf("the plan does not survive JSON:\n%+v\n%+v", got, p)
+	}
+	if _, err := Decode(strings.NewReader(`{"formatVersion": 2}`)); err == nil || !strings.Contains(err.Error(), "plan format version 2: this alm reads version 1") {
+		t.Errorf("a newer format: %v", err)
+	}
+	if _, err := Decode(strings.NewReader(`{`)); err == nil {
+		t.Error("broken JSON is read")
+	}
+}

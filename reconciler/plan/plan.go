@@ -1,0 +1,211 @@
+// Package plan computes what must change in the directory to make it match
+// the desired state, and checks the result against the guards before
+// anything is written. Diff and Guard are pure functions; rendering lives in
+// reconciler/plan/render and writing in reconciler/apply.
+//
+// A Plan is also an artifact: `alm plan --out plan.json` saves it as JSON
+// (this package's struct tags are that format, described in
+// docs/plan-json.md) and `alm apply --plan plan.json` reads it back with Decode.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/desired"
+)
+
+// FormatVersion is the version of the plan's JSON form. It changes only
+// when a field changes meaning or goes away; new fields do not change it.
+const FormatVersion = 1
+
+// Action is what one change does.
+type Action string
+
+const (
+	CreateOU      Action = "create-ou"      // create a managed OU that does not exist
+	Create        Action = "create"         // create an account, disabled, with a random password
+	Update        Action = "update"         // set attributes (and userAccountControl flags)
+	Move          Action = "move"           // a new DN under the same name
+	Rename        Action = "rename"         // a new name: one modrdn plus sAMAccountName, userPrincipalName, mail
+	AddMember     Action = "add-member"     // add the account to a group
+	Enable        Action = "enable"         // clear the disable bit
+	RemoveMember  Action = "remove-member"  // remove the account from a group
+	Disable       Action = "disable"        // set the disable bit
+	DisableOrphan Action = "disable-orphan" // disable an unmanaged account, where alm.yaml says so
+	Delete        Action = "delete"         // delete the account
+)
+
+// Phase is the action's place in the safe order apply follows: OUs, creates,
+// attributes, moves and renames, group additions, enables, group removals,
+// disables, deletes. Access is granted before an account is enabled, and
+// taken away before it is disabled or deleted only after everything that
+// grants has run.
+func (a Action) Phase() int {
+	switch a {
+	case CreateOU:
+		return 0
+	case Create:
+		return 1
+	case Update:
+		return 2
+	case Move, Rename:
+		return 3
+	case AddMember:
+		return 4
+	case Enable:
+		return 5
+	case RemoveMember:
+		return 6
+	case Disable, DisableOrphan:
+		return 7
+	case Delete:
+		return 8
+	}
+	return 9
+}
+
+// AttrChange is one attribute's value before and after. userAccountControl
+// travels as an attribute too (decimal), though apply writes it apart.
+type AttrChange struct {
+	Name  string `json:"name"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+	Field string `json:"field,omitempty"` // the file's field that sets it
+	Drift bool   `json:"drift,omitempty"`
+}
+
+// Change is one write to the directory, with its reason.
+type Change struct {
+	// ID is stable across runs for the same change: action, account id, and
+	// the group or OU it concerns.
+	ID        string `json:"id"`
+	Action    Action `json:"action"`
+	AccountID string `json:"accountID,omitempty"` // metadata.id; empty for OUs and orphans
+	Account   string `json:"account,omitempty"`   // the login the files give it (an orphan's own)
+	Kind      string `json:"kind,omitempty"`      // Person or ServiceAccount
+	File      string `json:"file,omitempty"`      // the account's file
+	// Marker is the ownership marker: the value matched in the directory,
+	// or for a create the value to write.
+	Marker string `json:"marker,omitempty"`
+	// DN is the account's DN when the plan was made (for a create, the DN
+	// to create); NewDN is where a move or rename puts it. Changes after a
+	// move find the account at its new DN.
+	DN         string       `json:"dn"`
+	NewDN      string       `json:"newDN,omitempty"`
+	Attributes []AttrChange `json:"attributes,omitempty"`
+	Group      string       `json:"group,omitempty"`     // the group's DN, for add-member and remove-member
+	GroupName  string       `json:"groupName,omitempty"` // as the role names it
+	// Drift: the files asked for the same thing at the last apply, so the
+	// directory was changed outside alm since (or the last apply of this
+	// change failed). See Options.Previous.
+	Drift  bool           `json:"drift"`
+	Reason desired.Reason `json:"reason"`
+	// DependsOn lists changes that must apply first; when one does not,
+	// this one is skipped.
+	DependsOn []string `json:"dependsOn,omitempty"`
+}
+
+// Attribute returns the change's attribute of that name.
+func (c *Change) Attribute(name string) (AttrChange, bool) {
+	for _, a := range c.Attributes {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return AttrChange{}, false
+}
+
+// Orphan is an account in a managed OU that alm does not own.
+type Orphan struct {
+	DN      string `json:"dn"`
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+	Action  string `json:"action"` // "report", or "disable" when the plan disables it
+	Reason  string `json:"reason"`
+}
+
+// Plan is everything to change, in the order to change it.
+type Plan struct {
+	FormatVersion  int       `json:"formatVersion"`
+	Revision       string    `json:"revision"`       // the access repository's commit
+	DirectoryState string    `json:"directoryState"` // the snapshot's state token
+	Now            time.Time `json:"now"`
+	BaseDN         string    `json:"baseDN"`
+	// Managed counts the accounts in the directory that carry alm's marker:
+	// the base of the limits' fractions.
+	Managed int `json:"managedAccounts"`
+	// DriftKnown says whether the plan was made knowing the last applied
+	// state; when false no change is marked as drift.
+	DriftKnown bool              `json:"driftKnown"`
+	Changes    []Change          `json:"changes"`
+	Orphans    []Orphan          `json:"orphans"`
+	Warnings   []desired.Warning `json:"warnings"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Summary counts a plan's changes by kind.
+type Summary struct {
+	Create       int // accounts and OUs
+	OUs          int // of which OUs
+	Update       int
+	Move         int
+	Rename       int
+	AddMember    int
+	Enable       int
+	RemoveMember int
+	Disable      int // accounts and orphans
+	Delete       int
+	Drift        int // of all the above, changes marked drift
+}
+
+// Summary counts the changes. Create includes OUs; Disable includes orphans.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case CreateOU:
+			s.Create++
+			s.OUs++
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Move:
+			s.Move++
+		case Rename:
+			s.Rename++
+		case AddMember:
+			s.AddMember++
+		case Enable:
+			s.Enable++
+		case RemoveMember:
+			s.RemoveMember++
+		case Disable, DisableOrphan:
+			s.Disable++
+		case Delete:
+			s.Delete++
+		}
+		if c.Drift {
+			s.Drift++
+		}
+	}
+	return s
+}
+
+// Decode reads a plan saved as JSON (alm plan --out) and checks that this
+// alm can apply it.
+func Decode(r io.Reader) (*Plan, error) {
+	var p Plan
+	if err := json.NewDecoder(r).Decode(&p); err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if p.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("plan format version %d: this alm reads version %d; make the plan again with this alm", p.FormatVersion, FormatVersion)
+	}
+	return &p, nil
+}

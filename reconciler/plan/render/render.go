@@ -1,0 +1,201 @@
+// Package render writes plans and apply results for people and programs:
+// text for a terminal (Terraform-like: a symbol per change, one header per
+// account, the reason under each change, a closing summary), Markdown for
+// pull-request comments, and JSON (the plan's saved form, described in
+// docs/plan-json.md). It computes nothing; the plan and apply packages do.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/plan"
+)
+
+// Symbol is the one-character mark of an action, as the text shows it.
+func Symbol(a plan.Action) string {
+	switch a {
+	case plan.Create, plan.CreateOU, plan.AddMember:
+		return "+"
+	case plan.Update, plan.Enable, plan.Disable, plan.DisableOrphan:
+		return "~"
+	case plan.Move, plan.Rename:
+		return ">"
+	case plan.RemoveMember, plan.Delete:
+		return "-"
+	}
+	return "?"
+}
+
+// JSON writes the plan in its saved form (plan.Decode reads it back).
+func JSON(w io.Writer, p *plan.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// ResultJSON writes an apply result as JSON.
+func ResultJSON(w io.Writer, r *apply.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// block is one header's changes: an account's, the OUs', or an orphan's.
+type block struct {
+	title   string
+	changes []plan.Change
+}
+
+// blocks groups the changes under one header per account, accounts by
+// name, each account's changes in the order apply makes them.
+func blocks(p *plan.Plan) []block {
+	var ous block
+	byKey := map[string]*block{}
+	var keys []string
+	for _, c := range p.Changes {
+		if c.Action == plan.CreateOU {
+			ous.title = "organizational units"
+			ous.changes = append(ous.changes, c)
+			continue
+		}
+		key := c.Account + "\x00" + c.AccountID
+		b := byKey[key]
+		if b == nil {
+			b = &block{title: title(c)}
+			byKey[key] = b
+			keys = append(keys, key)
+		}
+		b.changes = append(b.changes, c)
+	}
+	sort.Strings(keys)
+	var out []block
+	if len(ous.changes) > 0 {
+		out = append(out, ous)
+	}
+	for _, k := range keys {
+		out = append(out, *byKey[k])
+	}
+	return out
+}
+
+// title is an account's header: its name, DN when the plan was made, and file.
+func title(c plan.Change) string {
+	if c.Action == plan.DisableOrphan {
+		return fmt.Sprintf("%s: %s (orphan, no file)", c.Account, c.DN)
+	}
+	return fmt.Sprintf("%s: %s (%s)", c.Account, c.DN, c.File)
+}
+
+// target is what a change acts on beyond the account under its header.
+func target(c plan.Change) string {
+	switch c.Action {
+	case plan.AddMember, plan.RemoveMember:
+		return c.Group
+	case plan.Move, plan.Rename:
+		return "to " + c.NewDN
+	case plan.CreateOU:
+		return c.DN
+	}
+	return ""
+}
+
+// why is a reason in one line: its words, then where it comes from.
+func why(r desired.Reason) string {
+	var where []string
+	if w := r.Where(); w != "" {
+		where = append(where, w)
+	}
+	if !r.Date.IsZero() {
+		where = append(where, r.Date.UTC().Format(time.DateOnly))
+	}
+	if len(where) == 0 {
+		return r.Text
+	}
+	return fmt.Sprintf("%s [%s]", r.Text, strings.Join(where, ", "))
+}
+
+// value shows an attribute's value the way a person reads it: dates for
+// accountExpires, enabled or disabled for userAccountControl.
+func value(name, v string) string {
+	switch name {
+	case directory.AttrAccountExpires:
+		if desired.NeverExpires(v) {
+			return "never"
+		}
+		if t, ok := desired.ParseFileTime(v); ok {
+			return fmt.Sprintf("%s (%s)", v, t.Format(time.DateOnly))
+		}
+	case directory.AttrUserAccountControl:
+		if v == "" {
+			return `""`
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			state := "enabled"
+			if n&directory.UACAccountDisable != 0 {
+				state = "disabled"
+			}
+			return fmt.Sprintf("%s (%s)", v, state)
+		}
+	}
+	return strconv.Quote(v)
+}
+
+// summary is the closing line's counts.
+func summary(p *plan.Plan) string {
+	s := p.Summary()
+	create := fmt.Sprintf("%d to create", s.Create)
+	if s.OUs > 0 {
+		create += fmt.Sprintf(" (%d %s)", s.OUs, plural(s.OUs, "OU"))
+	}
+	line := fmt.Sprintf("%s, %d to update, %d to move, %d to rename, %d to add to groups, %d to enable, %d to remove from groups, %d to disable, %d to delete",
+		create, s.Update, s.Move, s.Rename, s.AddMember, s.Enable, s.RemoveMember, s.Disable, s.Delete)
+	if s.Drift > 0 {
+		line += fmt.Sprintf("; %d of them %s drift", s.Drift, plural2(s.Drift, "reverts", "revert"))
+	}
+	return line + "."
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func short(rev string) string {
+	switch {
+	case rev == "":
+		return "working tree"
+	case len(rev) > 12:
+		return rev[:12]
+	}
+	return rev
+}
+
+// errWriter keeps the first write error, so rendering code reads straight.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}

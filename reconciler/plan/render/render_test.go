@@ -1,0 +1,366 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/connectors/memory"
+	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/load"
+	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares output with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < max(len(gl), len(wl)); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs from line %d:\ngot:  %q\nwant: %q\n(run go test -update if the change is intended)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+const base = "DC=example,DC=test"
+
+// handmade is a plan with every action, drift, orphans and warnings, and
+// text that Markdown must escape. Rendering is tested apart from Diff.
+func handmade() *plan.Plan {
+	people := "OU=People,OU=ALM," + base
+	jdoe := plan.Change{AccountID: "004217", Account: "jdoe", Kind: model.KindPerson, File: "people/jdoe.yaml", Marker: "alm:004217", DN: "CN=jdoe," + people}
+	with := func(c plan.Change, edit func(*plan.Change)) plan.Change {
+		edit(&c)
+		return c
+	}
+	endDate := time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC)
+	leaver := desired.Reason{File: "people/jdoe.yaml", Line: 17, Field: "spec.endDate", Rule: "lifecycle: leaver", Date: endDate, Text: "endDate 2026-02-27 has passed"}
+	return &plan.Plan{
+		FormatVersion: plan.FormatVersion, Revision: "0123456789abcdef0123456789abcdef01234567", DirectoryState: "31337",
+		Now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), BaseDN: base, Managed: 4, DriftKnown: true,
+		Changes: []plan.Change{
+			{ID: "create-ou:OU=Leavers,OU=ALM," + base, Action: plan.CreateOU, DN: "OU=Leavers,OU=ALM," + base,
+				Reason: desired.Reason{File: "people/jdoe.yaml", Field: "spec.endDate", Rule: "ou", Text: "jdoe must live in OU=Leavers,OU=ALM," + base + ", which does not exist"}},
+			{ID: "create:005000", Action: plan.Create, AccountID: "005000", Account: "njoin", Kind: model.KindPerson, File: "people/njoin.yaml", Marker: "alm:005000",
+				DN: "CN=njoin," + people, Attributes: []plan.AttrChange{
+					{Name: "userPrincipalName", New: "njoin@example.test", Field: "metadata.name"},
+					{Name: "displayName", New: "Nia | `Join`", Field: "spec.displayName"},
+					{Name: "accountExpires", New: desired.FileTime(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)), Field: "spec.endDate"},
+					{Name: "userAccountControl", New: "514", Field: "spec.startDate"},
+				},
+				Reason: desired.Reason{File: "people/njoin.yaml", Line: 16, Field: "spec.startDate", Rule: "lifecycle: pending", Date: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), Text: "startDate 2026-03-05 is ahead"}},
+			with(jdoe, func(c *plan.Change) {
+				c.ID, c.Action, c.Drift = "update:004217", plan.Update, true
+				c.Attributes = []plan.AttrChange{{Name: "title", Old: "CTO", New: "Engineer", Field: "spec.title", Drift: true}}
+				c.Reason = desired.Reason{File: "people/jdoe.yaml", Line: 14, Field: "spec.title", Rule: "drift", Text: "drift: the values differ from what the files asked at the last apply; spec.title in people/jdoe.yaml"}
+			}),
+			with(jdoe, func(c *plan.Change) {
+				c.ID, c.Action, c.NewDN = "move:004217", plan.Move, "CN=jdoe,OU=Leavers,OU=ALM,"+base
+				c.Reason, c.DependsOn = leaver, []string{"create-ou:OU=Leavers,OU=ALM," + base}
+			}),
+			{ID: "rename:004300", Action: plan.Rename, AccountID: "004300", Account: "bking", Kind: model.KindPerson, File: "people/bking.yaml", Marker: "alm:004300",
+				DN: "CN=bsmith," + people, NewDN: "CN=bking," + people, Attributes: []plan.AttrChange{
+					{Name: "sAMAccountName", Old: "bsmith", New: "bking", Field: "metadata.name"},
+					{Name: "userPrincipalName", Old: "bsmith@example.test", New: "bking@example.test", Field: "metadata.name"},
+				},
+				Reason: desired.Reason{File: "people/bking.yaml", Line: 5, Field: "metadata.name", Rule: "rename", Text: "renamed from bsmith (spec.previousNames) to bking"}},
+			{ID: "add-member:004300:Sales", Action: plan.AddMember, AccountID: "004300", Account: "bking", Kind: model.KindPerson, File: "people/bking.yaml", Marker: "alm:004300",
+				DN: "CN=bsmith," + people, Group: "CN=Sales,OU=Groups,OU=ALM," + base, GroupName: "Sales",
+				Reason: desired.Reason{File: "roles/sales.yaml", Line: 9, Field: "spec.birthright", Rule: "birthright", Text: "role sales by birthright (department Sales)"}},
+			{ID: "enable:sa-01", Action: plan.Enable, AccountID: "sa-01", Account: "svc-backup", Kind: model.KindServiceAccount, File: "service-accounts/svc-backup.yaml", Marker: "alm:sa-01",
+				DN: "CN=svc-backup,OU=Service Accounts,OU=ALM," + base, Attributes: []plan.AttrChange{{Name: "userAccountControl", Old: "66050", New: "66048", Field: "spec.expires"}},
+				Reason: desired.Reason{File: "service-accounts/svc-backup.yaml", Line: 15, Field: "spec.expires", Rule: "lifecycle: active", Date: time.Date(2027, 5, 31, 0, 0, 0, 0, time.UTC), Text: "expires 2027-05-31"}},
+			with(jdoe, func(c *plan.Change) {
+				c.ID, c.Action, c.Group, c.GroupName = "remove-member:004217:Sales", plan.RemoveMember, "CN=Sales,OU=Groups,OU=ALM,"+base, "Sales"
+				c.Drift = true
+				c.Reason = desired.Reason{File: "people/jdoe.yaml", Field: "spec.roles", Rule: "drift", Text: "drift: a member, though the files did not ask for it at the last apply; no role of people/jdoe.yaml grants Sales (alm manages it: role sales names it)"}
+			}),
+			with(jdoe, func(c *plan.Change) {
+				c.ID, c.Action = "disable:004217", plan.Disable
+				c.Attributes = []plan.AttrChange{{Name: "userAccountControl", Old: "512", New: "514", Field: "spec.endDate"}}
+				c.Reason = leaver
+			}),
+			{ID: "disable-orphan:CN=tmp_user," + people, Action: plan.DisableOrphan, Account: "tmp_user", DN: "CN=tmp_user," + people,
+				Attributes: []plan.AttrChange{{Name: "userAccountControl", Old: "512", New: "514", Field: "spec.orphans"}},
+				Reason:     desired.Reason{File: "alm.yaml", Field: "spec.orphans", Rule: "orphans: disable", Text: "unmanaged account in a managed OU, and alm.yaml says orphans: disable"}},
+			{ID: "delete:003001", Action: plan.Delete, AccountID: "003001", Account: "oold", Kind: model.KindPerson, File: "people/oold.yaml", Marker: "alm:003001",
+				DN:     "CN=oold,OU=Leavers,OU=ALM," + base,
+				Reason: desired.Reason{File: "people/oold.yaml", Line: 18, Field: "spec.endDate", Rule: "lifecycle: archived", Date: time.Date(2026, 1, 29, 0, 0, 0, 0, time.UTC), Text: "endDate 2025-10-31 plus retention 90d passed on 2026-01-29"}},
+		},
+		Orphans: []plan.Orphan{
+			{DN: "CN=tmp_user," + people, Name: "tmp_user", Enabled: true, Action: "disable", Reason: "no alm marker: an account alm does not own in a managed OU"},
+			{DN: "CN=old-kiosk," + people, Name: "old-kiosk", Action: "report", Reason: `its adminDescription holds "kiosk", not alm's marker: an account alm does not own in a managed OU`},
+		},
+		Warnings: []desired.Warning{
+			{File: "roles/wifi.yaml", Text: `group "Wifi <5GHz>" (role wifi) does not exist under OU=Groups,OU=ALM,` + base + ": adding members to it will fail until it is created there"},
+			{File: "people/jdoe.yaml", Account: "jdoe", Text: "jdoe is a member of CN=Domain Admins,CN=Users," + base + ", which no role names: alm leaves it alone; grant it through a role or remove it by hand"},
+		},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	empty := &plan.Plan{FormatVersion: plan.FormatVersion, Revision: "c0ffee", DirectoryState: "12", Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+		Changes: []plan.Change{}, Orphans: []plan.Orphan{}, Warnings: []desired.Warning{}}
+	for _, tc := range []struct {
+		name string
+		plan *plan.Plan
+	}{{"handmade", handmade()}, {"empty", empty}} {
+		for _, f := range []struct {
+			ext    string
+			render func(*bytes.Buffer, *plan.Plan) error
+		}{
+			{"txt", func(b *bytes.Buffer, p *plan.Plan) error { return Text(b, p) }},
+			{"md", func(b *bytes.Buffer, p *plan.Plan) error { return Markdown(b, p) }},
+			{"json", func(b *bytes.Buffer, p *plan.Plan) error { return JSON(b, p) }},
+		} {
+			t.Run(tc.name+"."+f.ext, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := f.render(&b, tc.plan); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, tc.name+"."+f.ext, b.Bytes())
+			})
+		}
+	}
+}
+
+// The JSON form is the saved plan: it reads back as the same plan.
+func TestJSONRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	p := handmade()
+	if err := JSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := plan.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	if err := JSON(&again, got); err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	_ = JSON(&first, p)
+	if first.String() != again.String() {
+		t.Error("the plan changed on its way through JSON")
+	}
+}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, handmade()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	// One header per account, whatever number of changes it has.
+	for _, h := range []string{"# jdoe: CN=jdoe,OU=People,OU=ALM," + base + " (people/jdoe.yaml)\n",
+		"# bking: CN=bsmith,OU=People,OU=ALM," + base + " (people/bking.yaml)\n", "# organizational units\n"} {
+		if n := strings.Count(out, h); n != 1 {
+			t.Errorf("header %q appears %d times", h, n)
+		}
+	}
+	if !strings.HasSuffix(out, "Plan: 2 to create (1 OU), 1 to update, 1 to move, 1 to rename, 1 to add to groups, 1 to enable, 1 to remove from groups, 2 to disable, 1 to delete; 2 of them revert drift.\n") {
+		t.Errorf("closing line of\n%s", out)
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"a|b":      "`a\\|b`",
+		"x`y":      "``x`y``",
+		"`edge":    "`` `edge ``",
+		"":         "",
+		"CN=a,b=c": "`CN=a,b=c`",
+	} {
+		if got := code(in); got != want {
+			t.Errorf("code(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := cell("<b>*x*</b> | [link](u) _y_"); got != `&lt;b&gt;\*x\*&lt;/b&gt; \| \[link\](u) \_y\_` {
+		t.Errorf("cell: %q", got)
+	}
+}
+
+// acmeRepo loads the example repository.
+func acmeRepo(t *testing.T) *model.Repository {
+	t.Helper()
+	repo, problems, err := load.Dir("../../../examples/acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) > 0 {
+		t.Fatalf("examples/acme has problems: %v", problems)
+	}
+	repo.Revision = "acme"
+	return repo
+}
+
+// acmeDirectory is a fresh domain with the groups the example's roles
+// name, but for one, so the plan shows what a missing group does.
+func acmeDirectory(t *testing.T, d *desired.State, missing string) *memory.Directory {
+	t.Helper()
+	dir := memory.New(base)
+	dir.SetMarkerAttribute(d.MarkerAttribute)
+	if err := dir.AddOU(d.GroupsOU); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range d.Groups {
+		if g.Name == missing {
+			continue
+		}
+		if err := dir.AddGroup(d.GroupDN(g.Name), g.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func makePlan(t *testing.T, repo *model.Repository, dir *memory.Directory, now time.Time, prev *desired.State) (*desired.State, *plan.Plan) {
+	t.Helper()
+	d, err := desired.Compute(repo, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := dir.Read(context.Background(), d.Scope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, plan.Diff(d, snap, plan.Options{Previous: prev})
+}
+
+// TestAcme renders realistic plans: the example repository's first run
+// into an empty domain, then a run two months later, after an apply and
+// some changes made by hand in the directory.
+func TestAcme(t *testing.T) {
+	ctx := context.Background()
+	repo := acmeRepo(t)
+	first := time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
+	d0, err := desired.Compute(repo, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := acmeDirectory(t, d0, "CRM API Users")
+	_, p := makePlan(t, repo, dir, first, nil)
+	for _, f := range []struct {
+		name   string
+		render func(*bytes.Buffer) error
+	}{
+		{"acme-first.txt", func(b *bytes.Buffer) error { return Text(b, p) }},
+		{"acme-first.md", func(b *bytes.Buffer) error { return Markdown(b, p) }},
+	} {
+		var b bytes.Buffer
+		if err := f.render(&b); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, f.name, b.Bytes())
+	}
+
+	res := apply.Run(ctx, dir, p, apply.Options{})
+	var b bytes.Buffer
+	if err := ResultText(&b, &res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "acme-first-apply.txt", b.Bytes())
+
+	// By hand, in the directory: a leaver re-enabled, a title edited, a
+	// group added, an account made outside alm.
+	people := "OU=People,OU=ALM," + base
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(dir.SetAccountControl(ctx, "CN=oobrien,OU=Leavers,OU=ALM,"+base, directory.UACNormalAccount))
+	must(dir.Modify(ctx, "CN=rpatel,"+people, map[string]string{directory.AttrTitle: "CISO"}))
+	must(dir.AddMember(ctx, d0.GroupDN("FS Backup Operators"), "CN=jdoe,"+people))
+	must(dir.AddUser(directory.NewAccount{DN: "CN=temp-admin," + people, Name: "temp-admin", UAC: directory.UACNormalAccount,
+		Attributes: map[string]string{directory.AttrDescription: "made by hand"}}))
+
+	// And in the files: jdoe moves to Sales.
+	repo.People["jdoe"].Spec.Department = "Sales"
+	later := time.Date(2027, 2, 1, 6, 0, 0, 0, time.UTC)
+	d1, p1 := makePlan(t, repo, dir, later, d0)
+	b.Reset()
+	must(Text(&b, p1))
+	if err := plan.Guard(p1, plan.NewGuardOptions(d1)); err != nil {
+		b.WriteString("\nGuard: " + err.Error() + "\n")
+	}
+	golden(t, "acme-later.txt", b.Bytes())
+	b.Reset()
+	must(Markdown(&b, p1))
+	golden(t, "acme-later.md", b.Bytes())
+}
+
+func TestResultText(t *testing.T) {
+	p := handmade()
+	res := apply.Result{Revision: p.Revision, DirectoryState: p.DirectoryState}
+	for i, c := range p.Changes[:4] {
+		cr := apply.ChangeResult{Change: c, Outcome: apply.Applied, Attempts: 1}
+		switch i {
+		case 0:
+			cr.Outcome, cr.Error, cr.Attempts = apply.Failed, "after 3 attempts: "+(&directory.Error{Op: "add", DN: c.DN, Class: directory.ErrUnavailable, Hint: "the directory is busy or unreachable; retried later"}).Error(), 3
+		case 3:
+			cr.Outcome, cr.Error = apply.Skipped, "depends on create-ou:OU=Leavers,OU=ALM,"+base+", which failed"
+		}
+		res.Changes = append(res.Changes, cr)
+		switch cr.Outcome {
+		case apply.Applied:
+			res.Applied++
+		case apply.Failed:
+			res.Failed++
+		case apply.Skipped:
+			res.Skipped++
+		}
+	}
+	var b bytes.Buffer
+	if err := ResultText(&b, &res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "result.txt", b.Bytes())
+}
+
+// A writer that fails makes rendering fail, and says so.
+func TestWriteError(t *testing.T) {
+	if err := Text(failing{}, handmade()); err == nil {
+		t.Error("Text hid a write error")
+	}
+	if err := Markdown(failing{}, handmade()); err == nil {
+		t.Error("Markdown hid a write error")
+	}
+}
+
+type failing struct{}
+
+func (failing) Write([]byte) (int, error) { return 0, errors.New("disk full") }
