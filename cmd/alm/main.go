@@ -131,6 +131,7 @@ Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes (with
 
 	root.AddCommand(
 		newValidateCommand(g),
+		newCheckCommand(g),
 		newVersionCommand(g),
 	)
 	return root

@@ -1,0 +1,139 @@
+# Helpers shared by the built-in rules; organisation rules may import them too
+# (import data.alm.builtin.lib). The input and data they read are described in
+# README.md.
+package alm.builtin.lib
+
+# repo is the whole access repository at the head of the change, resolved.
+repo := data.alm.repository
+
+# now_ns is the instant the check runs at, in nanoseconds since the epoch.
+now_ns := time.parse_rfc3339_ns(input.now)
+
+# date_ns turns a file's date ("2027-05-31") into nanoseconds.
+date_ns(d) := time.parse_ns("2006-01-02", d)
+
+unit_ns := {"h": 3600000000000, "d": 86400000000000, "w": 604800000000000}
+
+# duration_ns turns a file's duration ("30d", "2w", "1w2d", "12h") into nanoseconds.
+duration_ns(s) := sum([n |
+	some m in regex.find_all_string_submatch_n(`(\d+)([hdw])`, s, -1)
+	n := to_number(m[1]) * unit_ns[m[2]]
+])
+
+# accounts are the kinds that become directory accounts.
+accounts := {"Person", "ServiceAccount"}
+
+# kind_word names a kind in messages.
+kind_word := {"Person": "person", "ServiceAccount": "service account", "Role": "role", "WorkflowTemplate": "template", "Directory": "directory", "Policy": "policy"}
+
+# present holds the changed files that exist at head (added, modified, renamed).
+present contains f if {
+	some f in input.change.files
+	f.op != "delete"
+}
+
+# approval_list names the template list (spec.approvals.<list>) that governs a change class.
+approval_list(class) := "grant" if class in {"create", "grant"}
+
+approval_list(class) := "revoke" if class == "revoke"
+
+approval_list(class) := "other" if class in {"rename", "other"}
+
+# field_of is the field that gave a file its class ("" when none).
+field_of(f) := object.get(r, "field", "") if {
+	some r in f.reasons
+	r.class == f.class
+} else := ""
+
+# gone holds the lifecycle statuses of accounts no longer live.
+gone := {"leaver", "archived", "retired"}
+
+# reviewed is true when the change comes with a pull request (or Approved-by
+# trailers): approvals are only judged then.
+reviewed if is_object(input.pullRequest)
+
+# approvers are the people who approved; authors the people who asked.
+approvers := {a | some a in input.pullRequest.approvers}
+
+authors := {a | some a in input.pullRequest.authors}
+
+# active reports whether a person can act (approve, own): their status is active.
+active(name) if repo.people[name].status == "active"
+
+# owner_may_approve reports whether a file's template lets the account's
+# owner approve changes to it.
+owner_may_approve(f) if repo.templates[f.template].spec.ownerMayApprove == true
+
+# counted holds the approvers whose approval counts toward any rule: active
+# people who are not among the change's authors.
+counted contains a if {
+	some a in approvers
+	not a in authors
+	active(a)
+}
+
+# meets reports whether approver a satisfies one approval rule for file f.
+meets(a, rule, f) if {
+	a in counted
+	role_ok(a, rule)
+	relation_ok(a, rule, f)
+	not barred_owner(a, f)
+}
+
+role_ok(_, rule) if not rule.role
+
+role_ok(a, rule) if rule.role in repo.people[a].roles
+
+relation_ok(_, rule, _) if not rule.relation
+
+relation_ok(a, rule, f) if a in f.relations[rule.relation]
+
+barred_owner(a, f) if {
+	a in f.owners
+	not owner_may_approve(f)
+}
+
+# needed is how many approvals a rule asks for (count, default 1).
+needed(rule) := object.get(rule, "count", 1)
+
+# have counts the approvals that satisfy a rule for a file.
+have(rule, f) := count({a | some a in approvers; meets(a, rule, f)})
+
+# describe says a rule in words: "1 approval from a holder of role security-approvers".
+describe(rule) := sprintf("%d %s from %s", [needed(rule), plural(needed(rule)), who(rule)])
+
+plural(1) := "approval"
+
+plural(n) := "approvals" if n != 1
+
+who(rule) := sprintf("the %s holding role %s", [rule.relation, rule.role]) if {
+	rule.role
+	rule.relation
+} else := sprintf("a holder of role %s", [rule.role]) if {
+	rule.role
+} else := sprintf("the %s", [rule.relation])
+
+# can_approve says who could satisfy a rule for a file, for the message:
+# "; can approve: asmith, bjones" or "".
+can_approve(rule, f) := sprintf("; can approve: %s", [concat(", ", names)]) if {
+	names := sort([p |
+		some p in candidates(rule, f)
+		active(p)
+		not p in authors
+		not barred_owner(p, f)
+		role_ok(p, rule)
+	])
+	count(names) > 0
+} else := "; nobody can: no active person other than the authors fits the rule"
+
+candidates(rule, f) := object.get(f.relations, rule.relation, []) if rule.relation
+
+candidates(rule, _) := object.get(object.get(repo.roles, rule.role, {}), "holders", []) if {
+	not rule.relation
+	rule.role
+}
+
+# approved_by says who approved, for messages.
+approved_by := "nobody" if count(approvers) == 0
+
+approved_by := concat(", ", sort([a | some a in approvers])) if count(approvers) > 0

@@ -1,0 +1,31 @@
+# Naming: an account's login (metadata.name) fits Active Directory (at most
+# 20 characters) and its template's naming pattern (spec.naming).
+package alm.builtin.naming
+
+import data.alm.builtin.lib
+
+deny contains v if {
+	some f in lib.present
+	f.kind in lib.accounts
+	count(f.name) > 20
+	v := {
+		"rule": "naming",
+		"file": f.path,
+		"field": "metadata.name",
+		"msg": sprintf("%q is %d characters: an Active Directory login has at most 20", [f.name, count(f.name)]),
+	}
+}
+
+deny contains v if {
+	some f in lib.present
+	f.kind in lib.accounts
+	pattern := lib.repo.templates[f.template].spec.naming
+	pattern != ""
+	not regex.match(pattern, f.name)
+	v := {
+		"rule": "naming",
+		"file": f.path,
+		"field": "metadata.name",
+		"msg": sprintf("%q does not match template %s's naming pattern %s: choose a login that does", [f.name, f.template, pattern]),
+	}
+}

@@ -1,0 +1,172 @@
+// Package check runs alm's pull-request check: it loads the access repository
+// at two commits, computes the change between them, learns who asked for it
+// and who approved it, and judges it with the Rego policies. Schema and
+// reference problems the loader finds at head are reported in the same result.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+
+	"github.com/alm-project/alm/reconciler/approval"
+	"github.com/alm-project/alm/reconciler/change"
+	"github.com/alm-project/alm/reconciler/history"
+	"github.com/alm-project/alm/reconciler/load"
+	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/policy"
+)
+
+// RuleLoad names the loader's problems (schema, syntax, references) among the
+// policies' violations.
+const RuleLoad = "schema"
+
+// ErrNoPullRequest: a commit did not arrive through a merged pull request.
+var ErrNoPullRequest = errors.New("no merged pull request")
+
+// Approvals says who asked for a change and who approved it, as people of
+// the repository at head.
+type Approvals interface {
+	Request(ctx context.Context, head *model.Repository) (*approval.Request, error)
+}
+
+// Options say what to check.
+type Options struct {
+	Base string // revision the change starts from (the pull request's base)
+	Head string // revision to check
+	// Now is the instant lifecycles are judged at: the clock for a pull
+	// request, the merge's commit time when re-verifying.
+	Now time.Time
+	// Approvals is nil when there is no pull request: approvals are then
+	// not judged, and a warning says so.
+	Approvals Approvals
+	Logger    *slog.Logger
+}
+
+// Result is the verdict on a change.
+type Result struct {
+	Base        string             `json:"base"`
+	Head        string             `json:"head"`
+	Now         time.Time          `json:"now"`
+	Denied      bool               `json:"denied"`
+	Change      change.Set         `json:"change"`
+	PullRequest *approval.Request  `json:"pullRequest"`
+	Violations  []policy.Violation `json:"violations"`
+}
+
+// Counts returns the number of denials and warnings.
+func (r *Result) Counts() (denied, warned int) {
+	for _, v := range r.Violations {
+		if v.Severity == policy.Deny {
+			denied++
+		} else {
+			warned++
+		}
+	}
+	return denied, warned
+}
+
+// Run checks the change from o.Base to o.Head in the Git repository r.
+// The rules are the built-in ones plus the organisation's policies as they
+// stand at base, so a pull request cannot loosen the rules that judge it;
+// organisation policy files it adds or changes are compiled and reported on,
+// and take effect once merged. An error means the check could not run.
+func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	baseHash, err := history.Resolve(r, o.Base)
+	if err != nil {
+		return nil, fmt.Errorf("base: %w", err)
+	}
+	headHash, err := history.Resolve(r, o.Head)
+	if err != nil {
+		return nil, fmt.Errorf("head: %w", err)
+	}
+	base, baseProblems, err := load.Commit(ctx, r, baseHash)
+	if err != nil {
+		return nil, fmt.Errorf("load base %s: %w", baseHash, err)
+	}
+	head, problems, err := load.Commit(ctx, r, headHash)
+	if err != nil {
+		return nil, fmt.Errorf("load head %s: %w", headHash, err)
+	}
+	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems))
+
+	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head)}
+	if o.Approvals != nil {
+		if res.PullRequest, err = o.Approvals.Request(ctx, head); err != nil {
+			return nil, fmt.Errorf("approvals: %w", err)
+		}
+	}
+	engine, err := policy.New(ctx, base.Policies, policy.NewData(head, o.Now))
+	if err != nil {
+		return nil, err
+	}
+	vs, err := engine.Eval(ctx, policy.NewInput(base, head, res.Change, res.PullRequest, o.Now))
+	if err != nil {
+		return nil, err
+	}
+	if changedPolicies(res.Change) {
+		headPolicyProblems, err := policy.Compile(head.Policies)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, headPolicyProblems...)
+	}
+	policy.Place(vs, head, base)
+	res.Violations = merge(fromProblems(problems), vs)
+	res.Denied = policy.Denied(res.Violations)
+	return res, nil
+}
+
+func changedPolicies(s change.Set) bool {
+	for _, f := range s.Files {
+		if f.Kind == change.KindPolicy && f.Op != change.Deleted {
+			return true
+		}
+	}
+	return false
+}
+
+// fromProblems turns the loader's problems into denials.
+func fromProblems(ps load.Problems) []policy.Violation {
+	out := make([]policy.Violation, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, policy.Violation{File: p.Pos.Path, Line: p.Pos.Line, Field: p.Field, Rule: RuleLoad, Message: p.Message, Severity: policy.Deny})
+	}
+	return out
+}
+
+// merge joins the loader's problems and the policies' violations. Where the
+// loader already reports a field, a policy violation of the same file and
+// field says the same thing again, and is dropped; identical violations
+// (the same message from two revisions' policy files) are kept once.
+func merge(problems, vs []policy.Violation) []policy.Violation {
+	type key struct{ file, field string }
+	reported := map[key]bool{}
+	for _, p := range problems {
+		if p.Field != "" {
+			reported[key{p.File, p.Field}] = true
+		}
+	}
+	out := append([]policy.Violation{}, problems...)
+	seen := map[policy.Violation]bool{}
+	for _, v := range vs {
+		if v.Field != "" && v.Severity == policy.Deny && reported[key{v.File, v.Field}] {
+			continue
+		}
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	policy.Sort(out)
+	return out
+}

@@ -1,0 +1,407 @@
+// Package policy runs the Rego rules over a change: alm's built-in rules
+// (package policies) plus the access repository's own policies/*.rego. The
+// rules follow conftest's convention: sets named deny and warn (or deny_*,
+// warn_*) of messages, each a string or an object {msg, file, field, line,
+// rule}. The repository is stored as data (data.alm.repository); the change
+// and its pull request are the input.
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/util"
+
+	"github.com/alm-project/alm/policies"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// Severity says whether a violation fails the check.
+type Severity string
+
+const (
+	Deny Severity = "deny"
+	Warn Severity = "warn"
+)
+
+// Violation is one message of one rule.
+type Violation struct {
+	File     string   `json:"file,omitempty"` // empty for the pull request as a whole
+	Line     int      `json:"line,omitempty"`
+	Field    string   `json:"field,omitempty"`
+	Rule     string   `json:"rule"`
+	Message  string   `json:"message"`
+	Severity Severity `json:"severity"`
+}
+
+func (v Violation) String() string {
+	where := v.File
+	if v.Line > 0 {
+		where += ":" + strconv.Itoa(v.Line)
+	}
+	if where == "" {
+		where = "pull request"
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", where, v.Severity, v.Message, v.Rule)
+}
+
+// Rule names for problems with the organisation's policy files themselves.
+const RulePolicyFile = "policy-file"
+
+// Engine holds the compiled rules and the prepared query over one
+// repository's data. Build one per check; Eval it for the change.
+type Engine struct {
+	query    rego.PreparedEvalQuery
+	outputs  []output
+	problems []Violation // organisation policy files that did not compile
+}
+
+// output is one deny or warn set the query collects.
+type output struct {
+	binding  string
+	pkg      string // "alm.builtin.approvals"
+	severity Severity
+}
+
+// New compiles the built-in rules and the organisation's (test files
+// skipped), stores data under data.alm.repository and prepares the query.
+// An organisation file that does not parse or compile is left out and
+// reported by Eval as a denial naming its file and line; a built-in rule
+// that does not compile is an error.
+func New(ctx context.Context, org []model.PolicyFile, data Data) (*Engine, error) {
+	compiler, problems, err := compile(org)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{problems: problems}
+
+	var exprs []string
+	paths := sortedKeys(compiler.Modules)
+	for _, path := range paths {
+		mod := compiler.Modules[path]
+		pkg := strings.TrimPrefix(mod.Package.Path.String(), "data.")
+		for _, name := range ruleNames(mod) {
+			sev := Deny
+			if strings.HasPrefix(name, "warn") {
+				sev = Warn
+			}
+			binding := "x" + strconv.Itoa(len(e.outputs))
+			ref := mod.Package.Path.Copy().Append(ast.StringTerm(name)).String()
+			// A comprehension is defined even when the rule is not, so one
+			// package without matches cannot make the whole query undefined.
+			exprs = append(exprs, fmt.Sprintf("%s := [m | some m in %s]", binding, ref))
+			e.outputs = append(e.outputs, output{binding, pkg, sev})
+		}
+	}
+	if len(exprs) == 0 {
+		return nil, fmt.Errorf("no deny or warn rules compiled")
+	}
+	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": jsonValue(data)}})
+	e.query, err = rego.New(
+		rego.Query(strings.Join(exprs, "; ")),
+		rego.Compiler(compiler),
+		rego.Store(store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare policy query: %w", err)
+	}
+	return e, nil
+}
+
+// Compile compiles the built-in rules with the organisation's and returns
+// the problems of the organisation's files (parse and compile errors, as
+// denials at their lines). An error means a built-in rule does not compile.
+func Compile(org []model.PolicyFile) ([]Violation, error) {
+	_, problems, err := compile(org)
+	return problems, err
+}
+
+// compile parses and compiles the built-in and organisation modules (test
+// files skipped). Organisation modules with errors are dropped, reported, and
+// the rest compiled again.
+func compile(org []model.PolicyFile) (*ast.Compiler, []Violation, error) {
+	var problems []Violation
+	builtin := map[string]*ast.Module{}
+	for _, m := range policies.Modules() {
+		mod, err := parse(m.Path, m.Source)
+		if err != nil {
+			return nil, nil, fmt.Errorf("built-in policy %s: %w", m.Path, err)
+		}
+		builtin[m.Path] = mod
+	}
+	orgMods := map[string]*ast.Module{}
+	for _, f := range org {
+		if policies.IsTest(f.Path) {
+			continue
+		}
+		if _, clash := builtin[f.Path]; clash {
+			continue // the loader never names a file so; defensive only
+		}
+		mod, err := parse(f.Path, f.Source)
+		if err != nil {
+			problems = append(problems, regoErrors(err, f.Path)...)
+			continue
+		}
+		orgMods[f.Path] = mod
+	}
+	for {
+		all := map[string]*ast.Module{}
+		for p, m := range builtin {
+			all[p] = m
+		}
+		for p, m := range orgMods {
+			all[p] = m
+		}
+		c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+		c.Compile(all)
+		if !c.Failed() {
+			return c, problems, nil
+		}
+		bad := map[string]bool{}
+		for _, ce := range c.Errors {
+			if ce.Location != nil {
+				if _, ok := orgMods[ce.Location.File]; ok {
+					bad[ce.Location.File] = true
+				}
+			}
+		}
+		if len(bad) == 0 {
+			if len(orgMods) == 0 {
+				return nil, nil, fmt.Errorf("compile built-in policies: %w", c.Errors)
+			}
+			// Errors without a place in one organisation file (conflicts
+			// between files): report them and keep the built-ins.
+			for _, ce := range c.Errors {
+				problems = append(problems, Violation{Rule: RulePolicyFile, Severity: Deny,
+					Message: "organisation policies do not compile, so none of them ran: " + ce.Message})
+			}
+			orgMods = nil
+			continue
+		}
+		for _, ce := range c.Errors {
+			if ce.Location != nil && bad[ce.Location.File] {
+				problems = append(problems, regoError(ce))
+			}
+		}
+		for p := range bad {
+			delete(orgMods, p)
+		}
+	}
+}
+
+// Eval runs every deny and warn rule over the input and returns their
+// messages (with any organisation policy file that did not compile), sorted.
+func (e *Engine) Eval(ctx context.Context, in Input) ([]Violation, error) {
+	value, err := ast.InterfaceToValue(jsonValue(in))
+	if err != nil {
+		return nil, fmt.Errorf("policy input: %w", err)
+	}
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(value))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("evaluate policies: %d results, want 1", len(rs))
+	}
+	out := append([]Violation{}, e.problems...)
+	for _, o := range e.outputs {
+		msgs, _ := rs[0].Bindings[o.binding].([]any)
+		for _, m := range msgs {
+			out = append(out, violation(m, o))
+		}
+	}
+	Sort(out)
+	return out, nil
+}
+
+// violation reads one message: a string, or an object with msg and
+// optionally file, field, line and rule.
+func violation(m any, o output) Violation {
+	v := Violation{Rule: o.pkg, Severity: o.severity}
+	switch x := m.(type) {
+	case string:
+		v.Message = x
+	case map[string]any:
+		v.Message = str(x["msg"])
+		if v.Message == "" {
+			v.Message = compact(x)
+		}
+		v.File = str(x["file"])
+		v.Field = str(x["field"])
+		if r := str(x["rule"]); r != "" {
+			v.Rule = r
+		}
+		if n, ok := x["line"].(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				v.Line = int(i)
+			}
+		}
+	default:
+		v.Message = compact(x)
+	}
+	return v
+}
+
+// Place fills in the line of violations that name a file and a field but
+// no line, from where the loader found the field; repositories are searched
+// in order (head first, then base for deleted files).
+func Place(vs []Violation, repos ...*model.Repository) {
+	sources := map[string]model.Source{}
+	for i := len(repos) - 1; i >= 0; i-- {
+		for path, src := range Sources(repos[i]) {
+			sources[path] = src
+		}
+	}
+	for i := range vs {
+		if vs[i].Line != 0 || vs[i].File == "" {
+			continue
+		}
+		if src, ok := sources[vs[i].File]; ok {
+			vs[i].Line = src.At(vs[i].Field).Line
+		}
+	}
+}
+
+// Sources returns the Source of every object file of a repository, by path.
+func Sources(r *model.Repository) map[string]model.Source {
+	out := map[string]model.Source{}
+	if r == nil {
+		return out
+	}
+	if r.Directory != nil {
+		out[orDefault(r.Directory.Source.Path, model.DirectoryFile)] = r.Directory.Source
+	}
+	for name, t := range r.Templates {
+		out[fileOf(model.KindWorkflowTemplate, name, t.Source)] = t.Source
+	}
+	for name, p := range r.People {
+		out[fileOf(model.KindPerson, name, p.Source)] = p.Source
+	}
+	for name, a := range r.ServiceAccounts {
+		out[fileOf(model.KindServiceAccount, name, a.Source)] = a.Source
+	}
+	for name, ro := range r.Roles {
+		out[fileOf(model.KindRole, name, ro.Source)] = ro.Source
+	}
+	return out
+}
+
+// Sort orders violations by file (the pull request first), line, severity
+// (denials first) and message.
+func Sort(vs []Violation) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		a, b := vs[i], vs[j]
+		switch {
+		case a.File != b.File:
+			return a.File < b.File
+		case a.Line != b.Line:
+			return a.Line < b.Line
+		case a.Severity != b.Severity:
+			return a.Severity == Deny
+		case a.Rule != b.Rule:
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+// Denied reports whether any violation is a denial.
+func Denied(vs []Violation) bool {
+	for _, v := range vs {
+		if v.Severity == Deny {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleNames returns the deny and warn rules a module defines, by name.
+func ruleNames(mod *ast.Module) []string {
+	set := map[string]bool{}
+	for _, r := range mod.Rules {
+		ref := r.Head.Ref()
+		if len(ref) == 0 || len(r.Head.Args) > 0 { // a function is not a set of messages
+			continue
+		}
+		name, ok := ref[0].Value.(ast.Var)
+		if !ok {
+			continue
+		}
+		n := string(name)
+		if n == "deny" || n == "warn" || strings.HasPrefix(n, "deny_") || strings.HasPrefix(n, "warn_") {
+			set[n] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func parse(path, src string) (*ast.Module, error) {
+	return ast.ParseModuleWithOpts(path, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+}
+
+// regoErrors turns a parse error into denials at their lines.
+func regoErrors(err error, path string) []Violation {
+	var out []Violation
+	if errs, ok := err.(ast.Errors); ok {
+		for _, e := range errs {
+			out = append(out, regoError(e))
+		}
+		return out
+	}
+	return []Violation{{File: path, Rule: RulePolicyFile, Severity: Deny, Message: "does not parse, so it did not run: " + err.Error()}}
+}
+
+func regoError(e *ast.Error) Violation {
+	v := Violation{Rule: RulePolicyFile, Severity: Deny, Message: "does not compile, so it did not run: " + e.Message}
+	if e.Location != nil {
+		v.File, v.Line = e.Location.File, e.Location.Row
+	}
+	return v
+}
+
+// jsonValue turns Go values into the JSON-shaped values OPA reads
+// (map[string]any, []any, json.Number, ...). The types given always
+// marshal; a failure is a bug in this package.
+func jsonValue(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("policy: marshal %T: %v", v, err))
+	}
+	var out any
+	if err := util.UnmarshalJSON(data, &out); err != nil {
+		panic(fmt.Sprintf("policy: unmarshal %T: %v", v, err))
+	}
+	return out
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func compact(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSpace(buf.String())
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,211 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/approval"
+	"github.com/alm-project/alm/reconciler/change"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+var now = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+// base is a small repository: jdoe (manager asmith), sec1 holding
+// security-approvers, a service-account template and svc-backup.
+func base() *model.Repository {
+	r := model.NewRepository()
+	r.Revision = "base"
+	r.Directory = &model.Directory{Metadata: model.Metadata{Name: "acme"}, Spec: model.DirectorySpec{Domain: "acme.test", BaseDN: "DC=acme,DC=test"}}
+	r.Templates["service-account"] = &model.WorkflowTemplate{Metadata: model.Metadata{Name: "service-account"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindServiceAccount, Naming: `^svc-[a-z0-9-]{2,16}$`, OU: "OU=Service Accounts",
+		Lifetime: &model.Lifetime{Default: model.MustDuration("180d"), Max: model.MustDuration("365d")},
+		Approvals: model.Approvals{
+			Grant:  []model.ApprovalRule{{Role: "security-approvers", Count: 1}, {Relation: "owner-manager"}},
+			Revoke: []model.ApprovalRule{{Relation: "owner-or-manager"}},
+		},
+	}}
+	r.Templates["employee"] = &model.WorkflowTemplate{Metadata: model.Metadata{Name: "employee"}, Spec: model.TemplateSpec{AppliesTo: model.KindPerson, OU: "OU=People"}}
+	r.Roles["security-approvers"] = &model.Role{Metadata: model.Metadata{Name: "security-approvers"}, Spec: model.RoleSpec{Groups: []string{"Security Approvers"}}}
+	r.Roles["vpn"] = &model.Role{Metadata: model.Metadata{Name: "vpn"}, Spec: model.RoleSpec{Groups: []string{"VPN Users"}}}
+	person := func(name, manager string, roles ...string) {
+		r.People[name] = &model.Person{Metadata: model.Metadata{Name: name, ID: "id-" + name}, Spec: model.PersonSpec{
+			GivenName: name, Surname: "Test", Type: model.TypeEmployee, Manager: manager, GitHub: name,
+			StartDate: model.MustDate("2025-01-01"), Roles: roles,
+		}}
+	}
+	person("cboss", "")
+	person("asmith", "cboss")
+	person("jdoe", "asmith", "vpn")
+	person("sec1", "cboss", "security-approvers")
+	return r
+}
+
+func withAccount(r *model.Repository, description string) *model.Repository {
+	r.Revision = "head"
+	r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{
+		Template: "service-account", Description: description, Owner: "jdoe", Roles: []string{"vpn"},
+		Created: model.MustDate("2026-05-01"), Expires: model.MustDate("2026-12-31"),
+	}, Source: model.Source{Path: "service-accounts/svc-web.yaml", Line: 1, Column: 1, Fields: map[string]model.Position{
+		"spec.description": {Path: "service-accounts/svc-web.yaml", Line: 6, Column: 16},
+	}}}
+	return r
+}
+
+func pr(author string, approvers ...string) *approval.Request {
+	return &approval.Request{Number: 1, Source: approval.SourceGitHub, Author: author, Authors: []string{author}, Approvers: approvers, UnknownApprovers: []string{}, Labels: []string{}}
+}
+
+const orgRule = `package alm.org.descriptions
+
+deny contains v if {
+	some f in input.change.files
+	f.kind == "ServiceAccount"
+	count(f.after.spec.description) < 20
+	v := {"msg": "description too short", "file": f.path, "field": "spec.description"}
+}
+
+warn_labels contains "no labels" if count(input.pullRequest.labels) == 0
+`
+
+func TestEval(t *testing.T) {
+	tests := []struct {
+		name      string
+		head      *model.Repository
+		org       []model.PolicyFile
+		pr        *approval.Request
+		denied    bool
+		wantRules []string // rules that must appear among the violations
+		wantLine  map[string]int
+	}{
+		{
+			name: "valid request passes",
+			head: withAccount(base(), "Serves the intranet web site"),
+			pr:   pr("jdoe", "sec1", "asmith"),
+		},
+		{
+			name:      "author approving own request is denied",
+			head:      withAccount(base(), "Serves the intranet web site"),
+			pr:        pr("sec1", "sec1", "asmith"),
+			denied:    true,
+			wantRules: []string{"separation-of-duties", "template-approvals"},
+		},
+		{
+			name:      "organisation rule denies with its message and line",
+			head:      withAccount(base(), "web"),
+			org:       []model.PolicyFile{{Path: "policies/descriptions.rego", Source: orgRule}},
+			pr:        pr("jdoe", "sec1", "asmith"),
+			denied:    true,
+			wantRules: []string{"alm.org.descriptions"},
+			wantLine:  map[string]int{"alm.org.descriptions": 6},
+		},
+		{
+			name:      "organisation file that does not parse is denied at its line; built-ins still run",
+			head:      withAccount(base(), "Serves the intranet web site"),
+			org:       []model.PolicyFile{{Path: "policies/broken.rego", Source: "package alm.org.broken\n\ndeny contains msg if {\n"}},
+			pr:        pr("sec1", "sec1", "asmith"),
+			denied:    true,
+			wantRules: []string{RulePolicyFile, "separation-of-duties"},
+		},
+		{
+			name: "organisation test files are not rules",
+			head: withAccount(base(), "Serves the intranet web site"),
+			org:  []model.PolicyFile{{Path: "policies/x_test.rego", Source: "package alm.org.x_test\n\ndeny contains \"always\" if true\n"}},
+			pr:   pr("jdoe", "sec1", "asmith"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			b := base()
+			e, err := New(ctx, tt.org, NewData(tt.head, now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := e.Eval(ctx, NewInput(b, tt.head, change.Between(b, tt.head), tt.pr, now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			Place(vs, tt.head, b)
+			if Denied(vs) != tt.denied {
+				t.Errorf("denied = %v, want %v: %v", Denied(vs), tt.denied, vs)
+			}
+			for _, rule := range tt.wantRules {
+				found := false
+				for _, v := range vs {
+					if v.Rule == rule {
+						found = true
+						if want, ok := tt.wantLine[rule]; ok && v.Severity == Deny && v.Line != want {
+							t.Errorf("%s at line %d, want %d", rule, v.Line, want)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no violation of %s in %v", rule, vs)
+				}
+			}
+		})
+	}
+}
+
+func TestEvalStringMessagesAndWarnings(t *testing.T) {
+	ctx := context.Background()
+	head := withAccount(base(), "Serves the intranet web site")
+	e, err := New(ctx, []model.PolicyFile{{Path: "policies/descriptions.rego", Source: orgRule}}, NewData(head, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := e.Eval(ctx, NewInput(base(), head, change.Between(base(), head), pr("jdoe", "sec1", "asmith"), now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Message != "no labels" || vs[0].Severity != Warn || vs[0].Rule != "alm.org.descriptions" {
+		t.Errorf("got %v, want the one warning of warn_labels", vs)
+	}
+}
+
+func TestNewInputRelations(t *testing.T) {
+	b := base()
+	head := withAccount(base(), "Serves the intranet web site")
+	head.ServiceAccounts["svc-web"].Spec.Custodians = []string{"sec1"}
+	in := NewInput(b, head, change.Between(b, head), nil, now)
+	if len(in.Change.Files) != 1 {
+		t.Fatalf("files: %+v", in.Change.Files)
+	}
+	f := in.Change.Files[0]
+	want := map[string]string{
+		RelationOwner: "jdoe", RelationManager: "asmith", RelationOwnerManager: "asmith",
+		RelationOwnerOrManager: "asmith,jdoe", RelationCustodian: "sec1",
+	}
+	for rel, names := range want {
+		if got := strings.Join(f.Relations[rel], ","); got != names {
+			t.Errorf("%s = %q, want %q", rel, got, names)
+		}
+	}
+	if f.Template != "service-account" || f.StatusAfter != "active" || f.StatusBefore != "" {
+		t.Errorf("template %q status %q→%q", f.Template, f.StatusBefore, f.StatusAfter)
+	}
+}
+
+func TestNewDataResolvesPeople(t *testing.T) {
+	r := withAccount(base(), "x")
+	r.People["gone"] = &model.Person{Metadata: model.Metadata{Name: "gone"}, Spec: model.PersonSpec{
+		Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01"), EndDate: model.MustDate("2026-01-01"), Roles: []string{"security-approvers"},
+	}}
+	d := NewData(r, now)
+	jdoe := d.People["jdoe"]
+	if strings.Join(jdoe.Managers, ",") != "asmith,cboss" || strings.Join(jdoe.Owns, ",") != "svc-web" || jdoe.Status != "active" {
+		t.Errorf("jdoe resolved as %+v", jdoe)
+	}
+	if got := strings.Join(d.Roles["security-approvers"].Holders, ","); got != "sec1" {
+		t.Errorf("holders of security-approvers = %q, want only the active sec1", got)
+	}
+	if d.People["gone"].Status != "leaver" {
+		t.Errorf("gone is %s", d.People["gone"].Status)
+	}
+	if d.Logins["jdoe"] != "jdoe" {
+		t.Errorf("logins: %v", d.Logins)
+	}
+}

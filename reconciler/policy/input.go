@@ -1,0 +1,315 @@
+package policy
+
+import (
+	"sort"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/approval"
+	"github.com/alm-project/alm/reconciler/change"
+	"github.com/alm-project/alm/reconciler/lifecycle"
+	"github.com/alm-project/alm/reconciler/model"
+)
+
+// Input is the document the rules read as input: the change under check and
+// its pull request. policies/README.md documents its shape.
+type Input struct {
+	Now         string            `json:"now"` // RFC 3339, UTC
+	Change      Change            `json:"change"`
+	PullRequest *approval.Request `json:"pullRequest"` // nil: approvals are not judged
+}
+
+// Change is the change set with what the rules need to judge each file.
+type Change struct {
+	Base  string `json:"base"`
+	Head  string `json:"head"`
+	Files []File `json:"files"`
+}
+
+// File is one changed file, resolved: its template, the account's lifecycle
+// status before and after (at now), the people related to it and its owners.
+type File struct {
+	change.File
+	Template     string `json:"template"`
+	StatusBefore string `json:"statusBefore"`
+	StatusAfter  string `json:"statusAfter"`
+	// Relations name the people in each approval relation to the account,
+	// as it stood before the change (after, for a new file).
+	Relations map[string][]string `json:"relations"`
+	// Owners are the account's owners before and after the change; with the
+	// template's ownerMayApprove false, none of them may approve it.
+	Owners []string `json:"owners"`
+}
+
+// Approval relations, as templates and roles write them.
+const (
+	RelationOwner          = "owner"
+	RelationManager        = "manager"
+	RelationOwnerManager   = "owner-manager"
+	RelationOwnerOrManager = "owner-or-manager"
+	RelationCustodian      = "custodian"
+)
+
+// NewInput resolves a change set between base and head for the rules.
+func NewInput(base, head *model.Repository, set change.Set, pr *approval.Request, now time.Time) Input {
+	in := Input{
+		Now:         now.UTC().Format(time.RFC3339),
+		Change:      Change{Base: set.Base, Head: set.Head, Files: []File{}},
+		PullRequest: pr,
+	}
+	for _, f := range set.Files {
+		if f.Granted == nil {
+			f.Granted = []string{}
+		}
+		if f.Revoked == nil {
+			f.Revoked = []string{}
+		}
+		if f.Reasons == nil {
+			f.Reasons = []change.Reason{}
+		}
+		rf := File{File: f, Relations: map[string][]string{}, Owners: []string{}}
+		if f.Before != nil {
+			rf.Template, rf.StatusBefore = status(base, f.Before, now)
+		}
+		if f.After != nil {
+			rf.Template, rf.StatusAfter = status(head, f.After, now)
+		}
+		obj, repo := f.Before, base
+		if obj == nil {
+			obj, repo = f.After, head
+		}
+		rf.Relations = relations(obj, head, repo)
+		rf.Owners = unique(append(relations(f.Before, head, base)[RelationOwner], relations(f.After, head, head)[RelationOwner]...))
+		in.Change.Files = append(in.Change.Files, rf)
+	}
+	return in
+}
+
+// status returns an account's template name and its lifecycle status at now.
+func status(repo *model.Repository, obj any, now time.Time) (string, string) {
+	switch o := obj.(type) {
+	case *model.Person:
+		var t *model.WorkflowTemplate
+		if repo != nil {
+			t = repo.TemplateOf(o)
+		}
+		name := o.Spec.Template
+		if t != nil {
+			name = t.Metadata.Name
+		}
+		return name, string(lifecycle.Person(o, t, now).Status)
+	case *model.ServiceAccount:
+		var t *model.WorkflowTemplate
+		if repo != nil {
+			t = repo.Templates[o.Spec.Template]
+		}
+		return o.Spec.Template, string(lifecycle.ServiceAccount(o, t, now).Status)
+	}
+	return "", ""
+}
+
+// relations resolves who stands in each relation to an account. For a
+// person, the owner is the person and the manager their manager; for a
+// service account, the owner is spec.owner, the manager the owner's manager,
+// and the custodians spec.custodians. Managers are looked up in head, then in
+// the object's own revision.
+func relations(obj any, head, own *model.Repository) map[string][]string {
+	rel := map[string][]string{
+		RelationOwner: {}, RelationManager: {}, RelationOwnerManager: {}, RelationOwnerOrManager: {}, RelationCustodian: {},
+	}
+	var owner, manager string
+	switch o := obj.(type) {
+	case *model.Person:
+		owner, manager = o.Metadata.Name, o.Spec.Manager
+	case *model.ServiceAccount:
+		owner = o.Spec.Owner
+		manager = managerOf(owner, head, own)
+		rel[RelationCustodian] = unique(o.Spec.Custodians)
+	default:
+		return rel
+	}
+	if owner != "" {
+		rel[RelationOwner] = []string{owner}
+	}
+	if manager != "" {
+		rel[RelationManager] = []string{manager}
+		rel[RelationOwnerManager] = []string{manager}
+	}
+	rel[RelationOwnerOrManager] = unique(append(append([]string{}, rel[RelationOwner]...), rel[RelationManager]...))
+	return rel
+}
+
+func managerOf(name string, repos ...*model.Repository) string {
+	for _, r := range repos {
+		if r == nil {
+			continue
+		}
+		if p, ok := r.People[name]; ok {
+			return p.Spec.Manager
+		}
+	}
+	return ""
+}
+
+// Data is the repository at head as the rules read it, under
+// data.alm.repository: every object keyed by name, with its file, and people
+// resolved (status, effective roles, manager chain, what they own).
+type Data struct {
+	Revision        string                                `json:"revision"`
+	Directory       *object[model.DirectorySpec]          `json:"directory"`
+	Templates       map[string]object[model.TemplateSpec] `json:"templates"`
+	Roles           map[string]roleDoc                    `json:"roles"`
+	People          map[string]personDoc                  `json:"people"`
+	ServiceAccounts map[string]accountDoc                 `json:"serviceAccounts"`
+	Logins          map[string]string                     `json:"logins"` // lower-case GitHub login → person
+	Emails          map[string]string                     `json:"emails"` // lower-case e-mail → person
+}
+
+type object[S any] struct {
+	Metadata model.Metadata `json:"metadata"`
+	Spec     S              `json:"spec"`
+	File     string         `json:"file"`
+}
+
+type roleDoc struct {
+	object[model.RoleSpec]
+	Holders []string `json:"holders"` // active people holding the role
+}
+
+type personDoc struct {
+	object[model.PersonSpec]
+	Status      string   `json:"status"`
+	Template    string   `json:"template"`
+	Roles       []string `json:"roles"`    // requested and birthright
+	Managers    []string `json:"managers"` // manager, their manager, ... up the chain
+	Owns        []string `json:"owns"`     // service accounts whose owner they are
+	CustodianOf []string `json:"custodianOf"`
+	Reports     []string `json:"reports"` // people they manage directly
+}
+
+type accountDoc struct {
+	object[model.ServiceAccountSpec]
+	Status   string `json:"status"`
+	Template string `json:"template"`
+}
+
+// NewData resolves a repository for the rules, with lifecycle statuses at now.
+func NewData(repo *model.Repository, now time.Time) Data {
+	d := Data{
+		Revision:        repo.Revision,
+		Templates:       map[string]object[model.TemplateSpec]{},
+		Roles:           map[string]roleDoc{},
+		People:          map[string]personDoc{},
+		ServiceAccounts: map[string]accountDoc{},
+	}
+	if dir := repo.Directory; dir != nil {
+		d.Directory = &object[model.DirectorySpec]{dir.Metadata, dir.Spec, orDefault(dir.Source.Path, model.DirectoryFile)}
+	}
+	for name, t := range repo.Templates {
+		d.Templates[name] = object[model.TemplateSpec]{t.Metadata, t.Spec, fileOf(model.KindWorkflowTemplate, name, t.Source)}
+	}
+	holders := map[string][]string{}
+	for _, name := range repo.PersonNames() {
+		p := repo.People[name]
+		t := repo.TemplateOf(p)
+		tname := p.Spec.Template
+		if t != nil {
+			tname = t.Metadata.Name
+		}
+		st := string(lifecycle.Person(p, t, now).Status)
+		roles := repo.RolesOf(p)
+		if st == string(lifecycle.Active) {
+			for _, r := range roles {
+				holders[r] = append(holders[r], name)
+			}
+		}
+		d.People[name] = personDoc{
+			object:   object[model.PersonSpec]{p.Metadata, p.Spec, fileOf(model.KindPerson, name, p.Source)},
+			Status:   st,
+			Template: tname,
+			Roles:    nonNil(roles),
+			Managers: chain(repo, name),
+			Owns:     []string{}, CustodianOf: []string{}, Reports: []string{},
+		}
+	}
+	for _, name := range repo.PersonNames() {
+		if m := repo.People[name].Spec.Manager; m != "" {
+			if pd, ok := d.People[m]; ok {
+				pd.Reports = append(pd.Reports, name)
+				d.People[m] = pd
+			}
+		}
+	}
+	for _, name := range repo.ServiceAccountNames() {
+		a := repo.ServiceAccounts[name]
+		t := repo.Templates[a.Spec.Template]
+		d.ServiceAccounts[name] = accountDoc{
+			object:   object[model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
+			Status:   string(lifecycle.ServiceAccount(a, t, now).Status),
+			Template: a.Spec.Template,
+		}
+		if pd, ok := d.People[a.Spec.Owner]; ok {
+			pd.Owns = append(pd.Owns, name)
+			d.People[a.Spec.Owner] = pd
+		}
+		for _, c := range unique(a.Spec.Custodians) {
+			if pd, ok := d.People[c]; ok {
+				pd.CustodianOf = append(pd.CustodianOf, name)
+				d.People[c] = pd
+			}
+		}
+	}
+	for name, r := range repo.Roles {
+		d.Roles[name] = roleDoc{
+			object:  object[model.RoleSpec]{r.Metadata, r.Spec, fileOf(model.KindRole, name, r.Source)},
+			Holders: nonNil(holders[name]),
+		}
+	}
+	dir := approval.NewDirectory(repo)
+	d.Logins, d.Emails = dir.Logins(), dir.Emails()
+	return d
+}
+
+// chain returns a person's managers, nearest first, stopping at a loop.
+func chain(repo *model.Repository, name string) []string {
+	out := []string{}
+	seen := map[string]bool{name: true}
+	for p := repo.People[name]; p != nil && p.Spec.Manager != "" && !seen[p.Spec.Manager]; p = repo.People[p.Spec.Manager] {
+		seen[p.Spec.Manager] = true
+		out = append(out, p.Spec.Manager)
+	}
+	return out
+}
+
+func fileOf(kind, name string, src model.Source) string {
+	if src.Path != "" {
+		return src.Path
+	}
+	return model.Folders[kind] + "/" + name + ".yaml"
+}
+
+func unique(xs []string) []string {
+	set := map[string]bool{}
+	out := []string{}
+	for _, x := range xs {
+		if x != "" && !set[x] {
+			set[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
