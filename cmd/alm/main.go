@@ -132,6 +132,10 @@ Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes (with
 	root.AddCommand(
 		newValidateCommand(g),
 		newCheckCommand(g),
+		newPlanCommand(g),
+		newApplyCommand(g),
+		newReconcileCommand(g),
+		newDemoCommand(g),
 		newVersionCommand(g),
 	)
 	return root

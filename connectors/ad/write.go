@@ -37,6 +37,20 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 	return nil
 }
 
+// CreateGroup adds a global security group named name (its
+// sAMAccountName). alm references groups and never creates them while
+// reconciling; this is for setting up a directory, as alm demo does.
+func (d *Directory) CreateGroup(ctx context.Context, dn, name string) error {
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"top", "group"})
+	req.Attribute(directory.AttrSAMAccountName, []string{name})
+	if err := d.do(ctx, opAdd, dn, "", func() error { return d.conn.Add(req) }); err != nil {
+		return err
+	}
+	d.log.Debug("created group", "dn", dn)
+	return nil
+}
+
 // Create adds a user, disabled, with its marker and attributes; sets a
 // random password no one ever sees; then sets a.UAC. When the password
 // cannot be set, the user is deleted again so a retry starts afresh.

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,6 +90,15 @@ func (d *Directory) AddGroup(dn, name string) error {
 	defer d.mu.Unlock()
 	_, err := d.addGroup(dn, name)
 	return err
+}
+
+// CreateGroup is AddGroup with the connectors' signature, for code that
+// sets up either directory (alm demo).
+func (d *Directory) CreateGroup(ctx context.Context, dn, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.AddGroup(dn, name)
 }
 
 func (d *Directory) addGroup(dn, name string) (*object, error) {

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alm-project/alm/reconciler/plan"
+	"github.com/alm-project/alm/reconciler/plan/render"
+	"github.com/alm-project/alm/reconciler/reconcile"
+	"github.com/alm-project/alm/reconciler/verify"
+)
+
+// applyFlags are apply's and reconcile's.
+type applyFlags struct {
+	dir             directoryFlags
+	limits          limitFlags
+	planFile        string
+	yes             bool
+	requireApproved bool
+	approvedSince   string
+	retries         int
+	cacheDir        string
+	noReceipt       bool
+}
+
+func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
+	f.dir.add(cmd)
+	f.limits.add(cmd)
+	fl := cmd.Flags()
+	if withPlan {
+		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since")
+		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
+	}
+	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every commit since the last receipt arrived by an approved merge that passes the policies")
+	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's)")
+	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
+	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt on the status branch")
+}
+
+func newApplyCommand(g *globals) *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Change the directory to match the access repository",
+		Long: `apply makes the plan (as alm plan does, or reads a saved one with --plan), checks the
+guards over the whole plan before the first write, and carries it out in a safe
+order: OUs, creates (disabled, with a random password), attributes, moves and
+renames, group additions, enables, group removals, disables, deletes. Each change
+is isolated: one failure never stops the others. Transient errors are retried.
+
+In a terminal it shows the plan and asks; without a terminal it needs --yes.
+After applying a revision of a Git repository it commits a receipt to the status
+branch (alm.yaml statusBranch, default alm-status) and pushes it to origin.
+
+Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
+3 invalid repository, unapproved commits, or plan refused (nothing written).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd.Context(), g, &f) },
+	}
+	f.add(cmd, true)
+	return cmd
+}
+
+func newReconcileCommand(g *globals) *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Fetch, plan and apply in one unattended run (for a schedule)",
+		Long: `reconcile is what a scheduler runs: it fetches --repo (a path or a Git URL; a
+token for HTTPS comes from ALM_GIT_TOKEN), reads --rev (default HEAD), optionally
+verifies that every commit since the last receipt was an approved merge
+(--require-approved), plans, checks the guards, applies without asking, and
+records a receipt on the status branch.
+
+Exit codes as alm apply.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.yes = true
+			return runApply(cmd.Context(), g, &f)
+		},
+	}
+	f.add(cmd, false)
+	return cmd
+}
+
+func runApply(ctx context.Context, g *globals, f *applyFlags) error {
+	now, err := g.at()
+	if err != nil {
+		return err
+	}
+	overrides, err := f.limits.overrides()
+	if err != nil {
+		return err
+	}
+	src, err := source(ctx, g, f.cacheDir, true)
+	if err != nil {
+		return err
+	}
+	var saved *plan.Plan
+	if f.planFile != "" {
+		file, err := os.Open(f.planFile)
+		if err != nil {
+			return fmt.Errorf("saved plan: %w", err)
+		}
+		saved, err = plan.Decode(file)
+		file.Close()
+		if err != nil {
+			return &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
+		}
+		src.Rev = saved.Revision
+	}
+	repo, err := loadSource(ctx, src)
+	if err != nil {
+		return err
+	}
+	if f.requireApproved {
+		if err := requireApproved(ctx, g, src, repo.Directory.Spec.StatusBranch, f.approvedSince); err != nil {
+			return err
+		}
+	}
+	d, url, err := f.dir.open(ctx, g, repo)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	opts := reconcile.ApplyOptions{
+		Options:      reconcile.Options{Now: now, Limits: overrides, Logger: g.logger},
+		Retries:      f.retries,
+		Backoff:      500 * time.Millisecond,
+		DirectoryURL: url,
+		NoReceipt:    f.noReceipt,
+	}
+	var applied *reconcile.Applied
+	if saved != nil {
+		if err := confirm(g, f, saved); err != nil {
+			return err
+		}
+		applied, err = reconcile.ApplySaved(ctx, d, saved, src, opts)
+	} else {
+		pl, perr := reconcile.PlanLoaded(ctx, d, repo, src, opts.Options)
+		if perr != nil {
+			return perr
+		}
+		if err := writePlan(g, pl.Plan); err != nil {
+			return err
+		}
+		if pl.Refused != nil {
+			return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
+		}
+		if pl.Plan.Empty() {
+			return nil
+		}
+		if err := confirm(g, f, nil); err != nil {
+			return err
+		}
+		applied, err = reconcile.Apply(ctx, d, pl, src, opts)
+	}
+	if applied != nil {
+		if werr := writeResult(g, applied); werr != nil {
+			return werr
+		}
+	}
+	switch {
+	case errors.Is(err, reconcile.ErrRefused):
+		return &exitCode{exitInvalid, err}
+	case err != nil:
+		return err
+	case !applied.Result.OK():
+		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were skipped; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
+	}
+	return nil
+}
+
+func writeResult(g *globals, a *reconcile.Applied) error {
+	if g.format == "json" {
+		return render.ResultJSON(g.stdout, &a.Result)
+	}
+	fmt.Fprintln(g.stdout)
+	if err := render.ResultText(g.stdout, &a.Result); err != nil {
+		return err
+	}
+	if a.Receipt != "" {
+		fmt.Fprintf(g.stdout, "Receipt: %s on the status branch.\n", a.Receipt[:12])
+	}
+	return nil
+}
+
+// confirm asks the person at the terminal, unless --yes.
+func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
+	if f.yes {
+		return nil
+	}
+	if !interactive() {
+		return &exitCode{exitInvalid, errors.New("no terminal to confirm at: pass --yes to apply without asking")}
+	}
+	if saved != nil {
+		if err := writePlan(g, saved); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(g.stdout, "\nApply these changes to the directory? Only 'yes' is accepted: ")
+	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return &exitCode{exitOK, errors.New("apply cancelled; nothing was changed")}
+	}
+	return nil
+}
+
+// requireApproved refuses when any commit since the last receipt did not
+// arrive through an approved merge that passes the policies.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, statusBranch, since string) error {
+	branch := src.Rev
+	if branch == "" {
+		branch = "HEAD"
+	}
+	rep, err := verify.Approved(ctx, src.Path, branch, since, verify.Options{StatusBranch: statusBranch, Logger: g.logger})
+	if err != nil {
+		return fmt.Errorf("verify approvals: %w", err)
+	}
+	if err := rep.Err(); err != nil {
+		return &exitCode{exitInvalid, err}
+	}
+	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))
+	return nil
+}

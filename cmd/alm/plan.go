@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alm-project/alm/reconciler/plan"
+	"github.com/alm-project/alm/reconciler/plan/render"
+	"github.com/alm-project/alm/reconciler/reconcile"
+)
+
+func newPlanCommand(g *globals) *cobra.Command {
+	var (
+		dir         directoryFlags
+		limits      limitFlags
+		out         string
+		detailed    bool
+		workingTree bool
+		cacheDir    string
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change in the directory, and why; never writes",
+		Long: `plan loads the access repository (HEAD of a Git repository unless --rev or
+--working-tree say otherwise), computes the desired state of every account at --now,
+reads the directory once, and shows each change with the file, field and date
+that cause it. The guards (protected accounts, limits on disables, group removals
+and deletes) are checked over the whole plan; a refused plan exits 3.
+
+--out plan.json saves the plan for alm apply --plan, which refuses it if the
+revision or the directory has changed since.
+
+Exit codes: 0 no changes (or changes, without --detailed-exitcode); 2 changes,
+with --detailed-exitcode; 3 invalid repository or plan refused; 1 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			now, err := g.at()
+			if err != nil {
+				return err
+			}
+			overrides, err := limits.overrides()
+			if err != nil {
+				return err
+			}
+			src, err := source(ctx, g, cacheDir, !workingTree)
+			if err != nil {
+				return err
+			}
+			repo, err := loadSource(ctx, src)
+			if err != nil {
+				return err
+			}
+			d, _, err := dir.open(ctx, g, repo)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			pl, err := reconcile.PlanLoaded(ctx, d, repo, src, reconcile.Options{Now: now, Limits: overrides, Logger: g.logger})
+			if err != nil {
+				return err
+			}
+			if err := writePlan(g, pl.Plan); err != nil {
+				return err
+			}
+			if out != "" {
+				var buf bytes.Buffer
+				if err := render.JSON(&buf, pl.Plan); err != nil {
+					return err
+				}
+				if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+					return fmt.Errorf("save plan: %w", err)
+				}
+				fmt.Fprintf(g.stderr, "Plan saved to %s; apply it with: alm apply --plan %s\n", out, out)
+			}
+			if pl.Refused != nil {
+				return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
+			}
+			if detailed && !pl.Plan.Empty() {
+				return &exitCode{code: exitChanges}
+			}
+			return nil
+		},
+	}
+	dir.add(cmd)
+	limits.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "save the plan as JSON to this file, for alm apply --plan")
+	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	f.BoolVar(&workingTree, "working-tree", false, "plan the working tree's uncommitted files instead of HEAD")
+	f.StringVar(&cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
+	return cmd
+}
+
+func writePlan(g *globals, p *plan.Plan) error {
+	switch g.format {
+	case "json":
+		return render.JSON(g.stdout, p)
+	case "markdown":
+		return render.Markdown(g.stdout, p)
+	}
+	return render.Text(g.stdout, p)
+}

@@ -1,0 +1,82 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/alm-project/alm/connectors/ad"
+	"github.com/alm-project/alm/connectors/ad/adtest"
+	"github.com/alm-project/alm/connectors/memory"
+	"github.com/alm-project/alm/reconciler/demo"
+	"github.com/alm-project/alm/reconciler/receipt"
+)
+
+// checkStory runs the walk-through and checks what each step must show.
+func checkStory(t *testing.T, dir demo.Directory) {
+	t.Helper()
+	var out bytes.Buffer
+	work := t.TempDir()
+	err := demo.Run(context.Background(), dir, demo.Options{Out: &out, WorkDir: work, DirectoryURL: "test"})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	steps := strings.Split(text, "== Step ")[1:]
+	if len(steps) != 8 {
+		t.Fatalf("%d steps, want 8:\n%s", len(steps), text)
+	}
+	wants := [][]string{
+		{"+ create asmith", "+ create-ou OU=Leavers,OU=ALM", "Apply: 89 applied, 0 failed, 0 skipped."},
+		{"No changes."},
+		{"# lchen", "+ create", "userAccountControl: 514 (disabled)", "Apply: 2 applied"},
+		{"# lchen", "~ enable", "+ add-member", "# svc-ci-runner", "- delete"},
+		{"# svc-payroll-export", "~ disable", "expired 2026-12-10; end of life: disable"},
+		{"# jdoe", "+ add-member CN=Sales,", "- remove-member CN=Engineering,", "manager:"},
+		{"# oobrien", "~ disable", "1 of them reverts drift"},
+		{"The guards: plan refused: it deletes 2 accounts", "> move kwalker", "- delete oobrien", "- delete svc-payroll-export", "Apply: 7 applied, 0 failed, 0 skipped."},
+	}
+	for i, want := range wants {
+		for _, w := range want {
+			if !strings.Contains(steps[i], w) {
+				t.Errorf("step %d does not show %q:\n%s", i+1, w, steps[i])
+			}
+		}
+	}
+	last, err := receipt.Last(context.Background(), work, receipt.DefaultBranch)
+	if err != nil || last == nil || last.Plan.Applied != 7 {
+		t.Fatalf("last receipt %+v, %v", last, err)
+	}
+}
+
+func TestDemoInMemory(t *testing.T) {
+	checkStory(t, memory.New("DC=example,DC=test"))
+}
+
+// TestDemoOnSamba runs the same walk-through against the real directory,
+// as README's second demo command does. It owns OU=ALM of the test domain.
+func TestDemoOnSamba(t *testing.T) {
+	env := adtest.New(t)
+	c := env.Conn(t)
+	root := "OU=ALM," + env.BaseDN
+	clear := func() {
+		del := ldap.NewDelRequest(root, []ldap.Control{ldap.NewControlSubtreeDelete()})
+		if err := c.Del(del); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			t.Fatalf("clear %s: %v", root, err)
+		}
+	}
+	clear()
+	t.Cleanup(clear)
+	cfg := ad.Config{URL: env.URL, CAFile: env.CAFile, ServerName: env.ServerName, BindDN: env.BindDN, Password: env.Password}
+	d, err := ad.Dial(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	checkStory(t, d)
+}

@@ -1,0 +1,269 @@
+// Package reconcile runs the reconciler's steps in order: load the access
+// repository at a revision, compute the desired state, read the directory
+// once, diff, guard, and - when asked - apply and record a receipt. Each
+// step's logic lives in its own package; this one only sequences them, so
+// alm plan, alm apply, alm reconcile and alm demo do exactly the same thing.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/load"
+	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/plan"
+	"github.com/alm-project/alm/reconciler/receipt"
+)
+
+// Reader reads the directory once per run.
+type Reader interface {
+	Read(ctx context.Context, scope directory.Scope) (*directory.Snapshot, error)
+}
+
+// Directory is a directory alm can read and change.
+type Directory interface {
+	Reader
+	apply.Writer
+}
+
+// Source is the access repository to read: a local path and a revision
+// (empty: the working tree, which has no receipts and no drift history).
+type Source struct {
+	Path string
+	Rev  string
+}
+
+// InvalidError says the access repository has problems; nothing was planned.
+type InvalidError struct{ Problems load.Problems }
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("the access repository has %d problems (run alm validate):\n%s", len(e.Problems), e.Problems.Error())
+}
+
+// Options are the choices of one run.
+type Options struct {
+	Now    time.Time
+	Limits map[string]model.Limit // --max-disable, --max-remove, --max-delete
+	Logger *slog.Logger
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// Planned is a plan and what it was made from.
+type Planned struct {
+	Repo     *model.Repository
+	Desired  *desired.State
+	Snapshot *directory.Snapshot
+	Plan     *plan.Plan
+	// Refused is why the guards refuse the plan (a *plan.LimitError or
+	// *plan.RefusedError, joined); nil when it may be applied.
+	Refused error
+}
+
+// Load reads the access repository at the source's revision.
+func Load(ctx context.Context, src Source) (*model.Repository, error) {
+	var (
+		repo     *model.Repository
+		problems load.Problems
+		err      error
+	)
+	if src.Rev == "" {
+		repo, problems, err = load.Dir(src.Path)
+	} else {
+		repo, problems, err = load.Revision(ctx, src.Path, src.Rev)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, &InvalidError{Problems: problems}
+	}
+	return repo, nil
+}
+
+// Plan makes the plan that would bring the directory to the repository's
+// desired state at opts.Now. It never writes.
+func Plan(ctx context.Context, dir Reader, src Source, opts Options) (*Planned, error) {
+	repo, err := Load(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return PlanLoaded(ctx, dir, repo, src, opts)
+}
+
+// PlanLoaded is Plan for a repository the caller has loaded from src already.
+func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Source, opts Options) (*Planned, error) {
+	log := opts.logger()
+	want, err := desired.Compute(repo, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	previous, err := lastApplied(ctx, src, repo, log)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := dir.Read(ctx, want.Scope())
+	if err != nil {
+		return nil, fmt.Errorf("read directory: %w", err)
+	}
+	log.Info("read directory", "accounts", len(snap.Accounts), "groups", len(snap.Groups), "state", snap.State)
+	p := plan.Diff(want, snap, plan.Options{Previous: previous})
+	return &Planned{
+		Repo:     repo,
+		Desired:  want,
+		Snapshot: snap,
+		Plan:     p,
+		Refused:  plan.Guard(p, guardOptions(want, opts)),
+	}, nil
+}
+
+func guardOptions(d *desired.State, opts Options) plan.GuardOptions {
+	g := plan.NewGuardOptions(d)
+	g.Override = opts.Limits
+	return g
+}
+
+// lastApplied returns the desired state as of the last receipt, so the diff
+// can tell drift (the directory changed by hand) from requested changes.
+// It is nil for a working tree or a repository never applied.
+func lastApplied(ctx context.Context, src Source, repo *model.Repository, log *slog.Logger) (*desired.State, error) {
+	if src.Rev == "" {
+		return nil, nil
+	}
+	last, err := receipt.Last(ctx, src.Path, statusBranch(repo))
+	if err != nil {
+		return nil, fmt.Errorf("last receipt: %w", err)
+	}
+	if last == nil {
+		return nil, nil
+	}
+	prev, problems, err := load.Revision(ctx, src.Path, last.Revision)
+	if err != nil || len(problems) > 0 {
+		// A receipt of a revision that cannot be read again only costs the drift labels.
+		log.Warn("cannot read the last applied revision; drift will not be told apart", "revision", last.Revision, "err", err, "problems", len(problems))
+		return nil, nil
+	}
+	return desired.Compute(prev, last.AppliedAt)
+}
+
+func statusBranch(repo *model.Repository) string {
+	if repo.Directory != nil && repo.Directory.Spec.StatusBranch != "" {
+		return repo.Directory.Spec.StatusBranch
+	}
+	return receipt.DefaultBranch
+}
+
+// ApplyOptions are the choices of an apply.
+type ApplyOptions struct {
+	Options
+	Retries      int
+	Backoff      time.Duration
+	DirectoryURL string // recorded in the receipt, without credentials
+	NoReceipt    bool
+}
+
+// Applied is what an apply did.
+type Applied struct {
+	Result  apply.Result
+	Receipt string // the receipt's commit on the status branch; empty when none was written
+}
+
+// ErrRefused is returned, with the guards' reasons, when a plan is refused.
+var ErrRefused = errors.New("nothing was changed")
+
+// Refusal joins the guards' reasons and ErrRefused.
+func Refusal(reasons error) error { return fmt.Errorf("%w; %w", reasons, ErrRefused) }
+
+// Apply carries out a plan the guards allow, then records a receipt on the
+// status branch when the source is a revision of a Git repository.
+func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts ApplyOptions) (*Applied, error) {
+	if pl.Refused != nil {
+		return nil, Refusal(pl.Refused)
+	}
+	log := opts.logger()
+	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff})
+	out := &Applied{Result: res}
+	if src.Rev == "" || opts.NoReceipt || pl.Plan.Empty() {
+		return out, nil
+	}
+	r := receipt.Receipt{
+		Revision:  pl.Repo.Revision,
+		AppliedAt: opts.Now,
+		Directory: opts.DirectoryURL,
+		Orphans:   []receipt.Orphan{},
+		Notices:   []string{},
+	}
+	for _, c := range res.Changes {
+		r.Changes = append(r.Changes, receipt.Entry{
+			ID: c.Change.ID, Action: string(c.Change.Action), Account: c.Change.Account,
+			DN: c.Change.DN, Result: string(c.Outcome), Error: c.Error, Reason: c.Change.Reason.Text,
+		})
+	}
+	for _, o := range pl.Plan.Orphans {
+		action := "reported"
+		if o.Action == model.OrphansDisable {
+			action = "disabled"
+		}
+		r.Orphans = append(r.Orphans, receipt.Orphan{Account: o.Name, DN: o.DN, Action: action})
+	}
+	r.Plan = receipt.Summarize(r.Changes)
+	branch := statusBranch(pl.Repo)
+	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
+	if err != nil {
+		return out, fmt.Errorf("write receipt on %s: %w", branch, err)
+	}
+	out.Receipt = commit
+	log.Info("receipt written", "branch", branch, "commit", commit)
+	if err := receipt.Push(ctx, src.Path, branch, nil); err != nil {
+		return out, fmt.Errorf("push receipt: %w", err)
+	}
+	return out, nil
+}
+
+// ApplySaved applies a plan saved by alm plan --out, after checking that
+// neither the repository nor the directory has changed since it was made.
+func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, src Source, opts ApplyOptions) (*Applied, error) {
+	if saved.Revision == "" {
+		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --rev HEAD --out plan.json)")
+	}
+	src.Rev = saved.Revision
+	now, err := Plan(ctx, dir, src, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	if err := apply.CheckFresh(saved, now.Repo.Revision, now.Snapshot.State); err != nil {
+		return nil, err
+	}
+	now.Plan, now.Refused = saved, plan.Guard(saved, guardOptions(now.Desired, opts.Options))
+	return Apply(ctx, dir, now, src, opts)
+}
+
+// IsGit reports whether path is (inside) a Git repository.
+func IsGit(path string) bool {
+	for dir, _ := filepath.Abs(path); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return true
+		}
+		if _, err := os.Stat(filepath.Join(dir, "objects")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+				return true
+			}
+		}
+		if dir == filepath.Dir(dir) {
+			return false
+		}
+	}
+}
