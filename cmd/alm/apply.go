@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -115,7 +116,6 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		if err != nil {
 			return &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
 		}
-		src.Rev = saved.Revision
 	}
 	repo, err := loadSource(ctx, src)
 	if err != nil {
@@ -143,7 +143,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		if err := confirm(g, f, saved); err != nil {
 			return err
 		}
-		applied, err = reconcile.ApplySaved(ctx, d, saved, src, opts)
+		applied, err = reconcile.ApplySaved(ctx, d, saved, repo, src, opts)
 	} else {
 		pl, perr := reconcile.PlanLoaded(ctx, d, repo, src, opts.Options)
 		if perr != nil {
@@ -169,7 +169,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		}
 	}
 	switch {
-	case errors.Is(err, reconcile.ErrRefused):
+	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale):
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err

@@ -233,14 +233,14 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	return out, nil
 }
 
-// ApplySaved applies a plan saved by alm plan --out, after checking that
-// neither the repository nor the directory has changed since it was made.
-func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, src Source, opts ApplyOptions) (*Applied, error) {
+// ApplySaved applies a plan saved by alm plan --out to the repository as it
+// is now (repo, loaded from src), after checking that neither the repository
+// nor the directory has changed since the plan was made.
+func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *model.Repository, src Source, opts ApplyOptions) (*Applied, error) {
 	if saved.Revision == "" {
-		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --rev HEAD --out plan.json)")
+		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --out plan.json)")
 	}
-	src.Rev = saved.Revision
-	now, err := Plan(ctx, dir, src, opts.Options)
+	now, err := PlanLoaded(ctx, dir, repo, src, opts.Options)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/alm-project/alm/connectors/ad"
+	"github.com/alm-project/alm/connectors/ad/adtest"
+	"github.com/alm-project/alm/reconciler/history/historytest"
+)
+
+var admin = historytest.Person{Name: "Anna Smith", Email: "anna.smith@example.test"}
+
+// TestApplyRequireApprovedRefusesDirectPush: a commit pushed straight to
+// main is refused by name, before the directory is even contacted (the
+// directory given here does not exist).
+func TestApplyRequireApprovedRefusesDirectPush(t *testing.T) {
+	repo := historytest.New(t)
+	repo.CopyDir("../../examples/acme")
+	imported := repo.Commit("Import the access repository", admin)
+	repo.Write("service-accounts/svc-sneaky.yaml", `apiVersion: alm/v1
+kind: ServiceAccount
+metadata: {name: svc-sneaky, id: sa-01SNEAKY}
+spec:
+  template: service-account
+  description: Pushed straight to main, approved by nobody
+  owner: jdoe
+  custodians: [tnguyen]
+  created: 2026-11-20
+  expires: 2027-05-01
+`)
+	pushed := repo.Commit("Add svc-sneaky", historytest.Person{Name: "Mallory", Email: "mallory@example.test"})
+
+	code, out, errOut := runAlm(t, "apply", "--repo", repo.Path, "--require-approved", "--approved-since", imported,
+		"--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1")
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+	for _, want := range []string{pushed[:7], "Add svc-sneaky", "Mallory", "not approved"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("refusal does not name %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(out, "svc-sneaky") {
+		t.Errorf("a plan was shown for an unapproved change:\n%s", out)
+	}
+}
+
+// fixture is a small access repository whose OUs lie under one test OU of
+// the shared Samba domain, with logins no other test uses.
+type fixture struct {
+	repo    *historytest.Repo
+	ou      string // the test OU's DN
+	login   string
+	groupDN string
+}
+
+func newFixture(t *testing.T, env *adtest.Env) *fixture {
+	t.Helper()
+	ou := env.OU(t)
+	rel := strings.TrimSuffix(ou, ","+env.BaseDN)
+	f := &fixture{repo: historytest.New(t), ou: ou, login: adtest.Unique("u")}
+	group := adtest.Unique("g")
+	f.groupDN = "CN=" + group + "," + ou
+	c := env.Conn(t)
+	add := ldap.NewAddRequest(f.groupDN, nil)
+	add.Attribute("objectClass", []string{"top", "group"})
+	add.Attribute("sAMAccountName", []string{group})
+	if err := c.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	f.repo.Write("alm.yaml", `apiVersion: alm/v1
+kind: Directory
+metadata: {name: test}
+spec:
+  domain: `+env.Domain+`
+  baseDN: `+env.BaseDN+`
+  groupsOU: `+rel+`
+  leaversOU: OU=Leavers,`+rel+`
+  limits: {disable: {count: 5}}
+`)
+	f.repo.Write("templates/employee.yaml", `apiVersion: alm/v1
+kind: WorkflowTemplate
+metadata: {name: employee}
+spec:
+  appliesTo: Person
+  ou: OU=People,`+rel+`
+`)
+	f.repo.Write("roles/staff.yaml", `apiVersion: alm/v1
+kind: Role
+metadata: {name: staff}
+spec:
+  groups: [`+group+`]
+`)
+	f.writePerson("Engineering")
+	f.repo.Commit("Import", admin)
+	return f
+}
+
+func (f *fixture) writePerson(department string) {
+	f.repo.Write("people/"+f.login+".yaml", `apiVersion: alm/v1
+kind: Person
+metadata: {name: `+f.login+`, id: "`+f.login[1:]+`"}
+spec:
+  givenName: Test
+  surname: Person
+  type: employee
+  department: `+department+`
+  startDate: 2026-01-05
+  roles: [staff]
+`)
+}
+
+// TestPlanApplyOnSamba drives the commands end to end against the real
+// directory: apply, a second plan with nothing to do, a saved plan applied,
+// and a saved plan refused once the repository has moved on.
+func TestPlanApplyOnSamba(t *testing.T) {
+	env := adtest.New(t)
+	f := newFixture(t, env)
+	t.Setenv(ad.EnvBindDN, env.BindDN)
+	t.Setenv(ad.EnvBindPassword, env.Password)
+	common := []string{"--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
+		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z"}
+	alm := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runAlm(t, append(args, common...)...)
+	}
+
+	code, out, errOut := alm("apply", "--yes")
+	if code != exitOK || !strings.Contains(out, "+ create") || !strings.Contains(out, "Receipt: ") {
+		t.Fatalf("first apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, env.Password) {
+		t.Fatal("the bind password reached the output")
+	}
+	code, out, errOut = alm("plan", "--detailed-exitcode")
+	if code != exitOK || !strings.Contains(out, "No changes.") {
+		t.Fatalf("second plan: exit %d\n%s%s", code, out, errOut)
+	}
+
+	f.writePerson("Sales")
+	f.repo.Commit("Move to Sales", admin)
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	code, out, errOut = alm("plan", "--detailed-exitcode", "--out", saved)
+	if code != exitChanges || !strings.Contains(out, `department: "Engineering" -> "Sales"`) {
+		t.Fatalf("plan of the move: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = alm("apply", "--yes", "--plan", saved)
+	if code != exitOK || !strings.Contains(out, "applied ~ update") {
+		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
+	}
+
+	f.writePerson("Finance")
+	f.repo.Commit("Move to Finance", admin)
+	code, out, errOut = alm("plan", "--out", saved)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	f.writePerson("Legal")
+	f.repo.Commit("Move to Legal instead", admin)
+	code, out, errOut = alm("apply", "--yes", "--plan", saved)
+	if code != exitInvalid || !strings.Contains(errOut, "make a new plan") {
+		t.Fatalf("stale saved plan: exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+	sr, err := env.Conn(t).Search(ldap.NewSearchRequest(f.ou, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(sAMAccountName="+f.login+")", []string{"department"}, nil))
+	if err != nil || len(sr.Entries) != 1 || sr.Entries[0].GetAttributeValue("department") != "Sales" {
+		t.Fatalf("after the refused apply the directory should still say Sales: %v %v", err, sr)
+	}
+}
+
+// TestApplyNeedsYesWithoutTerminal: with no one to ask, apply refuses.
+func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
+	env := adtest.New(t)
+	f := newFixture(t, env)
+	t.Setenv(ad.EnvBindDN, env.BindDN)
+	t.Setenv(ad.EnvBindPassword, env.Password)
+	stdin := os.Stdin
+	devnull, _ := os.Open(os.DevNull)
+	os.Stdin = devnull
+	defer func() { os.Stdin = stdin; devnull.Close() }()
+	code, out, errOut := runAlm(t, "apply", "--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
+		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z")
+	if code != exitInvalid || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
