@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alm-project/alm/connectors/github"
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/history"
+	"github.com/alm-project/alm/reconciler/plan/render"
+	"github.com/alm-project/alm/reconciler/reconcile"
 )
 
 func newCheckCommand(g *globals) *cobra.Command {
@@ -19,6 +24,7 @@ func newCheckCommand(g *globals) *cobra.Command {
 		repository, api  string
 		comment, annotes bool
 	}
+	var dir directoryFlags
 	cmd := &cobra.Command{
 		Use:   "check --base REV [--head REV] [--pr N --github OWNER/REPO]",
 		Short: "Check a change (a pull request) against the schemas and the Rego policies",
@@ -37,6 +43,11 @@ GitHub: the token is read from GITHUB_TOKEN; --github defaults to $GITHUB_REPOSI
 and --github-api to $GITHUB_API_URL (GitHub Enterprise Server), as Actions sets them.
 --comment creates, or updates, one comment on the pull request holding the verdict.
 --annotations also prints GitHub Actions annotations (::error file=...,line=...::).
+
+With --directory (credentials from ALM_BIND_DN and ALM_BIND_PASSWORD or
+ALM_BIND_PASSWORD_FILE), the Markdown and the comment also show the plan: what
+the merge would do to the directory now. The verdict never depends on it: when
+the directory cannot be read, the comment says so and the check goes on.
 
 Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could not run.`,
 		Args: cobra.NoArgs,
@@ -87,11 +98,15 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			if err != nil {
 				return err
 			}
+			planText := ""
+			if dir.url != "" {
+				planText = mergePlan(ctx, g, &dir, head, now)
+			}
 			switch g.format {
 			case "json":
 				err = check.JSON(g.stdout, res)
 			case "markdown":
-				err = check.Markdown(g.stdout, res, "")
+				err = check.Markdown(g.stdout, res, planText)
 			default:
 				err = check.Text(g.stdout, res)
 			}
@@ -105,7 +120,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			}
 			if o.comment {
 				var body bytes.Buffer
-				if err := check.Markdown(&body, res, ""); err != nil {
+				if err := check.Markdown(&body, res, planText); err != nil {
 					return err
 				}
 				c, created, err := client.StickyComment(ctx, o.pr, check.Marker, body.String())
@@ -120,6 +135,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			return nil
 		},
 	}
+	dir.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.base, "base", "", "revision the change starts from (the pull request's base, e.g. origin/main)")
 	f.StringVar(&o.head, "head", "", "revision to check (default --rev, else HEAD)")
@@ -129,4 +145,33 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	f.BoolVar(&o.comment, "comment", false, "create or update one comment on the pull request with the verdict (needs --pr)")
 	f.BoolVar(&o.annotes, "annotations", false, "also print GitHub Actions annotations for every violation")
 	return cmd
+}
+
+// mergePlan renders what applying head would change in the directory now,
+// or says why it cannot: the plan informs reviewers, it never decides.
+func mergePlan(ctx context.Context, g *globals, dir *directoryFlags, head string, now time.Time) string {
+	src := reconcile.Source{Path: g.repo, Rev: head}
+	repo, err := reconcile.Load(ctx, src)
+	if err != nil {
+		return "No plan: the repository at head does not load (see the problems above)."
+	}
+	d, _, err := dir.open(ctx, g, repo)
+	if err != nil {
+		g.logger.Warn("no plan for the comment", "err", err)
+		return "No plan: the directory could not be reached: " + err.Error()
+	}
+	defer d.Close()
+	pl, err := reconcile.PlanLoaded(ctx, d, repo, src, reconcile.Options{Now: now, Logger: g.logger})
+	if err != nil {
+		g.logger.Warn("no plan for the comment", "err", err)
+		return "No plan: " + err.Error()
+	}
+	var b bytes.Buffer
+	if err := render.Text(&b, pl.Plan); err != nil {
+		return "No plan: " + err.Error()
+	}
+	if pl.Refused != nil {
+		fmt.Fprintf(&b, "\nThe guards would refuse this plan: %v\n", pl.Refused)
+	}
+	return b.String()
 }
