@@ -28,5 +28,8 @@ ad-start:
 ad-stop:
 	scripts/ad/stop.sh $(AD_DIR)
 
+# bench runs every Go benchmark, the directory ones against the Samba DC.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/ad/start.sh $(AD_DIR)
+	set -o pipefail; ALM_TEST_AD_ENV=$(AD_DIR)/ad.env \
+	  $(GO) test -run '^$$' -bench . -benchmem ./... ; rc=$$?; scripts/ad/stop.sh $(AD_DIR); exit $$rc
