@@ -187,8 +187,12 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 		return "", nil
 
 	case plan.Move, plan.Rename:
-		if err := r.try(ctx, func() error { return r.w.Move(ctx, dn, c.NewDN) }); err != nil {
-			return "", err
+		// A login changed by hand under the same CN needs no modrdn: Windows
+		// AD may refuse one to the identical RDN.
+		if !directory.SameDN(dn, c.NewDN) {
+			if err := r.try(ctx, func() error { return r.w.Move(ctx, dn, c.NewDN) }); err != nil {
+				return "", err
+			}
 		}
 		r.dn[c.AccountID] = c.NewDN
 		attrs, _, err := split(c.Attributes)

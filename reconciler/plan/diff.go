@@ -193,7 +193,7 @@ func id(action Action, parts ...string) string {
 func driftReason(r desired.Reason, drift bool, found string) desired.Reason {
 	if drift {
 		r.Rule = "drift"
-		r.Text = "drift: " + found + "; " + r.Text
+		r.Text = "drift: " + found + " (changed by hand, or that apply failed); " + r.Text
 	}
 	return r
 }
@@ -236,7 +236,7 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 		u := base
 		u.ID, u.Action, u.DependsOn = id(Update, a.ID), Update, []string{createID}
 		u.Attributes = []AttrChange{{Name: directory.AttrManager, New: mgr, Field: a.AttributeReasons[directory.AttrManager].Field, Drift: drift}}
-		u.Reason = a.AttributeReasons[directory.AttrManager]
+		u.Reason = driftReason(a.AttributeReasons[directory.AttrManager], drift, "missing, though the files asked for it at the last apply")
 		if dep := df.created[a.ManagerID]; dep != "" && a.ManagerID != a.ID {
 			u.DependsOn = append(u.DependsOn, dep)
 		}
@@ -245,14 +245,15 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 	for _, g := range a.Groups {
 		m := base
 		m.ID, m.Action, m.DependsOn = id(AddMember, a.ID, g.Name), AddMember, []string{createID}
-		m.Group, m.GroupName, m.Reason = df.groupDN[lower(g.Name)], g.Name, g.Reason
+		m.Group, m.GroupName = df.groupDN[lower(g.Name)], g.Name
+		m.Reason = driftReason(g.Reason, drift, "missing, though the files asked for it at the last apply")
 		df.add(m)
 	}
 	if a.Enabled {
 		e := base
 		e.ID, e.Action, e.DependsOn = id(Enable, a.ID), Enable, []string{createID}
 		e.Attributes = []AttrChange{{Name: directory.AttrUserAccountControl, Old: strconv.Itoa(uac), New: strconv.Itoa(a.UAC), Field: a.Lifecycle.Field}}
-		e.Reason = a.Lifecycle
+		e.Reason = driftReason(a.Lifecycle, drift, "missing, though the files asked for it at the last apply")
 		df.add(e)
 	}
 }

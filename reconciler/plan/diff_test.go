@@ -194,7 +194,7 @@ func TestDiff(t *testing.T) {
 			after:  func(r *model.Repository) { person(r, "jdoe").EndDate = model.MustDate("2026-02-20") },
 			want:   []string{"disable jdoe (drift)"},
 			check: func(t *testing.T, p *Plan) {
-				if r := p.Changes[0].Reason; r.Rule != "drift" || r.Text != "drift: enabled, though the files asked for it disabled at the last apply; endDate 2026-02-20 has passed" {
+				if r := p.Changes[0].Reason; r.Rule != "drift" || r.Text != "drift: enabled, though the files asked for it disabled at the last apply (changed by hand, or that apply failed); endDate 2026-02-20 has passed" {
 					t.Errorf("reason %+v", r)
 				}
 			},
@@ -223,6 +223,13 @@ func TestDiff(t *testing.T) {
 			name: "drift: deleted by hand",
 			live: func(_ *testing.T, s *directory.Snapshot) { without(s, "bking") },
 			want: []string{"create bking (drift)", "update bking manager (drift)", "add-member bking Sales (drift)", "enable bking (drift)"},
+			check: func(t *testing.T, p *Plan) {
+				for _, c := range p.Changes {
+					if c.Reason.Rule != "drift" || !strings.HasPrefix(c.Reason.Text, "drift: missing") {
+						t.Errorf("%s %s: reason %q does not say it reverts drift", c.Action, c.Account, c.Reason.Text)
+					}
+				}
+			},
 		},
 		{
 			name:  "a change in the files is not drift",
