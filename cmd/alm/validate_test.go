@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,23 +25,8 @@ func runAlm(t *testing.T, args ...string) (int, string, string) {
 
 func copyExample(t *testing.T) string {
 	t.Helper()
-	from := filepath.Join("..", "..", "examples", "acme")
 	to := t.TempDir()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(to, os.DirFS(filepath.Join("..", "..", "examples", "acme"))); err != nil {
 		t.Fatal(err)
 	}
 	return to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -70,7 +71,7 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	if a.Marker != "" {
 		req.Attribute(d.marker, []string{a.Marker})
 	}
-	for _, name := range sortedKeys(a.Attributes) {
+	for _, name := range slices.Sorted(maps.Keys(a.Attributes)) {
 		if v := a.Attributes[name]; v != "" { // AD refuses empty values
 			req.Attribute(name, []string{v})
 		}
@@ -121,7 +122,7 @@ func (d *Directory) Modify(ctx context.Context, dn string, attrs map[string]stri
 		return nil
 	}
 	req := ldap.NewModifyRequest(dn, nil)
-	names := sortedKeys(attrs)
+	names := slices.Sorted(maps.Keys(attrs))
 	for _, name := range names {
 		if v := attrs[name]; v != "" {
 			req.Replace(name, []string{v})
@@ -208,13 +209,4 @@ func (d *Directory) Delete(ctx context.Context, dn string) error {
 	}
 	d.log.Debug("deleted", "dn", dn)
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -6,7 +6,9 @@ package approval
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 
@@ -178,7 +180,7 @@ func newRequest(repo *model.Repository, source string, author Identity, commits,
 		r.Authors = append(r.Authors, r.Author)
 		delete(authors, r.Author)
 	}
-	r.Authors = append(r.Authors, sortedKeys(authors)...)
+	r.Authors = append(r.Authors, slices.Sorted(maps.Keys(authors))...)
 	r.UnknownAuthors = sortedUnique(unknownAuthors)
 	approved := map[string]bool{}
 	var unknown []string
@@ -189,18 +191,9 @@ func newRequest(repo *model.Repository, source string, author Identity, commits,
 			unknown = append(unknown, id.String())
 		}
 	}
-	r.Approvers = sortedKeys(approved)
+	r.Approvers = slices.Sorted(maps.Keys(approved))
 	r.UnknownApprovers = sortedUnique(unknown)
 	return r
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func sortedUnique(xs []string) []string {
@@ -208,7 +201,7 @@ func sortedUnique(xs []string) []string {
 	for _, x := range xs {
 		set[x] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func sortedCopy(xs []string) []string {

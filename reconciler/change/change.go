@@ -9,7 +9,9 @@ package change
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -147,7 +149,7 @@ func Between(base, head *model.Repository) Set {
 	}
 	before, after := entries(base), entries(head)
 	var deleted, added []entry
-	for _, path := range sortedKeys(before) {
+	for _, path := range slices.Sorted(maps.Keys(before)) {
 		b := before[path]
 		a, ok := after[path]
 		switch {
@@ -160,7 +162,7 @@ func Between(base, head *model.Repository) Set {
 			set.Files = append(set.Files, modified(base, head, b, a, Modified))
 		}
 	}
-	for _, path := range sortedKeys(after) {
+	for _, path := range slices.Sorted(maps.Keys(after)) {
 		if _, ok := before[path]; !ok {
 			added = append(added, after[path])
 		}
@@ -505,7 +507,7 @@ func unionKeys(a, b map[string]any) []string {
 	for k := range b {
 		set[k] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func uniqueSorted(xs []string) []string {
@@ -516,16 +518,7 @@ func uniqueSorted(xs []string) []string {
 	if len(set) == 0 {
 		return nil
 	}
-	return sortedKeys(set)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(set))
 }
 
 func kindWord(kind string) string {

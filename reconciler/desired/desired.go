@@ -9,6 +9,8 @@ package desired
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -516,7 +518,7 @@ func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 		add(role, a.reason(field, "role "+name, "requested role "+name, time.Time{}))
 	}
 	if p != nil {
-		for _, name := range sortedKeys(c.repo.Roles) {
+		for _, name := range slices.Sorted(maps.Keys(c.repo.Roles)) {
 			role := c.repo.Roles[name]
 			if asked[name] || !role.Spec.Birthright.Matches(p) {
 				continue
@@ -616,7 +618,7 @@ func (c *computer) links() {
 func (c *computer) managed() {
 	groups := map[string]*ManagedGroup{}
 	var order []string
-	for _, name := range sortedKeys(c.repo.Roles) {
+	for _, name := range slices.Sorted(maps.Keys(c.repo.Roles)) {
 		role := c.repo.Roles[name]
 		for _, g := range role.Spec.Groups {
 			k := strings.ToLower(g)
@@ -641,7 +643,7 @@ func (c *computer) managed() {
 			c.s.OUs = append(c.s.OUs, dn)
 		}
 	}
-	for _, name := range sortedKeys(c.repo.Templates) {
+	for _, name := range slices.Sorted(maps.Keys(c.repo.Templates)) {
 		t := c.repo.Templates[name]
 		if strings.TrimSpace(t.Spec.OU) != "" {
 			addOU(underDN(t.Spec.OU, c.s.BaseDN))
@@ -650,13 +652,4 @@ func (c *computer) managed() {
 	addOU(c.s.LeaversOU)
 	addOU(c.s.RetiredOU)
 	sort.Slice(c.s.OUs, func(i, j int) bool { return strings.ToLower(c.s.OUs[i]) < strings.ToLower(c.s.OUs[j]) })
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

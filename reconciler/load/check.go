@@ -1,8 +1,10 @@
 package load
 
 import (
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,7 +110,7 @@ func checkDirectory(repo *model.Repository, c *collector) {
 func checkTemplates(repo *model.Repository, c *collector) map[string]*regexp.Regexp {
 	naming := map[string]*regexp.Regexp{}
 	claimed := map[string]string{} // person type -> the template that claims it
-	for _, name := range sortedKeys(repo.Templates) {
+	for _, name := range slices.Sorted(maps.Keys(repo.Templates)) {
 		t := repo.Templates[name]
 		if t.Spec.AppliesTo == model.KindPerson {
 			types := t.Spec.PersonTypes
@@ -252,7 +254,7 @@ func checkLifetime(a *model.ServiceAccount, t *model.WorkflowTemplate, c *collec
 }
 
 func checkRoles(repo *model.Repository, c *collector) {
-	for _, name := range sortedKeys(repo.Roles) {
+	for _, name := range slices.Sorted(maps.Keys(repo.Roles)) {
 		r := repo.Roles[name]
 		for i, ap := range r.Spec.Approvers {
 			checkApprovalRole(repo, r.Source, "spec.approvers", i, ap, c)

@@ -6,7 +6,8 @@ package model
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -384,7 +385,7 @@ func (r *Repository) TemplateOf(p *Person) *WorkflowTemplate {
 		return r.Templates[p.Spec.Template]
 	}
 	var fallback *WorkflowTemplate
-	for _, name := range sortedKeys(r.Templates) {
+	for _, name := range slices.Sorted(maps.Keys(r.Templates)) {
 		t := r.Templates[name]
 		if t.Spec.AppliesTo != KindPerson {
 			continue
@@ -414,20 +415,13 @@ func (r *Repository) RolesOf(p *Person) []string {
 			set[name] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // PersonNames returns the people's names, sorted.
-func (r *Repository) PersonNames() []string { return sortedKeys(r.People) }
+func (r *Repository) PersonNames() []string { return slices.Sorted(maps.Keys(r.People)) }
 
 // ServiceAccountNames returns the service accounts' names, sorted.
-func (r *Repository) ServiceAccountNames() []string { return sortedKeys(r.ServiceAccounts) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+func (r *Repository) ServiceAccountNames() []string {
+	return slices.Sorted(maps.Keys(r.ServiceAccounts))
 }

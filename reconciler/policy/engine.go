@@ -11,6 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,7 +86,7 @@ func New(ctx context.Context, org []model.PolicyFile, data Data) (*Engine, error
 	e := &Engine{problems: problems}
 
 	var exprs []string
-	paths := sortedKeys(compiler.Modules)
+	paths := slices.Sorted(maps.Keys(compiler.Modules))
 	for _, path := range paths {
 		mod := compiler.Modules[path]
 		pkg := strings.TrimPrefix(mod.Package.Path.String(), "data.")
@@ -340,7 +342,7 @@ func ruleNames(mod *ast.Module) []string {
 			set[n] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func parse(path, src string) (*ast.Module, error) {
@@ -395,13 +397,4 @@ func compact(v any) string {
 		return fmt.Sprint(v)
 	}
 	return strings.TrimSpace(buf.String())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
