@@ -191,7 +191,7 @@ func newRequest(repo *model.Repository, source string, author Identity, commits,
 			unknown = append(unknown, id.String())
 		}
 	}
-	r.Approvers = slices.Sorted(maps.Keys(approved))
+	r.Approvers = model.SortedNames(approved)
 	r.UnknownApprovers = sortedUnique(unknown)
 	return r
 }
@@ -201,7 +201,7 @@ func sortedUnique(xs []string) []string {
 	for _, x := range xs {
 		set[x] = true
 	}
-	return slices.Sorted(maps.Keys(set))
+	return model.SortedNames(set)
 }
 
 func sortedCopy(xs []string) []string {

@@ -507,7 +507,7 @@ func unionKeys(a, b map[string]any) []string {
 	for k := range b {
 		set[k] = true
 	}
-	return slices.Sorted(maps.Keys(set))
+	return model.SortedNames(set)
 }
 
 func uniqueSorted(xs []string) []string {
@@ -518,7 +518,7 @@ func uniqueSorted(xs []string) []string {
 	if len(set) == 0 {
 		return nil
 	}
-	return slices.Sorted(maps.Keys(set))
+	return model.SortedNames(set)
 }
 
 func kindWord(kind string) string {

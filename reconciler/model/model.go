@@ -415,7 +415,7 @@ func (r *Repository) RolesOf(p *Person) []string {
 			set[name] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	return SortedNames(set)
 }
 
 // PersonNames returns the people's names, sorted.
@@ -424,4 +424,10 @@ func (r *Repository) PersonNames() []string { return slices.Sorted(maps.Keys(r.P
 // ServiceAccountNames returns the service accounts' names, sorted.
 func (r *Repository) ServiceAccountNames() []string {
 	return slices.Sorted(maps.Keys(r.ServiceAccounts))
+}
+
+// SortedNames returns a map's keys sorted, and never nil: lists built from
+// sets reach JSON and Rego, where an empty list must be [] and not null.
+func SortedNames[V any](m map[string]V) []string {
+	return append([]string{}, slices.Sorted(maps.Keys(m))...)
 }

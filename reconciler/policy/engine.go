@@ -342,7 +342,7 @@ func ruleNames(mod *ast.Module) []string {
 			set[n] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	return model.SortedNames(set)
 }
 
 func parse(path, src string) (*ast.Module, error) {
