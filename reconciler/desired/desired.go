@@ -339,7 +339,7 @@ func (c *computer) person(p *model.Person) {
 	// makes them a leaver (the start of endDate, UTC, or the end of an
 	// inactive window that leaves), so the account stops working then even
 	// if no reconciler runs that day.
-	if end, field := leaving(p, t); end.IsZero() {
+	if end, field := lifecycle.LeavingDate(p, t); end.IsZero() {
 		set(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
 	} else {
 		set(directory.AttrAccountExpires, FileTime(end), field)
@@ -347,29 +347,6 @@ func (c *computer) person(p *model.Person) {
 	a.manager, a.managerField = p.Spec.Manager, "spec.manager"
 	a.grant(c, p.Spec.Roles, p)
 	c.add(a)
-}
-
-// leaving is the instant a person becomes a leaver, as the lifecycle
-// package decides it (lifecycle keeps its own copy unexported): endDate, or
-// the end of an inactive window whose type leaves at its end, whichever
-// comes first.
-func leaving(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
-	end := p.Spec.EndDate.Time
-	w := p.Spec.Inactive
-	if w == nil || w.Until.IsZero() || (!end.IsZero() && !w.Until.Before(end)) {
-		return end, "spec.endDate"
-	}
-	atEnd := model.AtEndResume
-	if r, ok := model.DefaultInactive[w.Type]; ok {
-		atEnd = r.AtEnd
-	}
-	if r, ok := t.Spec.Inactive[w.Type]; ok && r.AtEnd != "" {
-		atEnd = r.AtEnd
-	}
-	if atEnd == model.AtEndLeave {
-		return w.Until.Time, "spec.inactive.until"
-	}
-	return end, "spec.endDate"
 }
 
 func (c *computer) service(sa *model.ServiceAccount) {

@@ -82,7 +82,7 @@ func Person(p *model.Person, t *model.WorkflowTemplate, now time.Time) State {
 		}
 	}
 	start := p.Spec.StartDate.Time
-	end, endField := leavingDate(p, t)
+	end, endField := LeavingDate(p, t)
 	var s State
 	var next []event
 
@@ -138,9 +138,10 @@ func Person(p *model.Person, t *model.WorkflowTemplate, now time.Time) State {
 	return s
 }
 
-// leavingDate is the instant a person becomes a leaver: endDate, or the end
-// of an inactive window whose type leaves at its end, whichever comes first.
-func leavingDate(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
+// LeavingDate is the instant a person becomes a leaver, and the field that
+// sets it: endDate, or the end of an inactive window whose type leaves at its
+// end, whichever comes first. Zero when neither is set.
+func LeavingDate(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
 	end, field := p.Spec.EndDate.Time, "spec.endDate"
 	if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && atEnd(w.Type, t) == model.AtEndLeave {
 		if end.IsZero() || w.Until.Before(end) {
