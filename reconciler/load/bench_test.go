@@ -15,6 +15,7 @@ import (
 
 	"github.com/alm-project/alm/examples"
 	"github.com/alm-project/alm/reconciler/load"
+	"github.com/alm-project/alm/reconciler/model"
 )
 
 // Scales of the benchmarks: people in the access repository, with one
@@ -143,33 +144,35 @@ func writeRepo(b *testing.B, files map[string]string) string {
 	return dir
 }
 
-// accounts is how many account files a repository of n people holds.
-func accounts(n int) int { return n + n/100 }
-
-func BenchmarkDir(b *testing.B) {
-	for _, sc := range scales {
-		b.Run(sc.name, func(b *testing.B) {
-			files, err := accessFiles(sc.people)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dir := writeRepo(b, files)
-			b.ReportAllocs()
-			for b.Loop() {
-				repo, problems, err := load.Dir(dir)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(problems) > 0 || len(repo.People) != sc.people {
-					b.Fatalf("%d people, problems %v", len(repo.People), problems)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*accounts(sc.people)), "ns/account")
-		})
+// pack moves every object of the repository at dir into one pack file, as
+// a clone holds them, and removes the loose objects.
+func pack(b *testing.B, dir string) {
+	b.Helper()
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.RepackObjects(&git.RepackConfig{}); err != nil {
+		b.Fatal(err)
+	}
+	loose, err := filepath.Glob(filepath.Join(dir, ".git", "objects", "[0-9a-f][0-9a-f]"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range loose {
+		if err := os.RemoveAll(d); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
-func BenchmarkRevision(b *testing.B) {
+// accounts is how many account files a repository of n people holds.
+func accounts(n int) int { return n + n/100 }
+
+// BenchmarkLoad loads the same generated repository from its working tree
+// (load.Dir), from a commit in a packed repository as a clone holds it, and
+// from the same commit with every object loose, as go-git writes commits.
+func BenchmarkLoad(b *testing.B) {
 	ctx := context.Background()
 	for _, sc := range scales {
 		b.Run(sc.name, func(b *testing.B) {
@@ -177,18 +180,32 @@ func BenchmarkRevision(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dir := writeRepo(b, files)
-			b.ReportAllocs()
-			for b.Loop() {
-				repo, problems, err := load.Revision(ctx, dir, "HEAD")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(problems) > 0 || len(repo.People) != sc.people {
-					b.Fatalf("%d people, problems %v", len(repo.People), problems)
-				}
+			loose := writeRepo(b, files)
+			packed := writeRepo(b, files)
+			pack(b, packed)
+			loaders := []struct {
+				name string
+				load func() (*model.Repository, load.Problems, error)
+			}{
+				{"Dir", func() (*model.Repository, load.Problems, error) { return load.Dir(loose) }},
+				{"Revision", func() (*model.Repository, load.Problems, error) { return load.Revision(ctx, packed, "HEAD") }},
+				{"RevisionLoose", func() (*model.Repository, load.Problems, error) { return load.Revision(ctx, loose, "HEAD") }},
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*accounts(sc.people)), "ns/account")
+			for _, l := range loaders {
+				b.Run(l.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						repo, problems, err := l.load()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(problems) > 0 || len(repo.People) != sc.people {
+							b.Fatalf("%d people, problems %v", len(repo.People), problems)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*accounts(sc.people)), "ns/account")
+				})
+			}
 		})
 	}
 }

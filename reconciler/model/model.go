@@ -127,6 +127,14 @@ type Limits struct {
 	Delete          Limit `yaml:"delete,omitempty" json:"delete"`
 }
 
+// DefaultLimits apply when alm.yaml sets no limits at all: a tool that can
+// disable and delete accounts must not be unbounded by omission.
+var DefaultLimits = Limits{
+	Disable:         Limit{Count: 10, Fraction: 0.25},
+	RemoveFromGroup: Limit{Count: 25, Fraction: 0.25},
+	Delete:          Limit{Count: 5, Fraction: 0.25},
+}
+
 // Limit is a count and a fraction of managed accounts; a plan over either is refused.
 type Limit struct {
 	Count    int     `yaml:"count,omitempty" json:"count"`

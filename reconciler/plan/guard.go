@@ -38,11 +38,18 @@ type GuardOptions struct {
 	Override map[string]model.Limit
 	// DisableOrphans allows disable-orphan changes (alm.yaml orphans: disable).
 	DisableOrphans bool
+	// defaultLimits: alm.yaml sets no limits, and Limits are alm's defaults.
+	defaultLimits bool
 }
 
-// NewGuardOptions returns the guard options alm.yaml sets.
+// NewGuardOptions returns the guard options alm.yaml sets, with alm's
+// default limits when it sets none.
 func NewGuardOptions(d *desired.State) GuardOptions {
-	return GuardOptions{Protected: d.Protected, Limits: d.Limits, DisableOrphans: d.Orphans == model.OrphansDisable}
+	g := GuardOptions{Protected: d.Protected, Limits: d.Limits, DisableOrphans: d.Orphans == model.OrphansDisable}
+	if d.Limits == (model.Limits{}) {
+		g.Limits, g.defaultLimits = model.DefaultLimits, true
+	}
+	return g
 }
 
 // RefusedError is a change the guards never allow: on a protected account,
@@ -161,32 +168,39 @@ func Guard(p *Plan, g GuardOptions) error {
 		t.accounts[strings.ToLower(c.DN)] = true
 	}
 	for _, kind := range []string{LimitDisable, LimitRemove, LimitDelete} {
-		limit, source := g.Limits.Disable, "alm.yaml spec.limits.disable"
+		field := "limits.disable"
+		limit := g.Limits.Disable
 		switch kind {
 		case LimitRemove:
-			limit, source = g.Limits.RemoveFromGroup, "alm.yaml spec.limits.removeFromGroup"
+			field, limit = "limits.removeFromGroup", g.Limits.RemoveFromGroup
 		case LimitDelete:
-			limit, source = g.Limits.Delete, "alm.yaml spec.limits.delete"
+			field, limit = "limits.delete", g.Limits.Delete
 		}
-		if o, ok := g.Override[kind]; ok {
-			limit, source = o, LimitFlags[kind]+" for this run"
+		override, overridden := g.Override[kind]
+		if overridden {
+			limit = override
 		}
 		t := count[kind]
 		e := &LimitError{Kind: kind, Changes: t.changes, Accounts: len(t.accounts), Managed: p.Managed, Limit: limit, Flag: LimitFlags[kind]}
 		switch {
 		case limit.Count > 0 && t.changes > limit.Count:
 			e.ByCount = true
-			if !strings.HasPrefix(source, "--") {
-				source += ".count"
-			}
+			field += ".count"
 		// The fraction needs accounts to be a fraction of: with none
 		// managed yet (a first run) only the count applies.
 		case limit.Fraction > 0 && p.Managed > 0 && float64(len(t.accounts))/float64(p.Managed) > limit.Fraction:
-			if !strings.HasPrefix(source, "--") {
-				source += ".fraction"
-			}
+			field += ".fraction"
 		default:
 			continue
+		}
+		var source string
+		switch {
+		case overridden:
+			source = LimitFlags[kind] + " for this run"
+		case g.defaultLimits:
+			source = "alm's default " + field + ", as alm.yaml sets no limits"
+		default:
+			source = "alm.yaml spec." + field
 		}
 		e.Source = source
 		errs = append(errs, e)

@@ -160,3 +160,23 @@ func TestDecode(t *testing.T) {
 		t.Error("broken JSON is read")
 	}
 }
+
+// TestDefaultLimits: an alm.yaml without limits is bounded by alm's own,
+// and the refusal says where the limit came from.
+func TestDefaultLimits(t *testing.T) {
+	d := compute(t, repository(), "2026-03-01")
+	d.Limits = model.Limits{}
+	g := NewGuardOptions(d)
+	if g.Limits != model.DefaultLimits {
+		t.Fatalf("limits %+v, want the defaults", g.Limits)
+	}
+	err := Guard(leavers(t, 4, "2026-02-27"), g)
+	var le *LimitError
+	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.fraction, as alm.yaml sets no limits") {
+		t.Fatalf("error %v", err)
+	}
+	d.Limits = model.Limits{Delete: model.Limit{Count: 1}}
+	if g := NewGuardOptions(d); g.Limits != d.Limits {
+		t.Fatalf("limits alm.yaml sets were replaced: %+v", g.Limits)
+	}
+}
