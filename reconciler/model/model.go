@@ -128,11 +128,12 @@ type Limits struct {
 }
 
 // DefaultLimits apply when alm.yaml sets no limits at all: a tool that can
-// disable and delete accounts must not be unbounded by omission.
+// disable and delete accounts must not be unbounded by omission. Counts
+// only: a fraction refuses the first leaver of a small directory.
 var DefaultLimits = Limits{
-	Disable:         Limit{Count: 10, Fraction: 0.25},
-	RemoveFromGroup: Limit{Count: 25, Fraction: 0.25},
-	Delete:          Limit{Count: 5, Fraction: 0.25},
+	Disable:         Limit{Count: 10},
+	RemoveFromGroup: Limit{Count: 25},
+	Delete:          Limit{Count: 5},
 }
 
 // Limit is a count and a fraction of managed accounts; a plan over either is refused.

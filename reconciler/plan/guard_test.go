@@ -170,9 +170,13 @@ func TestDefaultLimits(t *testing.T) {
 	if g.Limits != model.DefaultLimits {
 		t.Fatalf("limits %+v, want the defaults", g.Limits)
 	}
+	if err := Guard(leavers(t, 4, "2026-02-27"), g); err != nil {
+		t.Fatalf("4 disables are within the defaults: %v", err)
+	}
+	g.Limits.Disable.Count = 3 // as if the default were lower, to see the refusal name it
 	err := Guard(leavers(t, 4, "2026-02-27"), g)
 	var le *LimitError
-	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.fraction, as alm.yaml sets no limits") {
+	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.count, as alm.yaml sets no limits") {
 		t.Fatalf("error %v", err)
 	}
 	d.Limits = model.Limits{Delete: model.Limit{Count: 1}}

@@ -1,0 +1,228 @@
+package plan_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/alm-project/alm/connectors/memory"
+	"github.com/alm-project/alm/examples"
+	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/load"
+	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/plan"
+)
+
+// Scales of the benchmarks: people in the access repository, with one
+// service account per hundred people.
+var scales = []struct {
+	name   string
+	people int
+}{{"1k", 1000}, {"10k", 10000}}
+
+// benchNow is the instant the generated repository is judged at.
+var benchNow = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+// accessFiles is an access repository of n people and n/100 service
+// accounts: examples/acme's alm.yaml, templates, roles and policies, and
+// people shaped like acme's. Most are active employees; every tenth is a
+// contractor, one in fifty has left, one in a hundred starts next week. A
+// third request vpn-users, and management is a tree eight wide. The same
+// generator as reconciler/load's and reconciler/check's benchmarks.
+func accessFiles(n int) (map[string]string, error) {
+	files := map[string]string{}
+	err := fs.WalkDir(examples.Acme(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(p, "people/") || strings.HasPrefix(p, "service-accounts/") {
+			return err
+		}
+		data, err := fs.ReadFile(examples.Acme(), p)
+		files[p] = string(data)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	departments := []string{"Engineering", "Sales", "Finance", "Support"}
+	for i := range n {
+		name := personName(i)
+		typ, end := "employee", ""
+		switch {
+		case i%10 == 9:
+			typ, end = "contractor", "\n  endDate: 2027-01-31"
+		case i%50 == 7:
+			end = "\n  endDate: 2026-04-10"
+		}
+		start := "2024-01-08"
+		if i%100 == 3 {
+			start = "2026-05-05"
+		}
+		manager := ""
+		if i > 0 {
+			manager = "\n  manager: " + personName((i-1)/8)
+		}
+		roles := ""
+		switch {
+		case i < 3:
+			roles = "\n  roles: [security-approvers, vpn-users]"
+		case i%3 == 0:
+			roles = "\n  roles: [vpn-users]"
+		}
+		files["people/"+name+".yaml"] = fmt.Sprintf(`# yaml-language-server: $schema=../../../schemas/person.schema.json
+apiVersion: alm/v1
+kind: Person
+metadata:
+  name: %s
+  id: "%06d"
+spec:
+  givenName: Given%d
+  surname: Surname%d
+  email: %s@example.test
+  type: %s
+  source: hr
+  department: %s
+  title: Engineer%s
+  startDate: %s%s%s
+`, name, 100000+i, i, i, name, typ, departments[i%len(departments)], manager, start, end, roles)
+	}
+	for i := range n / 100 {
+		name := fmt.Sprintf("svc-app%04d", i)
+		files["service-accounts/"+name+".yaml"] = fmt.Sprintf(`# yaml-language-server: $schema=../../../schemas/serviceaccount.schema.json
+apiVersion: alm/v1
+kind: ServiceAccount
+metadata:
+  name: %s
+  id: sa-%06d
+spec:
+  template: service-account
+  description: Synchronises application %d with the CRM
+  owner: %s
+  custodians: [%s]
+  roles: [crm-integration]
+  created: 2026-03-01
+  expires: 2027-02-01
+`, name, i, i, personName(8*i+1), personName(8*i+2))
+	}
+	return files, nil
+}
+
+func personName(i int) string { return fmt.Sprintf("u%06d", i) }
+
+// fixture is a generated repository and the directory before and after
+// alm's first run over it.
+type fixture struct {
+	repo   *model.Repository
+	want   *desired.State
+	empty  *directory.Snapshot // the groups roles name, no accounts: the first run
+	synced *directory.Snapshot // as applying the first run's plan left it
+}
+
+// newFixture loads a generated repository of n people and applies its first
+// plan to an in-memory directory; the directory then matches the files.
+func newFixture(b *testing.B, n int) fixture {
+	b.Helper()
+	ctx := context.Background()
+	files, err := accessFiles(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	for p, content := range files {
+		fsys[p] = &fstest.MapFile{Data: []byte(content)}
+	}
+	repo, problems, err := load.FS(fsys, "bench")
+	if err != nil || len(problems) > 0 {
+		b.Fatalf("load: %v %v", err, problems)
+	}
+	want, err := desired.Compute(repo, benchNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := memory.New(want.BaseDN)
+	dir.SetMarkerAttribute(want.MarkerAttribute)
+	if err := dir.AddOU(want.GroupsOU); err != nil {
+		b.Fatal(err)
+	}
+	for _, g := range want.Groups {
+		if err := dir.AddGroup(want.GroupDN(g.Name), g.Name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	empty, err := dir.Read(ctx, want.Scope())
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := apply.Run(ctx, dir, plan.Diff(want, empty, plan.Options{}), apply.Options{})
+	if !res.OK() {
+		b.Fatalf("first apply: %d failed, %d skipped", res.Failed, res.Skipped)
+	}
+	synced, err := dir.Read(ctx, want.Scope())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if p := plan.Diff(want, synced, plan.Options{Previous: want}); !p.Empty() {
+		b.Fatalf("after the first apply the plan has %d changes, want none", len(p.Changes))
+	}
+	return fixture{repo: repo, want: want, empty: empty, synced: synced}
+}
+
+// BenchmarkPlan measures what a reconcile run computes between reading the
+// files and the directory and applying: the desired state (desired.Compute)
+// and the diff (plan.Diff), against a directory that already matches (the
+// steady state: no changes) and against one with none of the accounts (the
+// first run: every account created).
+func BenchmarkPlan(b *testing.B) {
+	for _, sc := range scales {
+		b.Run(sc.name, func(b *testing.B) {
+			f := newFixture(b, sc.people)
+			accounts := len(f.want.Accounts)
+			perAccount := func(b *testing.B) {
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*accounts), "ns/account")
+			}
+			b.Run("Compute", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := desired.Compute(f.repo, benchNow); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perAccount(b)
+			})
+			for _, run := range []struct {
+				name     string
+				live     *directory.Snapshot
+				previous *desired.State // the last applied state: none before the first run
+			}{
+				{"SteadyState", f.synced, f.want},
+				{"FirstRun", f.empty, nil},
+			} {
+				var changes int
+				b.Run(run.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						d, err := desired.Compute(f.repo, benchNow)
+						if err != nil {
+							b.Fatal(err)
+						}
+						changes = len(plan.Diff(d, run.live, plan.Options{Previous: run.previous}).Changes)
+					}
+					perAccount(b)
+					b.ReportMetric(float64(changes), "changes")
+				})
+				b.Run("Diff"+run.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						changes = len(plan.Diff(f.want, run.live, plan.Options{Previous: run.previous}).Changes)
+					}
+					perAccount(b)
+					b.ReportMetric(float64(changes), "changes")
+				})
+			}
+		})
+	}
+}
