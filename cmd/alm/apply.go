@@ -169,7 +169,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		}
 	}
 	switch {
-	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale):
+	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err

@@ -160,6 +160,21 @@ func TestPlanApplyOnSamba(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 	}
+	// A saved plan edited by hand - here to write title instead of
+	// department - is refused: apply writes only the plan alm makes itself.
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := filepath.Join(t.TempDir(), "tampered.json")
+	if err := os.WriteFile(tampered, []byte(strings.ReplaceAll(string(data), `"department"`, `"title"`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = alm("apply", "--yes", "--plan", tampered)
+	if code != exitInvalid || !strings.Contains(errOut, "differs from the plan alm makes now") {
+		t.Fatalf("tampered saved plan: exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+
 	f.writePerson("Legal")
 	f.repo.Commit("Move to Legal instead", admin)
 	code, out, errOut = alm("apply", "--yes", "--plan", saved)

@@ -136,6 +136,9 @@ func Guard(p *Plan, g GuardOptions) error {
 	count := map[string]*tally{LimitDisable: {accounts: map[string]bool{}}, LimitRemove: {accounts: map[string]bool{}}, LimitDelete: {accounts: map[string]bool{}}}
 	for _, c := range p.Changes {
 		if c.Action == CreateOU {
+			if p.BaseDN == "" || !strings.HasSuffix(strings.ToLower(c.DN), ","+strings.ToLower(p.BaseDN)) {
+				refuse(c, "OU %s is not below the base DN %s", c.DN, p.BaseDN)
+			}
 			continue
 		}
 		for _, dn := range []string{c.DN, c.NewDN} {

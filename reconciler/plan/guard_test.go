@@ -98,6 +98,7 @@ func TestGuardRefuses(t *testing.T) {
 		{"an object without the marker", func(c *Change) { c.Marker = "" }, `does not carry alm's marker for id "004217"`},
 		{"another account's marker", func(c *Change) { c.Marker = "alm:001001" }, `does not carry alm's marker for id "004217"`},
 		{"an orphan alm.yaml does not let it disable", func(c *Change) { c.Action, c.AccountID, c.Marker = DisableOrphan, "", "" }, "alm.yaml does not say orphans: disable"},
+		{"an OU outside the base DN", func(c *Change) { c.Action, c.DN = CreateOU, "OU=Elsewhere,DC=other,DC=test" }, "OU OU=Elsewhere,DC=other,DC=test is not below the base DN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,9 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -233,13 +235,21 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	return out, nil
 }
 
+// ErrTampered: a saved plan says something the repository and directory do
+// not: edited by hand, or made by another version of alm.
+var ErrTampered = errors.New("the saved plan differs from the plan alm makes now from the same revision, directory and time")
+
 // ApplySaved applies a plan saved by alm plan --out to the repository as it
 // is now (repo, loaded from src), after checking that neither the repository
-// nor the directory has changed since the plan was made.
+// nor the directory has changed since the plan was made. It then plans
+// again at the saved plan's instant and applies only if the saved changes
+// are exactly those: what is written is always alm's own plan, never the
+// file's word, so an edited plan cannot reach objects alm does not own.
 func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *model.Repository, src Source, opts ApplyOptions) (*Applied, error) {
 	if saved.Revision == "" {
 		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --out plan.json)")
 	}
+	opts.Now = saved.Now
 	now, err := PlanLoaded(ctx, dir, repo, src, opts.Options)
 	if err != nil {
 		return nil, err
@@ -247,8 +257,31 @@ func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *mode
 	if err := apply.CheckFresh(saved, now.Repo.Revision, now.Snapshot.State); err != nil {
 		return nil, err
 	}
-	now.Plan, now.Refused = saved, plan.Guard(saved, guardOptions(now.Desired, opts.Options))
+	if err := samePlan(saved, now.Plan); err != nil {
+		return nil, err
+	}
 	return Apply(ctx, dir, now, src, opts)
+}
+
+// samePlan compares what two plans would do.
+func samePlan(saved, made *plan.Plan) error {
+	type doing struct {
+		Managed int
+		Changes []plan.Change
+		Orphans []plan.Orphan
+	}
+	a, err := json.Marshal(doing{saved.Managed, saved.Changes, saved.Orphans})
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(doing{made.Managed, made.Changes, made.Orphans})
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("%w: make a new plan with alm plan --out, review it, and apply that", ErrTampered)
+	}
+	return nil
 }
 
 // IsGit reports whether path is (inside) a Git repository.
