@@ -9,7 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
+
+	"github.com/alm-project/alm/connectors/github"
+	"github.com/alm-project/alm/reconciler/check"
+	"github.com/alm-project/alm/reconciler/fetch"
+	"github.com/alm-project/alm/reconciler/history"
 
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/plan"
@@ -29,6 +35,8 @@ type applyFlags struct {
 	retries         int
 	cacheDir        string
 	noReceipt       bool
+	github          string
+	githubAPI       string
 }
 
 func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
@@ -40,7 +48,9 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
 	}
 	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every commit since the last receipt arrived by an approved merge that passes the policies")
-	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's)")
+	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
+	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
+	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
 	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt on the status branch")
@@ -117,14 +127,16 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
 		}
 	}
+	if f.requireApproved {
+		// Verify first, then read exactly the commit verified: a push
+		// between the two must not slip through.
+		if src.Rev, err = requireApproved(ctx, g, src, f); err != nil {
+			return err
+		}
+	}
 	repo, err := loadSource(ctx, src)
 	if err != nil {
 		return err
-	}
-	if f.requireApproved {
-		if err := requireApproved(ctx, g, src, repo.Directory.Spec.StatusBranch, f.approvedSince); err != nil {
-			return err
-		}
 	}
 	d, url, err := f.dir.open(ctx, g, repo)
 	if err != nil {
@@ -137,6 +149,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		Backoff:      500 * time.Millisecond,
 		DirectoryURL: url,
 		NoReceipt:    f.noReceipt,
+		PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
 	}
 	var applied *reconcile.Applied
 	if saved != nil {
@@ -215,19 +228,35 @@ func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 }
 
 // requireApproved refuses when any commit since the last receipt did not
-// arrive through an approved merge that passes the policies.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, statusBranch, since string) error {
+// arrive through an approved merge that passes the policies, and returns the
+// verified head commit.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, error) {
 	branch := src.Rev
 	if branch == "" {
 		branch = "HEAD"
 	}
-	rep, err := verify.Approved(ctx, src.Path, branch, since, verify.Options{StatusBranch: statusBranch, Logger: g.logger})
+	// The status branch is alm.yaml's at the branch's tip; an unreadable
+	// alm.yaml leaves the default, and the check of that commit refuses it.
+	opts := verify.Options{Logger: g.logger}
+	if repo, err := reconcile.Load(ctx, reconcile.Source{Path: src.Path, Rev: branch}); err == nil {
+		opts.StatusBranch = repo.Directory.Spec.StatusBranch
+	}
+	if f.github != "" {
+		client, err := github.FromEnv(f.github, f.githubAPI)
+		if err != nil {
+			return "", err
+		}
+		opts.Approvals = func(_ *git.Repository, c history.Commit) check.Approvals {
+			return check.GitHubMerge{Client: client, Commit: c.Hash}
+		}
+	}
+	rep, err := verify.Approved(ctx, src.Path, branch, f.approvedSince, opts)
 	if err != nil {
-		return fmt.Errorf("verify approvals: %w", err)
+		return "", fmt.Errorf("verify approvals: %w", err)
 	}
 	if err := rep.Err(); err != nil {
-		return &exitCode{exitInvalid, err}
+		return "", &exitCode{exitInvalid, err}
 	}
 	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))
-	return nil
+	return rep.Head, nil
 }

@@ -60,10 +60,7 @@ func Repository(ctx context.Context, src string, opts Options) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(src))
 	dir := filepath.Join(cache, hex.EncodeToString(sum[:8]))
-	var auth transport.AuthMethod
-	if opts.Token != "" {
-		auth = &http.BasicAuth{Username: "alm", Password: opts.Token}
-	}
+	auth := Auth(opts.Token)
 
 	r, err := git.PlainOpen(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -93,6 +90,15 @@ func Repository(ctx context.Context, src string, opts Options) (string, error) {
 		return "", fmt.Errorf("fetch %s: %w", redact(src), err)
 	}
 	return dir, nil
+}
+
+// Auth is how to authenticate to an HTTPS remote with a token: for fetching
+// here, and for pushing receipts back. Nil without a token.
+func Auth(token string) transport.AuthMethod {
+	if token == "" {
+		return nil
+	}
+	return &http.BasicAuth{Username: "alm", Password: token}
 }
 
 // redact drops any credentials written into a URL, so it can be logged.

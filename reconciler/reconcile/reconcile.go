@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
@@ -175,6 +177,7 @@ type ApplyOptions struct {
 	Backoff      time.Duration
 	DirectoryURL string // recorded in the receipt, without credentials
 	NoReceipt    bool
+	PushAuth     transport.AuthMethod // for pushing the receipt to origin; nil for none
 }
 
 // Applied is what an apply did.
@@ -229,7 +232,7 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	}
 	out.Receipt = commit
 	log.Info("receipt written", "branch", branch, "commit", commit)
-	if err := receipt.Push(ctx, src.Path, branch, nil); err != nil {
+	if err := receipt.Push(ctx, src.Path, branch, opts.PushAuth); err != nil {
 		return out, fmt.Errorf("push receipt: %w", err)
 	}
 	return out, nil

@@ -80,8 +80,12 @@ func (r Report) Err() error {
 	for _, v := range refused {
 		lines = append(lines, fmt.Sprintf("  %s %q by %s: %s", v.Commit.Short(), v.Commit.Subject(), v.Commit.Author, v.Reason))
 	}
-	return fmt.Errorf("%w: %d of %d commits on %s since %s were not approved, so nothing from them is applied:\n%s",
-		ErrUnapproved, len(refused), len(r.Commits), r.Branch, orRoot(r.Since), strings.Join(lines, "\n"))
+	todo := "Bring each change in through a pull request that passes alm check (or revert it there), then run again."
+	if r.Since == "" {
+		todo += " alm has never applied this branch, so its whole history was checked: once you have reviewed the history up to a commit, pass --approved-since <that commit>."
+	}
+	return fmt.Errorf("%w: %d of %d commits on %s since %s were not approved, so nothing is applied:\n%s\n%s",
+		ErrUnapproved, len(refused), len(r.Commits), r.Branch, orRoot(r.Since), strings.Join(lines, "\n"), todo)
 }
 
 // Approved verifies the first-parent history of branch in the Git
