@@ -75,7 +75,7 @@ func ConfigFromEnv(url, caFile string) (Config, error) {
 // String leaves the password out, so a Config printed by mistake reveals none.
 func (c Config) String() string {
 	return fmt.Sprintf("ad.Config{URL: %q, BindDN: %q, Password: %s, CAFile: %q, StartTLS: %t}",
-		c.URL, c.BindDN, redacted(c.Password), c.CAFile, c.StartTLS)
+		shownURL(c.URL), c.BindDN, redacted(c.Password), c.CAFile, c.StartTLS)
 }
 
 // GoString leaves the password out of %#v too.
@@ -84,7 +84,7 @@ func (c Config) GoString() string { return c.String() }
 // LogValue leaves the password out of logs.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("url", c.URL), slog.String("bindDN", c.BindDN),
+		slog.String("url", shownURL(c.URL)), slog.String("bindDN", c.BindDN),
 		slog.String("caFile", c.CAFile), slog.Bool("startTLS", c.StartTLS))
 }
 
@@ -95,6 +95,15 @@ func redacted(s string) string {
 	return "<redacted>"
 }
 
+// shownURL is the URL without any password written into it, for messages.
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // check refuses settings that would send the password in clear or cannot work.
 func (c Config) check() (*url.URL, error) {
 	if c.URL == "" {
@@ -102,7 +111,11 @@ func (c Config) check() (*url.URL, error) {
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil {
-		return nil, fmt.Errorf("directory URL %q: %w", c.URL, err)
+		// url's error quotes the text, which may hold credentials.
+		return nil, errors.New("directory URL does not parse: want ldaps://host[:port]")
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("directory URL %s holds credentials: remove them, and set %s and %s or %s instead", u.Redacted(), EnvBindDN, EnvBindPassword, EnvBindPasswordFile)
 	}
 	switch u.Scheme {
 	case "ldaps":
@@ -111,7 +124,7 @@ func (c Config) check() (*url.URL, error) {
 		}
 	case "ldap":
 		if !c.StartTLS && !c.AllowPlain {
-			return nil, fmt.Errorf("directory URL %s would send the bind password unencrypted: use ldaps://, or enable StartTLS, or set AllowPlain to allow it (test directories only)", c.URL)
+			return nil, fmt.Errorf("directory URL %s would send the bind password unencrypted: use ldaps://, or StartTLS (--starttls), or allow it with --allow-plain-ldap (test directories only)", c.URL)
 		}
 	default:
 		return nil, fmt.Errorf("directory URL %s: want ldaps:// or ldap://", c.URL)

@@ -80,6 +80,7 @@ func TestPasswordNeverShown(t *testing.T) {
 		"connection refused":     {URL: "ldaps://127.0.0.1:1", BindDN: base.BindDN, Password: secret},
 		"plain, nothing listens": {URL: "ldap://127.0.0.1:1", BindDN: base.BindDN, Password: secret, AllowPlain: true},
 		"no bind DN":             {URL: "ldaps://dc1", Password: secret},
+		"credentials in the URL": {URL: "ldaps://alm:" + secret + "@dc1", BindDN: base.BindDN, Password: "other"},
 	}
 	for name, cfg := range configs {
 		t.Run(name, func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestPasswordNeverShown(t *testing.T) {
 
 func TestPlainNeedsAllowPlain(t *testing.T) {
 	_, err := Config{URL: "ldap://dc1", BindDN: "CN=alm", Password: secret}.check()
-	if err == nil || !strings.Contains(err.Error(), "AllowPlain") || !strings.Contains(err.Error(), "ldaps://") {
+	if err == nil || !strings.Contains(err.Error(), "--allow-plain-ldap") || !strings.Contains(err.Error(), "ldaps://") {
 		t.Errorf("check = %v, want a refusal saying how to allow it", err)
 	}
 	for _, cfg := range []Config{
