@@ -69,7 +69,15 @@ is isolated: one failure never stops the others. Transient errors are retried.
 
 In a terminal it shows the plan and asks; without a terminal it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
-branch (alm.yaml statusBranch, default alm-status) and pushes it to origin.
+branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
+the repository has one (with ALM_GIT_TOKEN for an HTTPS remote).
+
+--require-approved verifies, before anything else, that every commit since the
+last receipt arrived by a merge that passes alm check with its approvals, and
+then applies exactly the commit it verified. Approvals come from the merge's
+Approved-by trailers, which are only as trustworthy as whoever may push merge
+commits (protect the branch), or with --github from the reviews of the pull
+request the merge closed. On the first run pass --approved-since REV.
 
 Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
 3 invalid repository, unapproved commits, or plan refused (nothing written).`,

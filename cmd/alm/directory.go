@@ -66,7 +66,7 @@ type limitFlags struct{ disable, remove, del string }
 func (f *limitFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.disable, "max-disable", "", "for this run, allow up to N disables, or N% of managed accounts (replaces alm.yaml's limits.disable)")
-	fl.StringVar(&f.remove, "max-remove", "", "for this run, allow up to N (or N%) accounts losing group memberships (replaces limits.removeFromGroup)")
+	fl.StringVar(&f.remove, "max-remove", "", "for this run, allow up to N group memberships removed, or N% of managed accounts losing any (replaces limits.removeFromGroup)")
 	fl.StringVar(&f.del, "max-delete", "", "for this run, allow up to N (or N%) deletes (replaces limits.delete)")
 }
 

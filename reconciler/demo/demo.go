@@ -47,7 +47,6 @@ type Options struct {
 
 // session is one walk-through's state.
 type session struct {
-	ctx  context.Context
 	dir  Directory
 	opts Options
 	path string
@@ -60,7 +59,7 @@ type step struct {
 	at    string
 	title string
 	story string
-	act   func(s *session) error
+	act   func(ctx context.Context, s *session) error
 	// allow is what an operator allows for one run after reading a plan the
 	// guards refused (the --max-* flags).
 	allow map[string]model.Limit
@@ -91,8 +90,8 @@ func Run(ctx context.Context, dir Directory, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &session{ctx: ctx, dir: dir, opts: opts}
-	if err := s.setUp(); err != nil {
+	s := &session{dir: dir, opts: opts}
+	if err := s.setUp(ctx); err != nil {
 		return err
 	}
 	out := opts.Out
@@ -101,11 +100,11 @@ func Run(ctx context.Context, dir Directory, opts Options) error {
 		now, _ := time.Parse(time.RFC3339, st.at)
 		fmt.Fprintf(out, "\n%s\n== Step %d, %s: %s\n%s\n\n", strings.Repeat("=", 78), i+1, now.Format("2006-01-02 15:04"), st.title, wrap(st.story, 78))
 		if st.act != nil {
-			if err := st.act(s); err != nil {
+			if err := st.act(ctx, s); err != nil {
 				return fmt.Errorf("step %d (%s): %w", i+1, st.title, err)
 			}
 		}
-		if err := s.reconcile(now, st.allow); err != nil {
+		if err := s.reconcile(ctx, now, st.allow); err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, st.title, err)
 		}
 	}
@@ -113,10 +112,10 @@ func Run(ctx context.Context, dir Directory, opts Options) error {
 	return nil
 }
 
-func (s *session) reconcile(now time.Time, allow map[string]model.Limit) error {
+func (s *session) reconcile(ctx context.Context, now time.Time, allow map[string]model.Limit) error {
 	src := reconcile.Source{Path: s.path, Rev: "HEAD"}
 	opts := reconcile.Options{Now: now, Logger: s.opts.Logger}
-	pl, err := reconcile.Plan(s.ctx, s.dir, src, opts)
+	pl, err := reconcile.Plan(ctx, s.dir, src, opts)
 	if err != nil {
 		return err
 	}
@@ -126,14 +125,14 @@ func (s *session) reconcile(now time.Time, allow map[string]model.Limit) error {
 	if pl.Refused != nil && allow != nil {
 		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n\nThe operator checks the plan and allows it for this run.\n", pl.Refused)
 		opts.Limits = allow
-		if pl, err = reconcile.Plan(s.ctx, s.dir, src, opts); err != nil {
+		if pl, err = reconcile.Plan(ctx, s.dir, src, opts); err != nil {
 			return err
 		}
 	}
 	if pl.Plan.Empty() {
 		return nil
 	}
-	applied, err := reconcile.Apply(s.ctx, s.dir, pl, src, reconcile.ApplyOptions{
+	applied, err := reconcile.Apply(ctx, s.dir, pl, src, reconcile.ApplyOptions{
 		Options: opts, Retries: 2, Backoff: 50 * time.Millisecond, DirectoryURL: s.opts.DirectoryURL,
 	})
 	if err != nil {
@@ -151,7 +150,7 @@ func (s *session) reconcile(now time.Time, allow map[string]model.Limit) error {
 
 // setUp copies the example into a new Git repository and makes the groups
 // its roles name.
-func (s *session) setUp() error {
+func (s *session) setUp(ctx context.Context) error {
 	path := s.opts.WorkDir
 	if path == "" {
 		var err error
@@ -171,7 +170,7 @@ func (s *session) setUp() error {
 	if err := s.commit("Import the acme access repository", time.Date(2026, 11, 21, 17, 0, 0, 0, time.UTC)); err != nil {
 		return err
 	}
-	repoModel, err := reconcile.Load(s.ctx, reconcile.Source{Path: path, Rev: "HEAD"})
+	repoModel, err := reconcile.Load(ctx, reconcile.Source{Path: path, Rev: "HEAD"})
 	if err != nil {
 		return err
 	}
@@ -180,7 +179,7 @@ func (s *session) setUp() error {
 		return err
 	}
 	s.want = want
-	if err := s.makeOUs(want.GroupsOU, want.BaseDN); err != nil {
+	if err := s.makeOUs(ctx, want.GroupsOU, want.BaseDN); err != nil {
 		return err
 	}
 	made := map[string]bool{}
@@ -190,7 +189,7 @@ func (s *session) setUp() error {
 				continue
 			}
 			made[g] = true
-			err := s.dir.CreateGroup(s.ctx, want.GroupDN(g), g)
+			err := s.dir.CreateGroup(ctx, want.GroupDN(g), g)
 			if err != nil && !errors.Is(err, directory.ErrExists) {
 				return fmt.Errorf("create group %s: %w", g, err)
 			}
@@ -200,12 +199,12 @@ func (s *session) setUp() error {
 }
 
 // makeOUs creates dn and every OU between it and base, top down.
-func (s *session) makeOUs(dn, base string) error {
+func (s *session) makeOUs(ctx context.Context, dn, base string) error {
 	rel := strings.TrimSuffix(dn, ","+base)
 	parts := strings.Split(rel, ",")
 	for i := len(parts) - 1; i >= 0; i-- {
 		ou := strings.Join(parts[i:], ",") + "," + base
-		if err := s.dir.CreateOU(s.ctx, ou); err != nil && !errors.Is(err, directory.ErrExists) {
+		if err := s.dir.CreateOU(ctx, ou); err != nil && !errors.Is(err, directory.ErrExists) {
 			return fmt.Errorf("create OU %s: %w", ou, err)
 		}
 	}
@@ -244,7 +243,7 @@ func (s *session) edit(file string, replacements ...string) error {
 	return os.WriteFile(p, []byte(text), 0o644)
 }
 
-func moveJdoe(s *session) error {
+func moveJdoe(_ context.Context, s *session) error {
 	err := s.edit("people/jdoe.yaml",
 		"department: Engineering", "department: Sales",
 		"title: Backend engineer", "title: Sales engineer",
@@ -257,15 +256,15 @@ func moveJdoe(s *session) error {
 	return s.commit("jdoe moves to Sales\n\nApproved-by: Anna Smith <anna.smith@example.test>", time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC))
 }
 
-func reenableLeaver(s *session) error {
-	snap, err := s.dir.Read(s.ctx, s.want.Scope())
+func reenableLeaver(ctx context.Context, s *session) error {
+	snap, err := s.dir.Read(ctx, s.want.Scope())
 	if err != nil {
 		return err
 	}
 	for _, a := range snap.Accounts {
 		if strings.EqualFold(a.Name, "oobrien") {
 			fmt.Fprintf(s.opts.Out, "  by hand: userAccountControl of %s set to 512 (enabled)\n\n", a.DN)
-			return s.dir.SetAccountControl(s.ctx, a.DN, directory.UACNormalAccount)
+			return s.dir.SetAccountControl(ctx, a.DN, directory.UACNormalAccount)
 		}
 	}
 	return errors.New("oobrien is not in the directory")
