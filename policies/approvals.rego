@@ -2,25 +2,78 @@
 # of each account says who approves which class of change (granting needs more
 # than revoking); a privileged role needs its own approvers on top; and every
 # change needs at least one approval from someone other than its authors.
+# Templates and roles are read as they stood at base (lib.base): a pull
+# request cannot add or loosen the template or role that judges it.
 package alm.builtin.approvals
 
 import data.alm.builtin.lib
 
-# Each account file needs the approvals its template lists for its class.
+# Each account file needs the approvals its templates list for its class:
+# the template before the change and the one after, both as at base.
 deny contains v if {
 	lib.reviewed
 	some f in input.change.files
 	f.kind in lib.accounts
 	list := lib.approval_list(f.class)
-	some rule in object.get(lib.repo.templates[f.template].spec, ["approvals", list], [])
+	some t in lib.governing(f)
+	some rule in object.get(lib.base.templates, [t, "spec", "approvals", list], [])
 	lib.have(rule, f) < lib.needed(rule)
 	v := {
 		"rule": "template-approvals",
 		"file": f.path,
 		"field": lib.field_of(f),
 		"msg": sprintf("%s %s is a %s change: template %s asks for %s (spec.approvals.%s), and it has %d; approved by %s%s", [
-			lib.kind_word[f.kind], f.name, f.class, f.template, lib.describe(rule), list,
+			lib.kind_word[f.kind], f.name, f.class, t, lib.describe(rule), list,
 			lib.have(rule, f), lib.approved_by, lib.can_approve(rule, f),
+		]),
+	}
+}
+
+# An account governed by a template that this change adds cannot be judged:
+# the template's approvals are read as they stand at base. Merge the template
+# first, on its own.
+deny contains v if {
+	some f in input.change.files
+	f.kind in lib.accounts
+	some t in lib.governing(f)
+	not lib.base.templates[t]
+	lib.repo.templates[t]
+	v := {
+		"rule": "new-template",
+		"file": f.path,
+		"field": template_field(f),
+		"msg": sprintf("%s %s is governed by template %s, which this change adds: an account is judged by its template as it stands on the base branch, so merge %s first, in its own pull request, then this change", [
+			lib.kind_word[f.kind], f.name, t, lib.repo.templates[t].file,
+		]),
+	}
+}
+
+template_field(f) := "spec.template" if object.get(f, ["after", "spec", "template"], "") != ""
+
+template_field(f) := "spec.type" if {
+	object.get(f, ["after", "spec", "template"], "") == ""
+	f.kind == "Person"
+}
+
+template_field(f) := "" if {
+	object.get(f, ["after", "spec", "template"], "") == ""
+	f.kind != "Person"
+}
+
+# A role that this change adds cannot be granted by it: whether a role is
+# privileged, and who approves it, is read as it stands at base.
+deny contains v if {
+	some f in input.change.files
+	f.kind in lib.accounts
+	some r in f.grantedRoles
+	not lib.base.roles[r]
+	lib.repo.roles[r]
+	v := {
+		"rule": "new-role",
+		"file": f.path,
+		"field": "spec.roles",
+		"msg": sprintf("%s %s is granted role %s, which this change adds: a grant is judged by the role as it stands on the base branch, so merge %s first, in its own pull request, then grant it", [
+			lib.kind_word[f.kind], f.name, r, lib.repo.roles[r].file,
 		]),
 	}
 }
@@ -31,7 +84,7 @@ deny contains v if {
 	some f in input.change.files
 	f.kind in lib.accounts
 	some r in f.grantedRoles
-	role := lib.repo.roles[r]
+	role := lib.base.roles[r]
 	role.spec.privileged
 	some rule in object.get(role.spec, "approvers", [])
 	lib.have(rule, f) < lib.needed(rule)
@@ -50,7 +103,7 @@ deny contains v if {
 	some f in input.change.files
 	f.kind in lib.accounts
 	some r in f.grantedRoles
-	role := lib.repo.roles[r]
+	role := lib.base.roles[r]
 	role.spec.privileged
 	count(object.get(role.spec, "approvers", [])) == 0
 	v := {
@@ -71,7 +124,7 @@ deny contains v if {
 	role.spec.privileged
 	some rule in object.get(role.spec, "approvers", [])
 	rule.role
-	have := count({a | some a in lib.counted; rule.role in lib.repo.people[a].roles})
+	have := lib.holds(rule.role)
 	have < lib.needed(rule)
 	v := {
 		"rule": "privileged-role",
@@ -114,8 +167,8 @@ warn contains v if {
 	not lib.active(a)
 	v := {
 		"rule": "inactive-approver",
-		"file": object.get(lib.repo.people, [a, "file"], ""),
-		"msg": sprintf("%s approved, but is %s, not active: the approval does not count", [a, object.get(lib.repo.people, [a, "status"], "unknown")]),
+		"file": object.get(lib.base.people, [a, "file"], ""),
+		"msg": sprintf("%s approved, but was %s, not active, before this change: the approval does not count", [a, object.get(lib.base.people, [a, "status"], "unknown")]),
 	}
 }
 

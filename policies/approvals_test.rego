@@ -6,11 +6,13 @@ import data.alm.builtin.fixtures_test as fx
 check(files, pull) := vs if {
 	vs := approvals.deny with input as fx.input_of(files, pull)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 warnings(files, pull) := vs if {
 	vs := approvals.warn with input as fx.input_of(files, pull)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 test_create_with_template_approvals_passes if {
@@ -44,7 +46,7 @@ test_revoke_by_owner_denied_when_template_forbids if {
 }
 
 test_revoke_by_owner_passes_when_template_allows if {
-	f := object.union(fx.sa_change("revoke", []), {"template": "lenient"})
+	f := fx.with_template(fx.sa_change("revoke", []), "lenient")
 	count(check([f], fx.pr("sec1", ["jdoe"]))) == 0
 }
 
@@ -127,4 +129,109 @@ test_rule_nobody_can_satisfy_says_so if {
 	f := object.union(fx.sa_change("revoke", []), {"relations": {"owner-or-manager": []}})
 	some v in check([f], fx.pr("sec1", ["asmith"]))
 	contains(v.msg, "nobody can")
+}
+
+# judged runs the rules with the repository at head and at base apart.
+judged(files, pull, head, base) := vs if {
+	vs := approvals.deny with input as fx.input_of(files, pull)
+		with data.alm.repository as head
+		with data.alm.base as base
+}
+
+# lax_service_account is the repository after a change that drops the
+# service-account template's approvals and lets owners approve.
+lax_service_account := object.union(fx.repo, {"templates": {"service-account": {"spec": {
+	"approvals": {"grant": [], "revoke": []},
+	"ownerMayApprove": true,
+}}}})
+
+test_template_approvals_read_at_base if {
+	# Loosened in the same change: the template at base still judges it.
+	vs := fx.with_rule(judged([fx.sa_create], fx.pr("jdoe", ["asmith"]), lax_service_account, fx.repo), "template-approvals")
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "template service-account asks for 1 approval from a holder of role security-approvers")
+
+	# Once the loosened template is merged, it is what judges.
+	count(judged([fx.sa_create], fx.pr("jdoe", ["asmith"]), lax_service_account, lax_service_account)) == 0
+}
+
+lax_added := object.union(fx.repo, {"templates": {"lax": {
+	"metadata": {"name": "lax"},
+	"file": "templates/lax.yaml",
+	"spec": {"appliesTo": "ServiceAccount", "approvals": {}, "ownerMayApprove": true},
+}}})
+
+test_account_under_new_template_denied if {
+	f := fx.sa_create_with({"template": "lax"})
+	vs := fx.with_rule(judged([f], fx.pr("jdoe", ["asmith"]), lax_added, fx.repo), "new-template")
+	count(vs) == 1
+	some v in vs
+	v.file == "service-accounts/svc-web.yaml"
+	v.field == "spec.template"
+	contains(v.msg, "merge templates/lax.yaml first, in its own pull request")
+
+	# Without a pull request too: the change cannot pass, however approved.
+	"new-template" in fx.rules(judged([f], null, lax_added, fx.repo))
+
+	# Merged first, the template judges the next change.
+	count(fx.with_rule(judged([f], fx.pr("jdoe", ["asmith"]), lax_added, lax_added), "new-template")) == 0
+}
+
+test_moving_to_a_laxer_template_keeps_the_old_one if {
+	# svc-backup moves from service-account to lenient (no grant list):
+	# service-account's grant approvals still apply.
+	f := object.union(fx.sa_change("grant", []), {"template": "lenient", "templateAfter": "lenient"})
+	vs := fx.with_rule(check([f], fx.pr("sec1", ["asmith"])), "template-approvals")
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "template service-account asks for 1 approval from a holder of role security-approvers")
+}
+
+# svc_backup_deleted is the deletion of svc-backup's file.
+svc_backup_deleted := object.union(fx.sa_change("revoke", []), {
+	"op": "delete", "after": null, "templateAfter": "", "statusAfter": "",
+	"reasons": [{"class": "revoke", "text": "service account svc-backup removed"}],
+})
+
+test_delete_judged_by_template_at_base if {
+	# The change also deletes the template: its revoke approvals at base apply.
+	head := json.remove(fx.repo, ["templates/service-account"])
+	not head.templates["service-account"]
+	vs := fx.with_rule(judged([svc_backup_deleted], fx.pr("sec1", ["cboss"]), head, fx.repo), "template-approvals")
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "the owner-or-manager")
+	count(judged([svc_backup_deleted], fx.pr("sec1", ["asmith"]), head, fx.repo)) == 0
+}
+
+test_role_added_by_the_change_cannot_be_granted_by_it if {
+	head := object.union(fx.repo, {"roles": {"super": {"metadata": {"name": "super"}, "file": "roles/super.yaml", "spec": {"groups": ["Domain Admins"], "privileged": false}, "holders": []}}})
+	vs := fx.with_rule(judged([fx.sa_change("grant", ["super"])], fx.pr("jdoe", ["sec1", "asmith"]), head, fx.repo), "new-role")
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "merge roles/super.yaml first")
+}
+
+test_privileged_read_at_base if {
+	# The change drops privileged from admins and grants it at once.
+	head := object.union(fx.repo, {"roles": {"admins": {"spec": {"privileged": false, "approvers": []}}}})
+	count(fx.with_rule(judged([fx.sa_change("grant", ["admins"])], fx.pr("jdoe", ["sec1", "asmith"]), head, fx.repo), "privileged-role")) == 1
+}
+
+test_approver_roles_held_at_base if {
+	# cboss is given security-approvers by the change: it does not count yet.
+	head := object.union(fx.repo, {"people": {"cboss": {"roles": ["security-approvers"]}}})
+	vs := fx.with_rule(judged([fx.sa_create], fx.pr("jdoe", ["cboss", "asmith"]), head, fx.repo), "template-approvals")
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "can approve: sec1, sec2")
+	count(judged([fx.sa_create], fx.pr("jdoe", ["cboss", "asmith"]), head, head)) == 0
+}
+
+test_approvers_active_at_base if {
+	# away is brought back by the change: the approval counts from the next one.
+	head := object.union(fx.repo, {"people": {"away": {"status": "active"}}})
+	"two-person" in fx.rules(judged([fx.sa_change("other", [])], fx.pr("jdoe", ["away"]), head, fx.repo))
+	count(judged([fx.sa_change("other", [])], fx.pr("jdoe", ["away"]), head, head)) == 0
 }

@@ -1,6 +1,6 @@
 # Expiry: service accounts expire, within their template's lifetime.max
-# counted from spec.created (or from now when created is not set); a
-# contractor has an end date.
+# (the template as it stood at base) counted from spec.created (or from now
+# when created is not set); a contractor has an end date.
 package alm.builtin.expiry
 
 import data.alm.builtin.lib
@@ -18,7 +18,7 @@ deny contains v if {
 }
 
 max_hint(f) := sprintf(" (at most %s after spec.created, per template %s)", [lifetime, f.template]) if {
-	lifetime := lib.repo.templates[f.template].spec.lifetime.max
+	lifetime := lib.template_at_base(f).spec.lifetime.max
 } else := ""
 
 # start is where the lifetime is counted from.
@@ -31,7 +31,7 @@ deny contains v if {
 	f.kind == "ServiceAccount"
 	expires := f.after.spec.expires
 	expires != null
-	lifetime := lib.repo.templates[f.template].spec.lifetime.max
+	lifetime := lib.template_at_base(f).spec.lifetime.max
 	limit := start_ns(f) + lib.duration_ns(lifetime)
 	lib.date_ns(expires) > limit
 	v := {

@@ -6,11 +6,13 @@ import data.alm.builtin.fixtures_test as fx
 check(files) := vs if {
 	vs := expiry.deny with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 warnings(files) := vs if {
 	vs := expiry.warn with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 test_within_lifetime_passes if {

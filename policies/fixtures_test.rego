@@ -1,6 +1,6 @@
 # Fixtures shared by the built-in rules' tests: a small repository (as
-# data.alm.repository) and changed files (as input.change.files), shaped as
-# README.md documents.
+# data.alm.repository and, unless a test says otherwise, data.alm.base) and
+# changed files (as input.change.files), shaped as README.md documents.
 package alm.builtin.fixtures_test
 
 now := "2026-05-01T00:00:00Z"
@@ -109,6 +109,8 @@ sa_create_with(edit) := {
 	"before": null,
 	"after": sa("svc-web", object.union(sa_spec, edit)),
 	"template": object.get(edit, "template", "service-account"),
+	"templateBefore": "",
+	"templateAfter": object.get(edit, "template", "service-account"),
 	"statusBefore": "",
 	"statusAfter": "active",
 	"relations": sa_relations("jdoe", "asmith"),
@@ -129,6 +131,8 @@ sa_change(class, granted) := {
 	"before": repo.serviceAccounts["svc-backup"],
 	"after": object.union(repo.serviceAccounts["svc-backup"], {"spec": {"roles": array.concat(["vpn"], granted)}}),
 	"template": "service-account",
+	"templateBefore": "service-account",
+	"templateAfter": "service-account",
 	"statusBefore": "active",
 	"statusAfter": "active",
 	"relations": sa_relations("jdoe", "asmith"),
@@ -149,11 +153,21 @@ person_change(class, op, before, after, status_before, status_after) := {
 	"before": before,
 	"after": after,
 	"template": "employee",
+	"templateBefore": where(before, "employee"),
+	"templateAfter": where(after, "employee"),
 	"statusBefore": status_before,
 	"statusAfter": status_after,
 	"relations": {"owner": ["jdoe"], "manager": ["asmith"], "owner-manager": ["asmith"], "owner-or-manager": ["jdoe", "asmith"], "custodian": []},
 	"owners": ["jdoe"],
 }
+
+# where is t when the object exists, else "" (no template governs a missing file).
+where(obj, t) := t if obj != null
+
+where(null, _) := ""
+
+# with_template puts a file under another template, before and after.
+with_template(f, t) := object.union(f, {"template": t, "templateBefore": where(f.before, t), "templateAfter": where(f.after, t)})
 
 pr(author, approvers) := {
 	"number": 7,

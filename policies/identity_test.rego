@@ -6,11 +6,13 @@ import data.alm.builtin.identity
 check(files) := vs if {
 	vs := identity.deny with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 warnings(files) := vs if {
 	vs := identity.warn with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 test_id_changed_denied if {

@@ -6,6 +6,12 @@ package alm.builtin.lib
 # repo is the whole access repository at the head of the change, resolved.
 repo := data.alm.repository
 
+# base is the repository as it stood at the base of the change, resolved the
+# same way. Whatever decides who must approve a change and who can is read
+# from base: templates, roles (privileged, approvers, holders), people's
+# status and roles. So a pull request cannot loosen what judges it.
+base := data.alm.base
+
 # now_ns is the instant the check runs at, in nanoseconds since the epoch.
 now_ns := time.parse_rfc3339_ns(input.now)
 
@@ -57,12 +63,30 @@ approvers := {a | some a in input.pullRequest.approvers}
 
 authors := {a | some a in input.pullRequest.authors}
 
-# active reports whether a person can act (approve, own): their status is active.
-active(name) if repo.people[name].status == "active"
+# active reports whether a person can approve: they were active at base.
+active(name) if base.people[name].status == "active"
 
-# owner_may_approve reports whether a file's template lets the account's
-# owner approve changes to it.
-owner_may_approve(f) if repo.templates[f.template].spec.ownerMayApprove == true
+# governing holds the templates that govern an account file: the one before
+# the change (resolved at base) and the one after (resolved at head). Their
+# approvals and settings are read as they stood at base (base.templates).
+governing(f) := {t |
+	some t in [object.get(f, "templateBefore", ""), object.get(f, "templateAfter", "")]
+	t != ""
+}
+
+# template_at_base is the definition at base of the template named after
+# the change (before, for a deleted file); undefined for a new template.
+template_at_base(f) := base.templates[f.template]
+
+# owner_may_approve reports whether an account's owner may approve changes
+# to it: every template governing it said spec.ownerMayApprove: true at base.
+owner_may_approve(f) if {
+	ts := governing(f)
+	count(ts) > 0
+	every t in ts {
+		base.templates[t].spec.ownerMayApprove == true
+	}
+}
 
 # counted holds the approvers whose approval counts toward any rule: active
 # people who are not among the change's authors.
@@ -82,7 +106,7 @@ meets(a, rule, f) if {
 
 role_ok(_, rule) if not rule.role
 
-role_ok(a, rule) if rule.role in repo.people[a].roles
+role_ok(a, rule) if rule.role in base.people[a].roles
 
 relation_ok(_, rule, _) if not rule.relation
 
@@ -128,7 +152,7 @@ can_approve(rule, f) := sprintf("; can approve: %s", [concat(", ", names)]) if {
 
 candidates(rule, f) := object.get(f.relations, rule.relation, []) if rule.relation
 
-candidates(rule, _) := object.get(object.get(repo.roles, rule.role, {}), "holders", []) if {
+candidates(rule, _) := object.get(base.roles, [rule.role, "holders"], []) if {
 	not rule.relation
 	rule.role
 }
@@ -137,3 +161,22 @@ candidates(rule, _) := object.get(object.get(repo.roles, rule.role, {}), "holder
 approved_by := "nobody" if count(approvers) == 0
 
 approved_by := concat(", ", sort([a | some a in approvers])) if count(approvers) > 0
+
+# holds counts the counted approvals from holders (at base) of a role.
+holds(role) := count({a | some a in counted; role in base.people[a].roles})
+
+# guardian_roles are the roles that approve privileged roles (a role named
+# in spec.approvers of a privileged role, at base). Their holders guard what
+# judges every change: alm.yaml, the templates and the policies.
+guardian_roles contains rule.role if {
+	some r in base.roles
+	r.spec.privileged
+	some rule in object.get(r.spec, "approvers", [])
+	rule.role
+}
+
+# guardians are the active people who held a guardian role at base.
+guardians contains p if {
+	some r in guardian_roles
+	some p in object.get(base.roles, [r, "holders"], [])
+}

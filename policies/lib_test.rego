@@ -35,3 +35,22 @@ test_kind_word if {
 	lib.kind_word.ServiceAccount == "service account"
 	lib.kind_word.Person == "person"
 }
+
+test_governing if {
+	lib.governing({"templateBefore": "a", "templateAfter": "b"}) == {"a", "b"}
+	lib.governing({"templateBefore": "", "templateAfter": "b"}) == {"b"}
+	lib.governing({"template": "a"}) == set()
+}
+
+test_guardians_are_holders_at_base_of_the_roles_approving_privileged_roles if {
+	base := {
+		"roles": {
+			"admins": {"spec": {"privileged": true, "approvers": [{"role": "sec"}, {"relation": "manager"}]}, "holders": []},
+			"sec": {"spec": {"privileged": false}, "holders": ["s1"]},
+			"ops": {"spec": {"privileged": false, "approvers": [{"role": "other"}]}, "holders": ["o1"]},
+		},
+		"people": {},
+	}
+	lib.guardian_roles == {"sec"} with data.alm.base as base
+	lib.guardians == {"s1"} with data.alm.base as base
+}

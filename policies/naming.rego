@@ -1,5 +1,6 @@
 # Naming: an account's login (metadata.name) fits Active Directory (at most
-# 20 characters) and its template's naming pattern (spec.naming).
+# 20 characters) and its template's naming pattern (spec.naming, as the
+# template stood at base).
 package alm.builtin.naming
 
 import data.alm.builtin.lib
@@ -19,7 +20,7 @@ deny contains v if {
 deny contains v if {
 	some f in lib.present
 	f.kind in lib.accounts
-	pattern := lib.repo.templates[f.template].spec.naming
+	pattern := lib.template_at_base(f).spec.naming
 	pattern != ""
 	not regex.match(pattern, f.name)
 	v := {

@@ -6,6 +6,7 @@ import data.alm.builtin.naming
 check(files) := vs if {
 	vs := naming.deny with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 renamed(name) := object.union(fx.sa_create, {"name": name, "after": {"metadata": {"name": name}}})

@@ -6,11 +6,13 @@ import data.alm.builtin.references
 check(files) := vs if {
 	vs := references.deny with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 warnings(files) := vs if {
 	vs := references.warn with input as fx.input_of(files, null)
 		with data.alm.repository as fx.repo
+		with data.alm.base as fx.repo
 }
 
 test_valid_references_pass if {

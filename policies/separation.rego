@@ -1,6 +1,7 @@
 # Separation of duties: whoever asks for a change never approves it, and an
 # account's owner never approves a change to their own account unless its
-# template says spec.ownerMayApprove: true.
+# template says spec.ownerMayApprove: true (every template governing it,
+# before and after the change, as it stood at base).
 package alm.builtin.separation
 
 import data.alm.builtin.lib
@@ -27,9 +28,13 @@ deny contains v if {
 		"rule": "separation-of-duties",
 		"file": f.path,
 		"field": owner_field(f),
-		"msg": sprintf("%s approved a change to %s, an account they own: template %s does not let owners approve (spec.ownerMayApprove); ask another approver", [a, f.name, f.template]),
+		"msg": sprintf("%s approved a change to %s, an account they own: %s on the base branch does not let owners approve (spec.ownerMayApprove); ask another approver", [a, f.name, templates_word(f)]),
 	}
 }
+
+templates_word(f) := sprintf("template %s", [concat(" and ", sort([t | some t in lib.governing(f)]))]) if {
+	count(lib.governing(f)) > 0
+} else := "no template"
 
 owner_field(f) := "spec.owner" if f.kind == "ServiceAccount"
 

@@ -1,6 +1,13 @@
 // Package github reads pull requests and their reviews from GitHub (or GitHub
 // Enterprise Server) and keeps alm's one sticky comment on a pull request.
 // The token comes from the environment (GITHUB_TOKEN), never from a flag.
+//
+// The sticky comment is found by a marker in its body and by its author:
+// anyone can write the marker, so only comments alm's own login wrote count.
+// That login is Options.CommentAuthor ($ALM_GITHUB_COMMENT_AUTHOR for
+// FromEnv) when given, else the token's user (GET /user), else, for a token
+// that cannot read /user (a GitHub App installation token, such as the
+// GITHUB_TOKEN of GitHub Actions), ActionsBot.
 package github
 
 import (
@@ -19,14 +26,23 @@ import (
 // TokenEnv is the environment variable holding the API token.
 const TokenEnv = "GITHUB_TOKEN"
 
+// CommentAuthorEnv names, for FromEnv, the login alm comments as, when it is
+// not the token's user: a GitHub App's "<app-slug>[bot]".
+const CommentAuthorEnv = "ALM_GITHUB_COMMENT_AUTHOR"
+
+// ActionsBot is the login of GitHub Actions' GITHUB_TOKEN, whose comments
+// GitHub shows as written by github-actions[bot].
+const ActionsBot = "github-actions[bot]"
+
 // ErrNoToken: no token in the environment.
 var ErrNoToken = errors.New(TokenEnv + " is not set: export a token that can read pull requests (and write comments, for --comment)")
 
 // Client talks to one repository.
 type Client struct {
-	gh    *gh.Client
-	owner string
-	repo  string
+	gh            *gh.Client
+	owner         string
+	repo          string
+	commentAuthor string
 }
 
 // Options configure a client. BaseURL is the API root of a GitHub Enterprise
@@ -36,6 +52,9 @@ type Options struct {
 	BaseURL    string
 	Token      string
 	HTTPClient *http.Client
+	// CommentAuthor is the login alm's comments are written as (for a
+	// GitHub App, "<app-slug>[bot]"); empty: learned from the token.
+	CommentAuthor string
 }
 
 // New returns a client for "owner/repo".
@@ -64,16 +83,17 @@ func New(ownerRepo string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
-	return &Client{gh: c, owner: owner, repo: repo}, nil
+	return &Client{gh: c, owner: owner, repo: repo, commentAuthor: o.CommentAuthor}, nil
 }
 
-// FromEnv returns a client whose token is $GITHUB_TOKEN.
+// FromEnv returns a client whose token is $GITHUB_TOKEN, commenting as
+// $ALM_GITHUB_COMMENT_AUTHOR when that is set.
 func FromEnv(ownerRepo, baseURL string) (*Client, error) {
 	token := os.Getenv(TokenEnv)
 	if token == "" {
 		return nil, ErrNoToken
 	}
-	return New(ownerRepo, Options{BaseURL: baseURL, Token: token})
+	return New(ownerRepo, Options{BaseURL: baseURL, Token: token, CommentAuthor: os.Getenv(CommentAuthorEnv)})
 }
 
 // Repository is "owner/repo".
@@ -241,13 +261,19 @@ type Comment struct {
 
 // StickyComment makes one comment on the pull request, found again by a
 // marker (an HTML comment such as "<!-- alm-check -->") in its body, hold
-// body: the first comment carrying the marker is updated, or one is created.
-// The marker is added to body when body lacks it.
+// body: the first comment alm's login wrote carrying the marker is updated,
+// or one is created. Comments others wrote are never taken for alm's, marker
+// or not, so nobody can block the comment or have alm edit theirs. The
+// marker is added to body when body lacks it.
 func (c *Client) StickyComment(ctx context.Context, number int, marker, body string) (Comment, bool, error) {
 	if !strings.Contains(body, marker) {
 		body = marker + "\n" + body
 	}
-	existing, err := c.findComment(ctx, number, marker)
+	me, err := c.login(ctx)
+	if err != nil {
+		return Comment{}, false, err
+	}
+	existing, err := c.findComment(ctx, number, marker, me)
 	if err != nil {
 		return Comment{}, false, err
 	}
@@ -266,7 +292,27 @@ func (c *Client) StickyComment(ctx context.Context, number int, marker, body str
 	return Comment{ID: ic.GetID(), URL: ic.GetHTMLURL()}, true, nil
 }
 
-func (c *Client) findComment(ctx context.Context, number int, marker string) (int64, error) {
+// login returns the login alm comments as: Options.CommentAuthor, else the
+// token's user; a token that may not read /user (403) is an installation
+// token, and the one alm runs with is GitHub Actions'.
+func (c *Client) login(ctx context.Context) (string, error) {
+	if c.commentAuthor != "" {
+		return c.commentAuthor, nil
+	}
+	u, _, err := c.gh.Users.Get(ctx, "")
+	var er *gh.ErrorResponse
+	switch {
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden:
+		return ActionsBot, nil
+	case err != nil:
+		return "", fmt.Errorf("user of the GitHub token (for the comment's author; set %s to skip): %w", CommentAuthorEnv, err)
+	case u.GetLogin() == "":
+		return "", fmt.Errorf("user of the GitHub token has no login: set %s to the login alm comments as", CommentAuthorEnv)
+	}
+	return u.GetLogin(), nil
+}
+
+func (c *Client) findComment(ctx context.Context, number int, marker, author string) (int64, error) {
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
 	for {
 		page, resp, err := c.gh.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
@@ -274,7 +320,7 @@ func (c *Client) findComment(ctx context.Context, number int, marker string) (in
 			return 0, fmt.Errorf("comments of %s#%d: %w", c.Repository(), number, err)
 		}
 		for _, ic := range page {
-			if strings.Contains(ic.GetBody(), marker) {
+			if strings.EqualFold(ic.GetUser().GetLogin(), author) && strings.Contains(ic.GetBody(), marker) {
 				return ic.GetID(), nil
 			}
 		}

@@ -21,7 +21,8 @@ const (
 )
 
 // fakeGitHub answers the REST calls alm makes, in GitHub's JSON shapes, and
-// keeps issue comments so that create and update can be observed.
+// keeps issue comments so that create and update can be observed. The token
+// writes as viewer; like GitHub, it may edit only the comments viewer wrote.
 type fakeGitHub struct {
 	t        *testing.T
 	mu       sync.Mutex
@@ -30,17 +31,31 @@ type fakeGitHub struct {
 	nextID   int64
 	creates  int
 	updates  int
+	viewer   string
+	// installation: the token is a GitHub App installation's, which GitHub
+	// refuses GET /user.
+	installation bool
+	userCalls    int
 }
 
-func newFake(t *testing.T) (*fakeGitHub, *Client) {
-	f := &fakeGitHub{t: t, nextID: 100}
+func newFake(t *testing.T) (*fakeGitHub, *Client) { return newFakeWith(t, "alm-bot", Options{}) }
+
+// newFakeWith serves as viewer, to a client with o (BaseURL and Token set here).
+func newFakeWith(t *testing.T, viewer string, o Options) (*fakeGitHub, *Client) {
+	f := &fakeGitHub{t: t, nextID: 100, viewer: viewer}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
-	c, err := New("acme/access", Options{BaseURL: srv.URL, Token: token})
+	o.BaseURL, o.Token = srv.URL, token
+	c, err := New("acme/access", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f, c
+}
+
+func comment(id int64, login, body string) map[string]any {
+	return map[string]any{"id": id, "body": body, "user": map[string]any{"login": login, "type": "User"},
+		"html_url": fmt.Sprintf("https://github.com/acme/access/pull/7#issuecomment-%d", id)}
 }
 
 func review(id int, login, state, commit string) map[string]any {
@@ -65,6 +80,14 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	switch {
+	case r.Method == http.MethodGet && path == "/user":
+		f.userCalls++
+		if f.installation {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user","status":"403"}`)
+			return
+		}
+		f.json(w, map[string]any{"login": f.viewer, "id": 42, "type": "User"})
 	case r.Method == http.MethodGet && path == "/repos/acme/access/pulls/7":
 		f.json(w, map[string]any{
 			"number": 7, "state": "open", "title": "svc-web",
@@ -101,7 +124,7 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.nextID++
 		f.creates++
-		c := map[string]any{"id": f.nextID, "body": req.Body, "user": map[string]any{"login": "alm-bot"}, "html_url": fmt.Sprintf("https://github.com/acme/access/pull/7#issuecomment-%d", f.nextID)}
+		c := comment(f.nextID, f.viewer, req.Body)
 		f.comments = append(f.comments, c)
 		w.WriteHeader(http.StatusCreated)
 		f.json(w, c)
@@ -114,6 +137,11 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, c := range f.comments {
 			if c["id"] == id {
+				if c["user"].(map[string]any)["login"] != f.viewer {
+					w.WriteHeader(http.StatusForbidden)
+					_, _ = io.WriteString(w, `{"message":"Resource not accessible by integration","status":"403"}`)
+					return
+				}
 				c["body"] = req.Body
 				f.updates++
 				f.json(w, c)
@@ -197,7 +225,7 @@ func TestPullRequestsWithCommit(t *testing.T) {
 
 func TestStickyCommentCreatedOnceThenUpdated(t *testing.T) {
 	f, c := newFake(t)
-	f.comments = []map[string]any{{"id": int64(5), "body": "LGTM", "user": map[string]any{"login": "asmith"}}}
+	f.comments = []map[string]any{comment(5, "asmith", "LGTM")}
 	ctx := context.Background()
 	const marker = "<!-- alm-check -->"
 
@@ -221,6 +249,97 @@ func TestStickyCommentCreatedOnceThenUpdated(t *testing.T) {
 	}
 	if f.comments[0]["body"] != "LGTM" {
 		t.Errorf("someone else's comment changed: %v", f.comments[0])
+	}
+}
+
+// TestStickyCommentIgnoresOthersMarker: a comment someone else wrote with
+// alm's marker is not alm's. It is neither updated (GitHub would refuse, and
+// the check fail) nor left standing for alm's: alm creates its own once and
+// then updates it.
+func TestStickyCommentIgnoresOthersMarker(t *testing.T) {
+	const marker = "<!-- alm-check -->"
+	forged := marker + "\n## ✅ alm check: passed"
+	for _, tt := range []struct {
+		name         string
+		viewer       string // the login the token writes as
+		installation bool
+		option       string // Options.CommentAuthor
+		userCalls    int    // GET /user calls expected over the two runs
+	}{
+		{name: "user token: login from GET /user", viewer: "alm-bot", userCalls: 2},
+		{name: "GitHub Actions token: /user refused, github-actions[bot]", viewer: ActionsBot, installation: true, userCalls: 2},
+		{name: "GitHub App: login given", viewer: "alm-app[bot]", installation: true, option: "alm-app[bot]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, c := newFakeWith(t, tt.viewer, Options{CommentAuthor: tt.option})
+			f.installation = tt.installation
+			f.comments = []map[string]any{comment(5, "mallory", forged), comment(6, "asmith", "LGTM")}
+			ctx := context.Background()
+
+			first, created, err := c.StickyComment(ctx, 7, marker, "verdict: denied")
+			if err != nil || !created {
+				t.Fatalf("first run: created=%v err=%v", created, err)
+			}
+			second, created, err := c.StickyComment(ctx, 7, marker, "verdict: passed")
+			if err != nil || created {
+				t.Fatalf("second run: created=%v err=%v", created, err)
+			}
+			if first.ID == 5 || second.ID != first.ID {
+				t.Errorf("comments %d then %d: want alm's own, the same both times", first.ID, second.ID)
+			}
+			if f.creates != 1 || f.updates != 1 || len(f.comments) != 3 {
+				t.Errorf("creates=%d updates=%d comments=%d, want 1, 1, 3", f.creates, f.updates, len(f.comments))
+			}
+			if f.comments[0]["body"] != forged || f.comments[1]["body"] != "LGTM" {
+				t.Errorf("someone else's comment changed: %v", f.comments[:2])
+			}
+			if ours := f.comments[2]; ours["user"].(map[string]any)["login"] != tt.viewer || !strings.Contains(ours["body"].(string), "verdict: passed") {
+				t.Errorf("alm's comment %v", ours)
+			}
+			if f.userCalls != tt.userCalls {
+				t.Errorf("GET /user %d times, want %d", f.userCalls, tt.userCalls)
+			}
+		})
+	}
+}
+
+func TestStickyCommentUpdatesItsOwnAfterOthers(t *testing.T) {
+	const marker = "<!-- alm-check -->"
+	f, c := newFakeWith(t, ActionsBot, Options{})
+	f.installation = true
+	f.comments = []map[string]any{comment(5, "mallory", marker+"\nforged"), comment(9, ActionsBot, marker+"\nearlier run")}
+	got, created, err := c.StickyComment(context.Background(), 7, marker, "verdict: passed")
+	if err != nil || created || got.ID != 9 {
+		t.Fatalf("got comment %d created=%v err=%v, want 9 updated", got.ID, created, err)
+	}
+	if f.creates != 0 || f.updates != 1 || f.comments[0]["body"] != marker+"\nforged" {
+		t.Errorf("creates=%d updates=%d first=%v", f.creates, f.updates, f.comments[0])
+	}
+}
+
+func TestStickyCommentUnknownUser(t *testing.T) {
+	f, _ := newFake(t)
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	defer srv.Close()
+	c, err := New("acme/access", Options{BaseURL: srv.URL, Token: "wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.StickyComment(context.Background(), 7, "<!-- alm-check -->", "verdict")
+	if err == nil || !strings.Contains(err.Error(), CommentAuthorEnv) || f.creates != 0 {
+		t.Errorf("err %v, creates %d: want an error naming %s and no comment", err, f.creates, CommentAuthorEnv)
+	}
+}
+
+func TestFromEnvCommentAuthor(t *testing.T) {
+	t.Setenv(TokenEnv, token)
+	t.Setenv(CommentAuthorEnv, "alm-app[bot]")
+	c, err := FromEnv("acme/access", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.commentAuthor != "alm-app[bot]" {
+		t.Errorf("comment author %q", c.commentAuthor)
 	}
 }
 

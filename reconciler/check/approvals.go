@@ -20,7 +20,7 @@ type Trailers struct {
 	Commit string
 }
 
-func (t Trailers) Request(ctx context.Context, head *model.Repository) (*approval.Request, error) {
+func (t Trailers) Request(ctx context.Context, people *model.Repository) (*approval.Request, error) {
 	c, err := history.Read(t.Repo, t.Commit)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (t Trailers) Request(ctx context.Context, head *model.Repository) (*approva
 		a := introduced[i].Author
 		authors = append(authors, approval.Identity{Name: a.Name, Email: a.Email})
 	}
-	req := approval.FromTrailers(head, history.TrailerValues(c.Message, approval.TrailerKey), authors, c.Hash)
+	req := approval.FromTrailers(people, history.TrailerValues(c.Message, approval.TrailerKey), authors, c.Hash)
 	return &req, nil
 }
 
@@ -54,7 +54,7 @@ type GitHub struct {
 	Number int
 }
 
-func (g GitHub) Request(ctx context.Context, head *model.Repository) (*approval.Request, error) {
+func (g GitHub) Request(ctx context.Context, people *model.Repository) (*approval.Request, error) {
 	pr, err := g.Client.PullRequest(ctx, g.Number)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (g GitHub) Request(ctx context.Context, head *model.Repository) (*approval.
 	for _, r := range reviews {
 		in.Approvers = append(in.Approvers, approval.Identity{Login: r.Login})
 	}
-	req := approval.FromGitHub(head, in)
+	req := approval.FromGitHub(people, in)
 	return &req, nil
 }
 
@@ -89,7 +89,7 @@ type GitHubMerge struct {
 	Commit string
 }
 
-func (g GitHubMerge) Request(ctx context.Context, head *model.Repository) (*approval.Request, error) {
+func (g GitHubMerge) Request(ctx context.Context, people *model.Repository) (*approval.Request, error) {
 	numbers, err := g.Client.PullRequestsWithCommit(ctx, g.Commit)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (g GitHubMerge) Request(ctx context.Context, head *model.Repository) (*appr
 			return nil, err
 		}
 		if pr.Merged && pr.MergeCommit == g.Commit {
-			return GitHub{Client: g.Client, Number: n}.Request(ctx, head)
+			return GitHub{Client: g.Client, Number: n}.Request(ctx, people)
 		}
 	}
 	return nil, fmt.Errorf("commit %s: %w", g.Commit, ErrNoPullRequest)

@@ -29,9 +29,11 @@ const RuleLoad = "schema"
 var ErrNoPullRequest = errors.New("no merged pull request")
 
 // Approvals says who asked for a change and who approved it, as people of
-// the repository at head.
+// the given repository: Run passes the repository at base, so a pull request
+// that adds a person, or gives someone's login or e-mail to another, cannot
+// have that person's approval count.
 type Approvals interface {
-	Request(ctx context.Context, head *model.Repository) (*approval.Request, error)
+	Request(ctx context.Context, people *model.Repository) (*approval.Request, error)
 }
 
 // Options say what to check.
@@ -71,10 +73,12 @@ func (r *Result) Counts() (denied, warned int) {
 }
 
 // Run checks the change from o.Base to o.Head in the Git repository r.
-// The rules are the built-in ones plus the organisation's policies as they
-// stand at base, so a pull request cannot loosen the rules that judge it;
-// organisation policy files it adds or changes are compiled and reported on,
-// and take effect once merged. An error means the check could not run.
+// Nothing a pull request changes judges it: the rules are the built-in ones
+// plus the organisation's policies as they stand at base (policy files it
+// adds or changes are compiled and reported on, and take effect once
+// merged); approvers are found among the people at base, and the templates,
+// roles and people that decide who must approve and who can are read at
+// base too (data.alm.base). An error means the check could not run.
 func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	log := o.Logger
 	if log == nil {
@@ -100,11 +104,11 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 
 	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head)}
 	if o.Approvals != nil {
-		if res.PullRequest, err = o.Approvals.Request(ctx, head); err != nil {
+		if res.PullRequest, err = o.Approvals.Request(ctx, base); err != nil {
 			return nil, fmt.Errorf("approvals: %w", err)
 		}
 	}
-	engine, err := policy.New(ctx, base.Policies, policy.NewData(head, o.Now))
+	engine, err := policy.New(ctx, base.Policies, policy.NewData(head, o.Now), policy.NewData(base, o.Now))
 	if err != nil {
 		return nil, err
 	}

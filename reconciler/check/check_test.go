@@ -228,6 +228,233 @@ func TestRunUsesBasePolicies(t *testing.T) {
 	}
 }
 
+// fixture returns a file of the fixture with old replaced by new (once).
+func fixture(t *testing.T, path, old, new string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtureFolder, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not hold %q", path, old)
+	}
+	return strings.Replace(string(data), old, new, 1)
+}
+
+const laxTemplate = `apiVersion: alm/v1
+kind: WorkflowTemplate
+metadata:
+  name: lax
+spec:
+  appliesTo: ServiceAccount
+  ou: OU=Service Accounts
+  lifetime: {default: 180d, max: 3650d}
+  ownerMayApprove: true
+`
+
+// ownersMayApprove lets people approve changes to their own file.
+func ownersMayApprove(t *testing.T, r *historytest.Repo) {
+	r.Write("templates/employee.yaml", fixture(t, "templates/employee.yaml", "  approvals:", "  ownerMayApprove: true\n  approvals:"))
+}
+
+// TestRunJudgesByBase: nothing a pull request changes judges it. Each case
+// passed before templates, roles, people and alm.yaml were read at base.
+func TestRunJudgesByBase(t *testing.T) {
+	svcWeb := svc("Serves the intranet web site")
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T, r *historytest.Repo) // committed on main before the request
+		author   historytest.Person
+		edit     func(t *testing.T, r *historytest.Repo)
+		trailers []string
+		rule     string // the rule that must deny
+		file     string
+		message  string
+	}{
+		{
+			name:   "account under a template the request adds",
+			author: jane,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("templates/lax.yaml", laxTemplate)
+				r.Write("service-accounts/svc-web.yaml", strings.Replace(svcWeb, "template: service-account", "template: lax", 1))
+			},
+			trailers: []string{approvedByAlex},
+			rule:     "new-template", file: "service-accounts/svc-web.yaml",
+			message: "merge templates/lax.yaml first, in its own pull request",
+		},
+		{
+			name:   "template loosened in the same request",
+			author: jane,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("templates/service-account.yaml", fixture(t, "templates/service-account.yaml",
+					"    grant: [{role: security-approvers, count: 1}, {relation: owner-manager}]\n", ""))
+				r.Write("service-accounts/svc-web.yaml", svcWeb)
+			},
+			trailers: []string{approvedByAlex},
+			rule:     "template-approvals", file: "service-accounts/svc-web.yaml",
+			message: "template service-account asks for 1 approval from a holder of role security-approvers",
+		},
+		{
+			name:   "ownerMayApprove set in the same request",
+			author: kim,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("templates/service-account.yaml", fixture(t, "templates/service-account.yaml", "  approvals:\n", "  ownerMayApprove: true\n  approvals:\n"))
+				r.Write("service-accounts/svc-backup.yaml", fixture(t, "service-accounts/svc-backup.yaml", "  roles: [backup-operators]\n", ""))
+			},
+			trailers: []string{approvedByJane},
+			rule:     "separation-of-duties", file: "service-accounts/svc-backup.yaml",
+			message: "jdoe approved a change to svc-backup, an account they own",
+		},
+		{
+			name: "deleted account judged by its template at base",
+			setup: func(t *testing.T, r *historytest.Repo) {
+				r.Write("service-accounts/svc-backup.yaml", fixture(t, "service-accounts/svc-backup.yaml", "  created:", "  state: retired\n  created:"))
+			},
+			author: kim,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Remove("service-accounts/svc-backup.yaml")
+				r.Remove("templates/service-account.yaml")
+			},
+			trailers: []string{"Approved-by: Chris Boss <cboss@acme.test>"},
+			rule:     "template-approvals", file: "service-accounts/svc-backup.yaml",
+			message: "is a revoke change: template service-account asks for 1 approval from the owner-or-manager",
+		},
+		{
+			name:   "alm.yaml changed without a security approver",
+			author: jane,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("alm.yaml", fixture(t, "alm.yaml", "  baseDN:", "  orphans: disable\n  baseDN:"))
+			},
+			trailers: []string{approvedByAlex},
+			rule:     "configuration-approvals", file: "alm.yaml",
+			message: "needs 1 approval from a holder of role security-approvers",
+		},
+		{
+			// Owners may approve changes to their own person file, so only
+			// reading people at base stops the impersonation.
+			name:   "approver's e-mail given away in the same request",
+			setup:  ownersMayApprove,
+			author: kim,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("people/sec1.yaml", fixture(t, "people/sec1.yaml", "sec1@acme.test", "kim.alt@acme.test"))
+				r.Write("service-accounts/svc-web.yaml", svcWeb)
+			},
+			trailers: []string{approvedByAlex, "Approved-by: Kim Alt <kim.alt@acme.test>"},
+			rule:     "template-approvals", file: "service-accounts/svc-web.yaml",
+			message: "a holder of role security-approvers",
+		},
+		{
+			name:   "owner's manager changed in the same request",
+			author: jane,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("people/jdoe.yaml", fixture(t, "people/jdoe.yaml", "manager: asmith", "manager: kfox"))
+				r.Write("service-accounts/svc-web.yaml", svcWeb)
+			},
+			trailers: []string{approvedBySec, "Approved-by: Kim Fox <kfox@acme.test>"},
+			rule:     "template-approvals", file: "service-accounts/svc-web.yaml",
+			message: "1 approval from the owner-manager (spec.approvals.grant), and it has 0; approved by kfox, sec1; can approve: asmith",
+		},
+		{
+			name:   "approver role granted in the same request",
+			setup:  ownersMayApprove,
+			author: jane,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("people/kfox.yaml", fixture(t, "people/kfox.yaml", "manager: asmith", "manager: asmith\n  roles: [security-approvers]"))
+				r.Write("service-accounts/svc-web.yaml", svcWeb)
+			},
+			trailers: []string{approvedByAlex, "Approved-by: Kim Fox <kfox@acme.test>"},
+			rule:     "template-approvals", file: "service-accounts/svc-web.yaml",
+			message: "a holder of role security-approvers",
+		},
+		{
+			name:   "role added and granted in the same request",
+			author: kim,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("roles/super.yaml", "apiVersion: alm/v1\nkind: Role\nmetadata:\n  name: super\nspec:\n  groups: [Domain Admins]\n")
+				r.Write("people/jdoe.yaml", fixture(t, "people/jdoe.yaml", "roles: [vpn-users]", "roles: [vpn-users, super]"))
+			},
+			trailers: []string{approvedByAlex},
+			rule:     "new-role", file: "people/jdoe.yaml",
+			message: "merge roles/super.yaml first",
+		},
+		{
+			name: "organisation policy in a built-in package",
+			setup: func(t *testing.T, r *historytest.Repo) {
+				r.Write("policies/owners.rego", "package alm.builtin.lib\n\nowner_may_approve(_) if true\n")
+			},
+			author: kim,
+			edit: func(t *testing.T, r *historytest.Repo) {
+				r.Write("service-accounts/svc-backup.yaml", fixture(t, "service-accounts/svc-backup.yaml", "  roles: [backup-operators]\n", ""))
+			},
+			trailers: []string{approvedByJane},
+			rule:     "separation-of-duties", file: "service-accounts/svc-backup.yaml",
+			message: "jdoe approved a change to svc-backup, an account they own",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newAccessRepo(t)
+			if tt.setup != nil {
+				tt.setup(t, r)
+				r.Commit("Set up", alex)
+			}
+			merge := request(t, r, "change", tt.author, func() { tt.edit(t, r) }, tt.trailers...)
+			res, err := Run(context.Background(), r.R, Options{Base: merge + "^1", Head: merge, Now: now, Approvals: Trailers{Repo: r.R, Commit: merge}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Denied {
+				t.Fatalf("passed:\n%s", text(t, res))
+			}
+			found := false
+			for _, v := range res.Violations {
+				if v.Rule == tt.rule && v.Severity == policy.Deny && v.File == tt.file && strings.Contains(v.Message, tt.message) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no denial of %s on %s saying %q:\n%s", tt.rule, tt.file, tt.message, text(t, res))
+			}
+		})
+	}
+}
+
+// TestRunTemplateMergedFirst: the way the new-template denial points to
+// works. The template, approved by a security approver, is merged on its
+// own; then it judges the account that uses it.
+func TestRunTemplateMergedFirst(t *testing.T) {
+	r := newAccessRepo(t)
+	first := request(t, r, "template", jane, func() { r.Write("templates/lax.yaml", laxTemplate) }, approvedBySec)
+	second := request(t, r, "account", jane, func() {
+		r.Write("service-accounts/svc-web.yaml", strings.Replace(svc("Serves the intranet web site"), "template: service-account", "template: lax", 1))
+	}, approvedByAlex)
+	for _, merge := range []string{first, second} {
+		res, err := Run(context.Background(), r.R, Options{Base: merge + "^1", Head: merge, Now: now, Approvals: Trailers{Repo: r.R, Commit: merge}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Denied {
+			t.Errorf("denied:\n%s", text(t, res))
+		}
+	}
+}
+
+// TestRunConfigurationNeedsSecurityApprover: a change to alm.yaml passes
+// with a holder of the role that approves privileged roles.
+func TestRunConfigurationNeedsSecurityApprover(t *testing.T) {
+	r := newAccessRepo(t)
+	merge := request(t, r, "orphans", jane, func() {
+		r.Write("alm.yaml", fixture(t, "alm.yaml", "  baseDN:", "  orphans: disable\n  baseDN:"))
+	}, approvedBySec)
+	res, err := Run(context.Background(), r.R, Options{Base: merge + "^1", Head: merge, Now: now, Approvals: Trailers{Repo: r.R, Commit: merge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Denied {
+		t.Errorf("denied:\n%s", text(t, res))
+	}
+}
+
 func TestRunReportsBrokenHeadPolicy(t *testing.T) {
 	r := newAccessRepo(t)
 	merge := request(t, r, "broken", jane, func() {

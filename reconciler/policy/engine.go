@@ -2,8 +2,9 @@
 // (package policies) plus the access repository's own policies/*.rego. The
 // rules follow conftest's convention: sets named deny and warn (or deny_*,
 // warn_*) of messages, each a string or an object {msg, file, field, line,
-// rule}. The repository is stored as data (data.alm.repository); the change
-// and its pull request are the input.
+// rule}. The repository is stored as data, at head (data.alm.repository) and
+// at base (data.alm.base, which decides who must approve and who can); the
+// change and its pull request are the input.
 package policy
 
 import (
@@ -74,11 +75,12 @@ type output struct {
 }
 
 // New compiles the built-in rules and the organisation's (test files
-// skipped), stores data under data.alm.repository and prepares the query.
-// An organisation file that does not parse or compile is left out and
-// reported by Eval as a denial naming its file and line; a built-in rule
-// that does not compile is an error.
-func New(ctx context.Context, org []model.PolicyFile, data Data) (*Engine, error) {
+// skipped), stores the repository at head under data.alm.repository and at
+// base under data.alm.base, and prepares the query. An organisation file that
+// does not parse or compile, or that claims one of alm's packages, is left
+// out and reported by Eval as a denial naming its file and line; a built-in
+// rule that does not compile is an error.
+func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine, error) {
 	compiler, problems, err := compile(org)
 	if err != nil {
 		return nil, err
@@ -106,7 +108,7 @@ func New(ctx context.Context, org []model.PolicyFile, data Data) (*Engine, error
 	if len(exprs) == 0 {
 		return nil, fmt.Errorf("no deny or warn rules compiled")
 	}
-	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": jsonValue(data)}})
+	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": jsonValue(head), "base": jsonValue(base)}})
 	e.query, err = rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
 		rego.Compiler(compiler),
@@ -150,6 +152,10 @@ func compile(org []model.PolicyFile) (*ast.Compiler, []Violation, error) {
 		mod, err := parse(f.Path, f.Source)
 		if err != nil {
 			problems = append(problems, regoErrors(err, f.Path)...)
+			continue
+		}
+		if v, ok := reserved(mod); ok {
+			problems = append(problems, v)
 			continue
 		}
 		orgMods[f.Path] = mod
@@ -197,6 +203,30 @@ func compile(org []model.PolicyFile) (*ast.Compiler, []Violation, error) {
 			delete(orgMods, p)
 		}
 	}
+}
+
+// reservedPackages are alm's: the built-in rules and the data. An
+// organisation module in one of them could add a definition to a built-in
+// function (Rego ORs them) or shadow the data, and so loosen the built-in
+// rules; such a module is refused.
+var reservedPackages = []string{"alm.builtin", "alm.repository", "alm.base"}
+
+// reserved reports an organisation module whose package is alm's.
+func reserved(mod *ast.Module) (Violation, bool) {
+	pkg := strings.TrimPrefix(mod.Package.Path.String(), "data.")
+	claimed := pkg == "alm" // its rules would sit beside data.alm.repository
+	for _, r := range reservedPackages {
+		claimed = claimed || pkg == r || strings.HasPrefix(pkg, r+".")
+	}
+	if !claimed {
+		return Violation{}, false
+	}
+	v := Violation{Rule: RulePolicyFile, Severity: Deny,
+		Message: fmt.Sprintf("package %s is alm's, so the file did not run: name the package alm.org.<topic>", pkg)}
+	if loc := mod.Package.Location; loc != nil {
+		v.File, v.Line = loc.File, loc.Row
+	}
+	return v, true
 }
 
 // Eval runs every deny and warn rule over the input and returns their

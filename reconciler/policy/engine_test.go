@@ -110,6 +110,15 @@ func TestEval(t *testing.T) {
 			wantRules: []string{RulePolicyFile, "separation-of-duties"},
 		},
 		{
+			name:      "organisation file in one of alm's packages is refused; built-ins still run",
+			head:      withAccount(base(), "Serves the intranet web site"),
+			org:       []model.PolicyFile{{Path: "policies/owners.rego", Source: "package alm.builtin.lib\n\nowner_may_approve(_) if true\n"}},
+			pr:        pr("sec1", "sec1", "asmith"),
+			denied:    true,
+			wantRules: []string{RulePolicyFile, "separation-of-duties"},
+			wantLine:  map[string]int{RulePolicyFile: 1},
+		},
+		{
 			name: "organisation test files are not rules",
 			head: withAccount(base(), "Serves the intranet web site"),
 			org:  []model.PolicyFile{{Path: "policies/x_test.rego", Source: "package alm.org.x_test\n\ndeny contains \"always\" if true\n"}},
@@ -120,7 +129,7 @@ func TestEval(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			b := base()
-			e, err := New(ctx, tt.org, NewData(tt.head, now))
+			e, err := New(ctx, tt.org, NewData(tt.head, now), NewData(b, now))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +162,7 @@ func TestEval(t *testing.T) {
 func TestEvalStringMessagesAndWarnings(t *testing.T) {
 	ctx := context.Background()
 	head := withAccount(base(), "Serves the intranet web site")
-	e, err := New(ctx, []model.PolicyFile{{Path: "policies/descriptions.rego", Source: orgRule}}, NewData(head, now))
+	e, err := New(ctx, []model.PolicyFile{{Path: "policies/descriptions.rego", Source: orgRule}}, NewData(head, now), NewData(base(), now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,5 +216,37 @@ func TestNewDataResolvesPeople(t *testing.T) {
 	}
 	if d.Logins["jdoe"] != "jdoe" {
 		t.Errorf("logins: %v", d.Logins)
+	}
+}
+
+// TestNewInputReadsBase: who approves is resolved at base. A change that
+// gives jdoe another manager and type, and adds svc-web owned by jdoe, still
+// has jdoe's manager at base approve svc-web, and jdoe's file names the
+// templates before and after.
+func TestNewInputReadsBase(t *testing.T) {
+	b := base()
+	head := withAccount(base(), "Serves the intranet web site")
+	head.Templates["contractor"] = &model.WorkflowTemplate{Metadata: model.Metadata{Name: "contractor"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindPerson, PersonTypes: []string{model.TypeContractor}, OU: "OU=Contractors",
+	}}
+	jdoe := head.People["jdoe"]
+	jdoe.Spec.Manager, jdoe.Spec.Type = "sec1", model.TypeContractor
+	in := NewInput(b, head, change.Between(b, head), nil, now)
+	files := map[string]File{}
+	for _, f := range in.Change.Files {
+		files[f.Path] = f
+	}
+	svc, person := files["service-accounts/svc-web.yaml"], files["people/jdoe.yaml"]
+	if got := strings.Join(svc.Relations[RelationOwnerManager], ","); got != "asmith" {
+		t.Errorf("svc-web owner-manager = %q, want asmith (jdoe's manager at base)", got)
+	}
+	if got := strings.Join(person.Relations[RelationManager], ","); got != "asmith" {
+		t.Errorf("jdoe manager = %q, want asmith (at base)", got)
+	}
+	if person.TemplateBefore != "employee" || person.TemplateAfter != "contractor" || person.Template != "contractor" {
+		t.Errorf("jdoe templates %q → %q (template %q), want employee → contractor", person.TemplateBefore, person.TemplateAfter, person.Template)
+	}
+	if svc.TemplateBefore != "" || svc.TemplateAfter != "service-account" {
+		t.Errorf("svc-web templates %q → %q", svc.TemplateBefore, svc.TemplateAfter)
 	}
 }

@@ -25,15 +25,25 @@ type Change struct {
 	Files []File `json:"files"`
 }
 
-// File is one changed file, resolved: its template, the account's lifecycle
+// File is one changed file, resolved: its templates, the account's lifecycle
 // status before and after (at now), the people related to it and its owners.
 type File struct {
 	change.File
-	Template     string `json:"template"`
-	StatusBefore string `json:"statusBefore"`
-	StatusAfter  string `json:"statusAfter"`
+	// Template is the template governing the account after the change
+	// (before, for a deleted file), for messages and naming.
+	Template string `json:"template"`
+	// TemplateBefore is the template that governed the account before the
+	// change (resolved at base), TemplateAfter the one governing it after
+	// (resolved at head); "" where the file does not exist. The rules judge
+	// approvals by both, as they stood at base, so a change of template or
+	// of the person's type cannot choose laxer approvals.
+	TemplateBefore string `json:"templateBefore"`
+	TemplateAfter  string `json:"templateAfter"`
+	StatusBefore   string `json:"statusBefore"`
+	StatusAfter    string `json:"statusAfter"`
 	// Relations name the people in each approval relation to the account,
-	// as it stood before the change (after, for a new file).
+	// as it stood before the change (after, for a new file), with managers
+	// as they stood at base.
 	Relations map[string][]string `json:"relations"`
 	// Owners are the account's owners before and after the change; with the
 	// template's ownerMayApprove false, none of them may approve it.
@@ -68,17 +78,19 @@ func NewInput(base, head *model.Repository, set change.Set, pr *approval.Request
 		}
 		rf := File{File: f, Relations: map[string][]string{}, Owners: []string{}}
 		if f.Before != nil {
-			rf.Template, rf.StatusBefore = status(base, f.Before, now)
+			rf.TemplateBefore, rf.StatusBefore = status(base, f.Before, now)
+			rf.Template = rf.TemplateBefore
 		}
 		if f.After != nil {
-			rf.Template, rf.StatusAfter = status(head, f.After, now)
+			rf.TemplateAfter, rf.StatusAfter = status(head, f.After, now)
+			rf.Template = rf.TemplateAfter
 		}
-		obj, repo := f.Before, base
+		obj := f.Before
 		if obj == nil {
-			obj, repo = f.After, head
+			obj = f.After
 		}
-		rf.Relations = relations(obj, head, repo)
-		rf.Owners = unique(append(relations(f.Before, head, base)[RelationOwner], relations(f.After, head, head)[RelationOwner]...))
+		rf.Relations = relations(obj, base, head)
+		rf.Owners = unique(append(relations(f.Before, base, head)[RelationOwner], relations(f.After, base, head)[RelationOwner]...))
 		in.Change.Files = append(in.Change.Files, rf)
 	}
 	return in
@@ -110,9 +122,10 @@ func status(repo *model.Repository, obj any, now time.Time) (string, string) {
 // relations resolves who stands in each relation to an account. For a
 // person, the owner is the person and the manager their manager; for a
 // service account, the owner is spec.owner, the manager the owner's manager,
-// and the custodians spec.custodians. Managers are looked up in head, then in
-// the object's own revision.
-func relations(obj any, head, own *model.Repository) map[string][]string {
+// and the custodians spec.custodians. An owner's manager is looked up at
+// base, then at head (for an owner the change adds): a pull request that
+// changes someone's manager does not choose who approves it.
+func relations(obj any, base, head *model.Repository) map[string][]string {
 	rel := map[string][]string{
 		RelationOwner: {}, RelationManager: {}, RelationOwnerManager: {}, RelationOwnerOrManager: {}, RelationCustodian: {},
 	}
@@ -122,7 +135,7 @@ func relations(obj any, head, own *model.Repository) map[string][]string {
 		owner, manager = o.Metadata.Name, o.Spec.Manager
 	case *model.ServiceAccount:
 		owner = o.Spec.Owner
-		manager = managerOf(owner, head, own)
+		manager = managerOf(owner, base, head)
 		rel[RelationCustodian] = unique(o.Spec.Custodians)
 	default:
 		return rel
@@ -150,9 +163,10 @@ func managerOf(name string, repos ...*model.Repository) string {
 	return ""
 }
 
-// Data is the repository at head as the rules read it, under
-// data.alm.repository: every object keyed by name, with its file, and people
-// resolved (status, effective roles, manager chain, what they own).
+// Data is one revision of the repository as the rules read it: the head
+// under data.alm.repository, the base under data.alm.base. Every object is
+// keyed by name, with its file, and people resolved (status, effective
+// roles, manager chain, what they own).
 type Data struct {
 	Revision        string                                `json:"revision"`
 	Directory       *object[model.DirectorySpec]          `json:"directory"`
