@@ -41,7 +41,10 @@ not judged and a warning says so.
 
 GitHub: the token is read from GITHUB_TOKEN; --github defaults to $GITHUB_REPOSITORY
 and --github-api to $GITHUB_API_URL (GitHub Enterprise Server), as Actions sets them.
---comment creates, or updates, one comment on the pull request holding the verdict.
+--comment creates, or updates, one comment on the pull request holding the verdict;
+only a comment alm's own login wrote counts as that comment (the token's user, or
+github-actions[bot] in Actions; as a GitHub App elsewhere, set
+ALM_GITHUB_COMMENT_AUTHOR to the app's bot login).
 --annotations also prints GitHub Actions annotations (::error file=...,line=...::).
 
 With --directory (credentials from ALM_BIND_DN and ALM_BIND_PASSWORD or
