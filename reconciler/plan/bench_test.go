@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -171,6 +172,23 @@ func newFixture(b *testing.B, n int) fixture {
 	return fixture{repo: repo, want: want, empty: empty, synced: synced}
 }
 
+// retained computes the desired state and returns how much heap it keeps
+// alive, beyond the repository it was computed from.
+func retained(b *testing.B, repo *model.Repository) int64 {
+	b.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d, err := desired.Compute(repo, benchNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(d)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
+}
+
 // BenchmarkPlan measures what a reconcile run computes between reading the
 // files and the directory and applying: the desired state (desired.Compute)
 // and the diff (plan.Diff), against a directory that already matches (the
@@ -184,6 +202,7 @@ func BenchmarkPlan(b *testing.B) {
 			perAccount := func(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*accounts), "ns/account")
 			}
+			live := retained(b, f.repo)
 			b.Run("Compute", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -192,6 +211,7 @@ func BenchmarkPlan(b *testing.B) {
 					}
 				}
 				perAccount(b)
+				b.ReportMetric(float64(live)/float64(accounts), "live-B/account")
 			})
 			for _, run := range []struct {
 				name     string
