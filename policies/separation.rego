@@ -21,8 +21,8 @@ deny contains v if {
 	some f in input.change.files
 	f.kind in lib.accounts
 	not lib.owner_may_approve(f)
-	some a in lib.approvers
-	a in f.owners
+	some a in f.owners
+	a in lib.approvers
 	not a in lib.authors # reported once, by the rule above
 	v := {
 		"rule": "separation-of-duties",
