@@ -3,7 +3,6 @@ package check_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 
-	"github.com/alm-project/alm/examples"
+	"github.com/alm-project/alm/examples/synthetic"
 	"github.com/alm-project/alm/reconciler/change"
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/history/historytest"
@@ -28,91 +27,7 @@ const benchPeople = 1000
 // benchNow is the instant the generated repository is judged at.
 var benchNow = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
-// accessFiles is an access repository of n people and n/100 service
-// accounts: examples/acme's alm.yaml, templates, roles and policies, and
-// people shaped like acme's. Most are active employees; every tenth is a
-// contractor, one in fifty has left, one in a hundred starts next week. A
-// third request vpn-users, and management is a tree eight wide. The same
-// generator as reconciler/load's and reconciler/plan's benchmarks.
-func accessFiles(n int) (map[string]string, error) {
-	files := map[string]string{}
-	err := fs.WalkDir(examples.Acme(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(p, "people/") || strings.HasPrefix(p, "service-accounts/") {
-			return err
-		}
-		data, err := fs.ReadFile(examples.Acme(), p)
-		files[p] = string(data)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	departments := []string{"Engineering", "Sales", "Finance", "Support"}
-	for i := range n {
-		name := personName(i)
-		typ, end := "employee", ""
-		switch {
-		case i%10 == 9:
-			typ, end = "contractor", "\n  endDate: 2027-01-31"
-		case i%50 == 7:
-			end = "\n  endDate: 2026-04-10"
-		}
-		start := "2024-01-08"
-		if i%100 == 3 {
-			start = "2026-05-05"
-		}
-		manager := ""
-		if i > 0 {
-			manager = "\n  manager: " + managerOf(i)
-		}
-		roles := ""
-		switch {
-		case i < 3:
-			roles = "\n  roles: [security-approvers, vpn-users]"
-		case i%3 == 0:
-			roles = "\n  roles: [vpn-users]"
-		}
-		files["people/"+name+".yaml"] = fmt.Sprintf(`# yaml-language-server: $schema=../../../schemas/person.schema.json
-apiVersion: alm/v1
-kind: Person
-metadata:
-  name: %s
-  id: "%06d"
-spec:
-  givenName: Given%d
-  surname: Surname%d
-  email: %s@example.test
-  type: %s
-  source: hr
-  department: %s
-  title: Engineer%s
-  startDate: %s%s%s
-`, name, 100000+i, i, i, name, typ, departments[i%len(departments)], manager, start, end, roles)
-	}
-	for i := range n / 100 {
-		name := fmt.Sprintf("svc-app%04d", i)
-		files["service-accounts/"+name+".yaml"] = fmt.Sprintf(`# yaml-language-server: $schema=../../../schemas/serviceaccount.schema.json
-apiVersion: alm/v1
-kind: ServiceAccount
-metadata:
-  name: %s
-  id: sa-%06d
-spec:
-  template: service-account
-  description: Synchronises application %d with the CRM
-  owner: %s
-  custodians: [%s]
-  roles: [crm-integration]
-  created: 2026-03-01
-  expires: 2027-02-01
-`, name, i, i, personName(8*i+1), personName(8*i+2))
-	}
-	return files, nil
-}
-
-func personName(i int) string { return fmt.Sprintf("u%06d", i) }
-
-func managerOf(i int) string { return personName((i - 1) / 8) }
+func managerOf(i int) string { return synthetic.PersonName((i - 1) / 8) }
 
 func identity(name string) historytest.Person {
 	return historytest.Person{Name: name, Email: name + "@example.test"}
@@ -150,7 +65,7 @@ type pullRequest struct {
 // The repository is then packed, as a clone holds it.
 func newCheckRepo(b *testing.B, sizes ...int) (string, []pullRequest) {
 	b.Helper()
-	files, err := accessFiles(benchPeople)
+	files, err := synthetic.Files(benchPeople)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -167,8 +82,8 @@ func newCheckRepo(b *testing.B, sizes ...int) (string, []pullRequest) {
 	if err := r.W.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		b.Fatal(err)
 	}
-	r.Commit("Generated access repository", identity(personName(0)))
-	author := identity(personName(998))
+	r.Commit("Generated access repository", identity(synthetic.PersonName(0)))
+	author := identity(synthetic.PersonName(998))
 	var prs []pullRequest
 	next := 0 // each pull request changes other people
 	for _, n := range sizes {
@@ -178,7 +93,7 @@ func newCheckRepo(b *testing.B, sizes ...int) (string, []pullRequest) {
 		people := grantable(next, n)
 		next = people[len(people)-1] + 1
 		for _, i := range people {
-			p := "people/" + personName(i) + ".yaml"
+			p := "people/" + synthetic.PersonName(i) + ".yaml"
 			content := strings.Replace(files[p], "  startDate: 2024-01-08\n", "  startDate: 2024-01-08\n  roles: [vpn-users]\n", 1)
 			if content == files[p] {
 				b.Fatalf("%s: no place for roles", p)
