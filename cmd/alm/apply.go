@@ -18,6 +18,7 @@ import (
 	"github.com/alm-project/alm/reconciler/history"
 
 	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -135,16 +136,18 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
 		}
 	}
+	var repo *model.Repository
 	if f.requireApproved {
 		// Verify first, then read exactly the commit verified: a push
 		// between the two must not slip through.
-		if src.Rev, err = requireApproved(ctx, g, src, f); err != nil {
+		if src.Rev, repo, err = requireApproved(ctx, g, src, f); err != nil {
 			return err
 		}
 	}
-	repo, err := loadSource(ctx, src)
-	if err != nil {
-		return err
+	if repo == nil {
+		if repo, err = loadSource(ctx, src); err != nil {
+			return err
+		}
 	}
 	d, url, err := f.dir.open(ctx, g, repo)
 	if err != nil {
@@ -237,8 +240,8 @@ func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 
 // requireApproved refuses when any commit since the last receipt did not
 // arrive through an approved merge that passes the policies, and returns the
-// verified head commit.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, error) {
+// verified head commit, with the repository at it when it was read already.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, *model.Repository, error) {
 	branch := src.Rev
 	if branch == "" {
 		branch = "HEAD"
@@ -246,13 +249,14 @@ func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *a
 	// The status branch is alm.yaml's at the branch's tip; an unreadable
 	// alm.yaml leaves the default, and the check of that commit refuses it.
 	opts := verify.Options{Logger: g.logger}
-	if repo, err := reconcile.Load(ctx, reconcile.Source{Path: src.Path, Rev: branch}); err == nil {
+	repo, err := reconcile.Load(ctx, reconcile.Source{Path: src.Path, Rev: branch})
+	if err == nil {
 		opts.StatusBranch = repo.Directory.Spec.StatusBranch
 	}
 	if f.github != "" {
 		client, err := github.FromEnv(f.github, f.githubAPI)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		opts.Approvals = func(_ *git.Repository, c history.Commit) check.Approvals {
 			return check.GitHubMerge{Client: client, Commit: c.Hash}
@@ -260,11 +264,14 @@ func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *a
 	}
 	rep, err := verify.Approved(ctx, src.Path, branch, f.approvedSince, opts)
 	if err != nil {
-		return "", fmt.Errorf("verify approvals: %w", err)
+		return "", nil, fmt.Errorf("verify approvals: %w", err)
 	}
 	if err := rep.Err(); err != nil {
-		return "", &exitCode{exitInvalid, err}
+		return "", nil, &exitCode{exitInvalid, err}
 	}
 	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))
-	return rep.Head, nil
+	if repo == nil || repo.Revision != rep.Head {
+		repo = nil // moved on since, or unreadable: the caller reads the verified head
+	}
+	return rep.Head, repo, nil
 }

@@ -124,9 +124,9 @@ func (s *session) reconcile(ctx context.Context, now time.Time, allow map[string
 	}
 	if pl.Refused != nil && allow != nil {
 		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n\nThe operator checks the plan and allows it for this run.\n", pl.Refused)
-		opts.Limits = allow
-		if pl, err = reconcile.Plan(ctx, s.dir, src, opts); err != nil {
-			return err
+		pl.Allow(allow)
+		if pl.Refused != nil {
+			return pl.Refused
 		}
 	}
 	if pl.Plan.Empty() {

@@ -134,6 +134,12 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	}, nil
 }
 
+// Allow checks the plan against the guards again with limits raised for
+// this run (as the --max-* flags do), without reading anything again.
+func (p *Planned) Allow(limits map[string]model.Limit) {
+	p.Refused = plan.Guard(p.Plan, guardOptions(p.Desired, Options{Limits: limits}))
+}
+
 func guardOptions(d *desired.State, opts Options) plan.GuardOptions {
 	g := plan.NewGuardOptions(d)
 	g.Override = opts.Limits
