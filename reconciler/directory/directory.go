@@ -4,6 +4,9 @@
 package directory
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"sort"
 	"strings"
 )
@@ -78,9 +81,26 @@ type Snapshot struct {
 	Accounts []Account `json:"accounts"` // every user object in the managed OUs
 	Groups   []Group   `json:"groups"`   // every group under the base DN that roles may name
 	OUs      []string  `json:"ous"`      // the managed OUs that exist
-	// State is an opaque token of the directory's state when read (AD: the
-	// highestCommittedUSN); a saved plan is refused when it no longer matches.
+	// State is the server's own change counter when read (AD: the
+	// highestCommittedUSN), for logs. It moves with any write anywhere in
+	// the domain, so a saved plan's freshness uses Digest instead.
 	State string `json:"state"`
+}
+
+// Digest identifies what was read - the accounts, groups and OUs - so that
+// two snapshots digest alike exactly when a plan made from one would be made
+// from the other. Call it on a sorted snapshot.
+func (s *Snapshot) Digest() string {
+	data, err := json.Marshal(struct {
+		Accounts []Account
+		Groups   []Group
+		OUs      []string
+	}{s.Accounts, s.Groups, s.OUs})
+	if err != nil {
+		panic(err) // strings, ints and slices of them always marshal
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
 }
 
 // Sort puts the snapshot in a stable order, so plans made from it are too.

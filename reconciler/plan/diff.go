@@ -36,7 +36,7 @@ func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 	p := &Plan{
 		FormatVersion:  FormatVersion,
 		Revision:       d.Revision,
-		DirectoryState: live.State,
+		DirectoryState: live.Digest(),
 		Now:            d.Now,
 		BaseDN:         d.BaseDN,
 		DriftKnown:     opts.Previous != nil,

@@ -413,7 +413,7 @@ func TestDiffWithoutPrevious(t *testing.T) {
 	if p.DriftKnown || len(p.Changes) != 1 || p.Changes[0].Drift {
 		t.Errorf("plan %+v", p)
 	}
-	if p.Revision != "c0ffee" || p.DirectoryState != "4711" || p.Managed != 5 || p.FormatVersion != FormatVersion || !p.Now.Equal(at("2026-03-01")) {
+	if p.Revision != "c0ffee" || p.DirectoryState != s.Digest() || p.Managed != 5 || p.FormatVersion != FormatVersion || !p.Now.Equal(at("2026-03-01")) {
 		t.Errorf("plan header %+v", p)
 	}
 }

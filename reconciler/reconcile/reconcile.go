@@ -263,7 +263,7 @@ func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *mode
 	if err != nil {
 		return nil, err
 	}
-	if err := apply.CheckFresh(saved, now.Repo.Revision, now.Snapshot.State); err != nil {
+	if err := apply.CheckFresh(saved, now.Repo.Revision, now.Snapshot.Digest()); err != nil {
 		return nil, err
 	}
 	if err := samePlan(saved, now.Plan); err != nil {

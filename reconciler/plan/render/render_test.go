@@ -256,7 +256,14 @@ func makePlan(t *testing.T, repo *model.Repository, dir *memory.Directory, now t
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, plan.Diff(d, snap, plan.Options{Previous: prev})
+	p := plan.Diff(d, snap, plan.Options{Previous: prev})
+	if p.DirectoryState != snap.Digest() {
+		t.Fatalf("directory state %q, want the snapshot's digest %q", p.DirectoryState, snap.Digest())
+	}
+	// The memory directory's GUIDs are random, and so the digest: pin it
+	// for the goldens.
+	p.DirectoryState = "5e1f0d1ge5t0"
+	return d, p
 }
 
 // TestAcme renders realistic plans: the example repository's first run
