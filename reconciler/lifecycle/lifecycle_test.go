@@ -274,3 +274,42 @@ func sameEffect(a, b State) bool {
 	return a.Status == b.Status && a.Exists == b.Exists && a.Enabled == b.Enabled &&
 		a.Groups == b.Groups && a.Placement == b.Placement
 }
+
+// The longest durations added to the latest and earliest dates a file can
+// hold: every instant the lifecycle computes stays in order, none wraps
+// around to a date before the one it was added to.
+func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
+	longest := model.Duration{D: model.MaxDuration}
+	person := &model.WorkflowTemplate{Metadata: model.Metadata{Name: "employee"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindPerson, ProvisionAhead: longest,
+		Leaver: &model.Leaver{GroupGrace: longest, Retention: longest, Archive: model.ArchiveStub},
+	}}
+	service := &model.WorkflowTemplate{Metadata: model.Metadata{Name: "service-account"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindServiceAccount,
+		Notices:   []model.Notice{{Before: longest, To: []string{"owner"}}},
+		EndOfLife: &model.EndOfLife{Action: model.ActionDisable, RetireAfter: longest, Retire: model.RetireMove},
+	}}
+	last, first := date("9999-12-31"), date("0000-01-01")
+	nows := []time.Time{first.Time, first.Time.Add(-model.MaxDuration), at("2026-05-01T00:00:00Z"), last.Time,
+		last.Add(longest).Add(-time.Hour), last.Add(longest), last.Add(longest).Add(model.MaxDuration)}
+	for _, d := range []model.Date{first, last} {
+		p := &model.Person{Metadata: model.Metadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
+		sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
+		for _, now := range nows {
+			for _, s := range []State{Person(p, person, now), ServiceAccount(sa, service, now)} {
+				if !s.Next.IsZero() && !s.Next.After(now) {
+					t.Errorf("date %s at %s: %s, next %s is not after now", d, now, s.Status, s.Next)
+				}
+				if s.Next.After(last.Add(longest)) {
+					t.Errorf("date %s at %s: %s, next %s is past the latest date plus the longest duration", d, now, s.Status, s.Next)
+				}
+			}
+		}
+		if got := Person(p, person, d.Add(longest).Add(-time.Hour)); got.Status != Leaver || !got.Groups || !got.Next.Equal(d.Add(longest)) {
+			t.Errorf("date %s, an hour before archiving: %s groups=%v next %s", d, got.Status, got.Groups, got.Next)
+		}
+		if got := Person(p, person, d.Add(longest)); got.Status != Archived {
+			t.Errorf("date %s plus 36500d: %s, want archived", d, got.Status)
+		}
+	}
+}

@@ -296,7 +296,12 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	}
 	var pe *model.PositionError
 	if errors.As(err, &pe) {
-		c.at(model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}, "", "%s", pe.Err)
+		pos := model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}
+		if field := fieldAt(src, pe.Line, pe.Column); field != "" {
+			c.at(pos, field, "%s: %s", field, pe.Err)
+			return
+		}
+		c.at(pos, "", "%s", pe.Err)
 		return
 	}
 	c.at(top, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
@@ -413,6 +418,21 @@ func positions(file string, n *yaml.Node, prefix string, out map[string]model.Po
 			positions(file, item, name, out)
 		}
 	}
+}
+
+// fieldAt names the field whose value stands at line:col: the nearest field
+// written before it on its line (its key, or a list item itself).
+func fieldAt(src model.Source, line, col int) string {
+	best, bestCol := "", 0
+	for name, p := range src.Fields {
+		if p.Line != line || p.Column > col {
+			continue
+		}
+		if p.Column > bestCol || (p.Column == bestCol && (len(name) > len(best) || len(name) == len(best) && name < best)) {
+			best, bestCol = name, p.Column
+		}
+	}
+	return best
 }
 
 // fieldOf turns a schema instance location into a field path: spec.roles[1].

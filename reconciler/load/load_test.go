@@ -98,6 +98,15 @@ func TestProblems(t *testing.T) {
 		{"bad duration", func(t *testing.T, d string) {
 			edit(t, d, "templates/employee.yaml", "provisionAhead: 7d", "provisionAhead: 7 days")
 		}, []string{"templates/employee.yaml:10:3 provisionAhead"}},
+		{"duration that overflows", func(t *testing.T, d string) {
+			edit(t, d, "templates/employee.yaml", "provisionAhead: 7d", "provisionAhead: 99999999999w")
+		}, []string{`templates/employee.yaml:10:19 spec.provisionAhead: duration "99999999999w" is longer than 36500d (100 years)`}},
+		{"duration in a flow mapping past the maximum", func(t *testing.T, d string) {
+			edit(t, d, "templates/employee.yaml", "retention: 90d", "retention: 36500d1h")
+		}, []string{`templates/employee.yaml:11:40 spec.leaver.retention: duration "36500d1h" is longer than 36500d`}},
+		{"the longest duration is accepted", func(t *testing.T, d string) {
+			edit(t, d, "templates/employee.yaml", "retention: 90d", "retention: 36500d")
+		}, nil},
 		{"duplicate login ignoring case", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			s := strings.Replace(string(data), "name: jdoe", "name: JDoe", 1)

@@ -60,27 +60,33 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(d.String())), nil
 }
 
-// Add returns the instant a duration after the start of the day.
+// Add returns the instant a duration after the start of the day. It cannot
+// overflow: a Date is at most 9999-12-31 and a parsed Duration at most
+// MaxDuration, so the sum is near the year 10100, far inside time.Time, and
+// time.Time.Add saturates rather than wraps for a Duration built in Go.
 func (d Date) Add(x Duration) time.Time { return d.Time.Add(x.Std()) }
 
 // Duration is a span written as a number and a unit: 12h, 30d, 2w, or a sum
 // such as 1w2d. Days are 24 hours: lifecycle arithmetic is in UTC.
 type Duration struct{ D time.Duration }
 
+// MaxDuration is the longest duration a file may give: 100 years (36500d).
+// No retention, grace or lifetime is longer, and bounding it keeps every
+// date plus a duration far from the limits of time.Duration (292 years) and
+// of Active Directory's accountExpires.
+const MaxDuration = 36500 * 24 * time.Hour
+
 var durationPart = regexp.MustCompile(`(\d+)([hdw])`)
 var durationWhole = regexp.MustCompile(`^(\d+[hdw])+$`)
 
-// ParseDuration reads 12h, 30d, 2w or sums of them.
+// ParseDuration reads 12h, 30d, 2w or sums of them, up to MaxDuration.
 func ParseDuration(s string) (Duration, error) {
 	if !durationWhole.MatchString(s) {
-		return Duration{}, fmt.Errorf("duration %q is not a number with a unit h, d or w (e.g. 30d)", s)
+		return Duration{}, fmt.Errorf("duration %q is not a number with a unit h, d or w (e.g. 30d)", quoteShort(s))
 	}
+	tooLong := fmt.Errorf("duration %q is longer than 36500d (100 years), the longest alm accepts: write a shorter span", quoteShort(s))
 	var total time.Duration
 	for _, m := range durationPart.FindAllStringSubmatch(s, -1) {
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			return Duration{}, fmt.Errorf("duration %q: %w", s, err)
-		}
 		unit := time.Hour
 		switch m[2] {
 		case "d":
@@ -88,9 +94,22 @@ func ParseDuration(s string) (Duration, error) {
 		case "w":
 			unit = 7 * 24 * time.Hour
 		}
+		// Compare before multiplying and adding, so that neither can wrap.
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > int64((MaxDuration-total)/unit) {
+			return Duration{}, tooLong
+		}
 		total += time.Duration(n) * unit
 	}
 	return Duration{total}, nil
+}
+
+// quoteShort keeps a value quoted in a message to a readable length.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
 }
 
 // MustDuration is ParseDuration for tests and literals; it panics on a bad value.
