@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,23 +152,34 @@ func (s *Set) Validate(kind string, doc any) []Violation {
 }
 
 // nonFinite finds a NaN or infinite float64, which JSON cannot hold and the
-// validator cannot compare.
+// validator cannot compare. The path is built on the way back up, once: a
+// copy at every level would be quadratic in the depth of the document.
 func nonFinite(v any, at []string) ([]string, bool) {
+	rev, ok := nonFiniteRev(v)
+	if !ok {
+		return nil, false
+	}
+	slices.Reverse(rev)
+	return append(at, rev...), true
+}
+
+// nonFiniteRev is nonFinite's path, innermost segment first.
+func nonFiniteRev(v any) ([]string, bool) {
 	switch v := v.(type) {
 	case float64:
-		return at, math.IsNaN(v) || math.IsInf(v, 0)
+		return nil, math.IsNaN(v) || math.IsInf(v, 0)
 	case float32:
-		return at, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
+		return nil, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
 	case map[string]any:
 		for k, e := range v {
-			if p, ok := nonFinite(e, append(at[:len(at):len(at)], k)); ok {
-				return p, true
+			if p, ok := nonFiniteRev(e); ok {
+				return append(p, k), true
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if p, ok := nonFinite(e, append(at[:len(at):len(at)], strconv.Itoa(i))); ok {
-				return p, true
+			if p, ok := nonFiniteRev(e); ok {
+				return append(p, strconv.Itoa(i)), true
 			}
 		}
 	}
