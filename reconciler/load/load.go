@@ -220,12 +220,17 @@ func parse(files []file) (*model.Repository, Problems) {
 	}
 	sawDirectory := false
 	for _, f := range files {
+		if f.path == model.DirectoryFile {
+			sawDirectory = true
+		}
+		if msg := tooLarge(len(f.data)); msg != "" {
+			c.at(model.Position{Path: f.path, Line: 1}, "", "%s", msg)
+			c.markUnreadable(kindForPath(f.path), f.path)
+			continue
+		}
 		if strings.HasSuffix(f.path, ".rego") {
 			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: string(f.data)})
 			continue
-		}
-		if f.path == model.DirectoryFile {
-			sawDirectory = true
 		}
 		decodeFile(f, set, repo, c)
 	}
@@ -266,6 +271,10 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
+	}
+	if b := bound(root); b != nil {
+		c.at(model.Position{Path: f.path, Line: b.line, Column: b.column}, "", "%s", b.msg)
+		return
 	}
 	if root.Kind != yaml.MappingNode {
 		c.at(model.Position{Path: f.path, Line: root.Line, Column: root.Column}, "", "not a mapping: a file holds one object with apiVersion, kind, metadata and spec")

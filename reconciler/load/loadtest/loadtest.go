@@ -5,8 +5,11 @@
 package loadtest
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +24,36 @@ import (
 // Slow is the time one fuzz input may take, loading and planning included.
 // The seeds take milliseconds; an input near this is unbounded work.
 const Slow = time.Second
+
+// Within runs one input's work and fails t when the work returns an error,
+// panics, or is still running after Slow. It waits no longer than Slow, so
+// an input that would never finish fails as well - and the fuzzer saves it -
+// with every goroutine's stack, which shows where the work was. The work
+// must report through its error, not through t: it may outlive the test.
+func Within(t *testing.T, work func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		done <- work()
+	}()
+	timer := time.NewTimer(Slow)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-timer.C:
+		stacks := make([]byte, 64<<10)
+		stacks = stacks[:runtime.Stack(stacks, true)]
+		t.Fatalf("still running after %v, the most one input may take:\n%s", Slow, stacks)
+	}
+}
 
 // Now is the instant the fuzz targets plan and judge at, alm demo's: acme's
 // people and service accounts are in most stages of their lives then.
@@ -78,14 +111,13 @@ func With(fsys fstest.MapFS, path string, data []byte) fstest.MapFS {
 	return out
 }
 
-// Load loads fsys, failing the test on an error (a problem is not one).
-func Load(tb testing.TB, fsys fs.FS) (*model.Repository, load.Problems) {
-	tb.Helper()
+// Load loads fsys as a working tree.
+func Load(fsys fs.FS) (*model.Repository, load.Problems, error) {
 	repo, problems, err := load.FS(fsys, "")
 	if err != nil {
-		tb.Fatalf("load: %v", err)
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
-	return repo, problems
+	return repo, problems, nil
 }
 
 // Change is the change a fuzzed pair of files makes to acme. Base holds

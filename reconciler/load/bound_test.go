@@ -1,0 +1,101 @@
+package load_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/load/loadtest"
+)
+
+const role = "apiVersion: alm/v1\nkind: Role\nmetadata: {name: big}\nspec:\n  groups: [Big]\n"
+
+// aliasesTo is a role whose description refers n times to a mapping of keys keys.
+func aliasesTo(keys, n int) string {
+	var b strings.Builder
+	b.WriteString(role + "  x: &m {")
+	for i := range keys {
+		fmt.Fprintf(&b, "k%d: 1, ", i)
+	}
+	b.WriteString("}\n  description: [" + strings.Repeat("*m, ", n) + "]\n")
+	return b.String()
+}
+
+// laughs is the "billion laughs": levels of lists of ten aliases each to the level below.
+func laughs(levels int) string {
+	var b strings.Builder
+	b.WriteString(role + "  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < levels; i++ {
+		fmt.Fprintf(&b, "  l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", "))
+	}
+	return b.String()
+}
+
+// Inputs that once made loading unbounded, or slow enough to stall the
+// fuzzer, are refused at their place; the limits themselves are accepted.
+func TestBounds(t *testing.T) {
+	manyKeys := func(n int) string {
+		var b strings.Builder
+		b.WriteString(role)
+		for i := range n {
+			fmt.Fprintf(&b, "  k%d: 1\n", i)
+		}
+		return b.String()
+	}
+	deepBlock := func(levels int) string {
+		var b strings.Builder
+		b.WriteString(role + "  description:\n")
+		indent := "    "
+		for range levels {
+			b.WriteString(indent + "k:\n")
+			indent += " "
+		}
+		return b.String() + indent + "v\n"
+	}
+	tests := []struct {
+		name string
+		path string
+		data string
+		want string // "line:col fragment", or a fragment of a problem that is not a bound
+	}{
+		{"an alias inside its own anchor", "roles/big.yaml", role + "  description: &d {x: *d}\n",
+			"6:23 nested more than 32 levels deep"},
+		{"a list that holds itself", "roles/big.yaml", role + "  description: &d [*d, *d]\n",
+			"6:20 nested more than 32 levels deep"},
+		{"billion laughs", "roles/big.yaml", laughs(9), "10:47 more than 100000 values"},
+		{"merge keys that multiply", "roles/big.yaml", role + "  a: &a {x: 1, y: 2}\n  b: &b {<<: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], z: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n" +
+			strings.Repeat("  c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n", 1) +
+			"  d: &d [" + strings.Repeat("*b, ", 2000) + "]\n", "9:3098 more than 100000 values"},
+		{"aliases to a mapping of many keys", "roles/big.yaml", aliasesTo(300, 2000), "6:6 a mapping of 300 keys"},
+		{"aliases to a mapping at the key limit", "roles/big.yaml", aliasesTo(256, 300), "7:789 more than 100000 values"},
+		{"a mapping of many keys", "roles/big.yaml", manyKeys(20000), "5:3 a mapping of 20001 keys"},
+		{"a mapping at the key limit", "roles/big.yaml", manyKeys(254), `unknown field "spec.k0"`},
+		{"nested lists", "people/jdoe.yaml", "roles: " + strings.Repeat("[", 9000) + strings.Repeat("]", 9000) + "\n", "1:40 nested more than 32 levels"},
+		{"nested lists at the depth limit", "roles/big.yaml", role + "  description: " + strings.Repeat("[", 30) + strings.Repeat("]", 30) + "\n", `"spec.description" must be a string`},
+		{"nested mappings", "roles/big.yaml", deepBlock(40), "37:35 nested more than 32 levels"},
+		{"a file over 1 MiB", "roles/big.yaml", role + "  description: " + strings.Repeat("x", 1<<20) + "\n", "1 1048666 bytes: alm reads files of at most 1048576 bytes"},
+		{"a policy over 1 MiB", "policies/big.rego", "package alm.org.big\n" + strings.Repeat("# x\n", 1<<18), "1 1048596 bytes"},
+	}
+	acme := loadtest.Acme(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loadtest.Within(t, func() error {
+				start := time.Now()
+				_, problems, err := loadtest.Load(loadtest.With(acme, tt.path, []byte(tt.data)))
+				if err != nil {
+					return err
+				}
+				at, fragment, _ := strings.Cut(tt.want, " ")
+				for _, p := range problems {
+					if p.Pos.Path == tt.path && strings.Contains(p.Message, fragment) &&
+						(strings.HasSuffix(p.Pos.String(), ":"+at) || !strings.ContainsAny(at, "0123456789")) {
+						t.Logf("%s in %v", p, time.Since(start))
+						return nil
+					}
+				}
+				return fmt.Errorf("want %s:%s %q among the problems:\n%s", tt.path, at, fragment, problems.Error())
+			})
+		})
+	}
+}
