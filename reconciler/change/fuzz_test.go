@@ -2,10 +2,11 @@ package change_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/alm-project/alm/reconciler/change"
 	"github.com/alm-project/alm/reconciler/load/loadtest"
@@ -29,27 +30,33 @@ func FuzzBetween(f *testing.F) {
 		if !c.Valid() {
 			t.Skip()
 		}
-		start := time.Now()
-		baseFS, headFS := c.Revisions(acme)
-		base, _ := loadtest.Load(t, baseFS)
-		head, _ := loadtest.Load(t, headFS)
-		set := change.Between(base, head)
-		if !slices.IsSortedFunc(set.Files, func(a, b change.File) int { return strings.Compare(a.Path, b.Path) }) {
-			t.Errorf("files are not sorted by path")
-		}
-		for _, file := range set.Files {
-			if !slices.Contains(ops, file.Op) || !slices.Contains(classes, file.Class) || file.Path == "" {
-				t.Errorf("%s: op %q, class %q", file.Path, file.Op, file.Class)
+		loadtest.Within(t, func() error {
+			baseFS, headFS := c.Revisions(acme)
+			base, _, err := loadtest.Load(baseFS)
+			if err != nil {
+				return err
 			}
-		}
-		if same := change.Between(head, head); !same.Empty() {
-			t.Errorf("head has %d changes from itself, first %s", len(same.Files), same.Files[0].Path)
-		}
-		if _, err := json.Marshal(set); err != nil {
-			t.Errorf("the change does not marshal: %v", err)
-		}
-		if took := time.Since(start); took > loadtest.Slow {
-			t.Fatalf("%s -> %s (%d, %d bytes) took %v, more than %v", oldPath, newPath, len(before), len(after), took, loadtest.Slow)
-		}
+			head, _, err := loadtest.Load(headFS)
+			if err != nil {
+				return err
+			}
+			set := change.Between(base, head)
+			var errs []error
+			if !slices.IsSortedFunc(set.Files, func(a, b change.File) int { return strings.Compare(a.Path, b.Path) }) {
+				errs = append(errs, errors.New("files are not sorted by path"))
+			}
+			for _, file := range set.Files {
+				if !slices.Contains(ops, file.Op) || !slices.Contains(classes, file.Class) || file.Path == "" {
+					errs = append(errs, fmt.Errorf("%s: op %q, class %q", file.Path, file.Op, file.Class))
+				}
+			}
+			if same := change.Between(head, head); !same.Empty() {
+				errs = append(errs, fmt.Errorf("head has %d changes from itself, first %s", len(same.Files), same.Files[0].Path))
+			}
+			if _, err := json.Marshal(set); err != nil {
+				errs = append(errs, fmt.Errorf("the change does not marshal: %w", err))
+			}
+			return errors.Join(errs...)
+		})
 	})
 }
