@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/alm-project/alm/reconciler/load/loadtest"
+	"github.com/alm-project/alm/reconciler/model"
 )
 
 const role = "apiVersion: alm/v1\nkind: Role\nmetadata: {name: big}\nspec:\n  groups: [Big]\n"
@@ -96,6 +98,62 @@ func TestBounds(t *testing.T) {
 				}
 				return fmt.Errorf("want %s:%s %q among the problems:\n%s", tt.path, at, fragment, problems.Error())
 			})
+		})
+	}
+}
+
+// chainOf returns acme with n more people, each managed by the one before.
+func chainOf(t *testing.T, n int) fstest.MapFS {
+	fsys := loadtest.Acme(t)
+	for i := range n {
+		manager := ""
+		if i > 0 {
+			manager = fmt.Sprintf("\n  manager: c%03d", i-1)
+		}
+		fsys = loadtest.With(fsys, fmt.Sprintf("people/c%03d.yaml", i), fmt.Appendf(nil,
+			"apiVersion: alm/v1\nkind: Person\nmetadata: {name: c%03d, id: \"9%05d\"}\nspec:\n  givenName: C\n  surname: C%d\n  type: employee\n  startDate: 2024-01-08%s\n",
+			i, i, i, manager))
+	}
+	return fsys
+}
+
+// A chain longer than model.MaxManagerChain is reported once, at the first
+// person beyond it; the longest allowed chain is not.
+func TestManagerChainLength(t *testing.T) {
+	tests := []struct {
+		name   string
+		people int
+		loop   bool // c000 is managed by c002: c000, c001 and c002 loop
+		want   []string
+	}{
+		{"the longest chain", model.MaxManagerChain + 1, false, nil}, // c064 has 64 managers above
+		{"longer", model.MaxManagerChain + 10, false, []string{"people/c065.yaml:9:3: spec.manager: the management chain above c065 is more than 64 people long"}},
+		{"longer, below a loop", model.MaxManagerChain + 10, true, []string{
+			"people/c000.yaml:9:3: spec.manager: management chain loops back to c000",
+			"people/c001.yaml:9:3: spec.manager: management chain loops back to c001",
+			"people/c002.yaml:9:3: spec.manager: management chain loops back to c002",
+			"people/c065.yaml:9:3: spec.manager: the management chain above c065 is more than 64 people long",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := chainOf(t, tt.people)
+			if tt.loop {
+				f := fsys["people/c000.yaml"]
+				fsys = loadtest.With(fsys, "people/c000.yaml", append(append([]byte{}, f.Data...), "  manager: c002\n"...))
+			}
+			_, problems, err := loadtest.Load(fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(problems) != len(tt.want) {
+				t.Fatalf("%d problems, want %d:\n%s", len(problems), len(tt.want), problems.Error())
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(problems[i].String(), w) {
+					t.Errorf("problem %q, want %q", problems[i], w)
+				}
+			}
 		})
 	}
 }

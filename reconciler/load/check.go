@@ -26,7 +26,7 @@ func check(repo *model.Repository, c *collector) {
 		checkServiceAccount(repo, repo.ServiceAccounts[name], naming, c)
 	}
 	checkRoles(repo, c)
-	checkManagerCycles(repo, c)
+	checkManagerChains(repo, c)
 }
 
 type named struct {
@@ -294,25 +294,52 @@ func checkPreviousNames(repo *model.Repository, src model.Source, name string, p
 	}
 }
 
-// checkManagerCycles finds management chains that loop.
-func checkManagerCycles(repo *model.Repository, c *collector) {
-	reported := map[string]bool{}
+// checkManagerChains finds management chains that loop, and chains longer
+// than model.MaxManagerChain, in one pass: a walk stops at the first person
+// whose depth is known, so each person is walked once. (Walking every
+// person's chain to its top took 14 s for one chain of 10,000 people.)
+func checkManagerChains(repo *model.Repository, c *collector) {
+	const walking = -1
+	depth := map[string]int{} // managers above a person; walking while on the current walk
 	for _, name := range repo.PersonNames() {
-		seen := map[string]bool{}
-		for cur := name; cur != ""; {
-			if seen[cur] {
-				if cur == name && !reported[name] {
-					reported[name] = true
-					c.field(repo.People[name].Source, "spec.manager", "management chain loops back to %s: someone in the chain needs a different manager", name)
+		if _, ok := depth[name]; ok {
+			continue
+		}
+		var path []string // people walked, each the manager of the one before
+		top := 0          // the depth of the last person on the path
+		for cur := name; ; {
+			path = append(path, cur)
+			depth[cur] = walking
+			m := repo.People[cur].Spec.Manager
+			if m == "" {
+				break
+			}
+			if _, ok := repo.People[m]; !ok {
+				top = 1 // a manager without a file: reported by checkPerson
+				break
+			}
+			if d, ok := depth[m]; ok && d != walking {
+				top = d + 1
+				break
+			} else if ok {
+				i := slices.Index(path, m)
+				loop := path[i:]
+				for _, p := range loop {
+					c.field(repo.People[p].Source, "spec.manager", "management chain loops back to %s: someone in the chain needs a different manager", p)
+					depth[p] = len(loop) - 1
 				}
+				path, top = path[:i], len(loop)
 				break
 			}
-			seen[cur] = true
-			p, ok := repo.People[cur]
-			if !ok {
-				break
+			cur = m
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			d := top + len(path) - 1 - i
+			depth[path[i]] = d
+			if d == model.MaxManagerChain+1 {
+				c.field(repo.People[path[i]].Source, "spec.manager", "the management chain above %s is more than %d people long: alm follows at most %d managers; check that each person up the chain names their own manager",
+					path[i], model.MaxManagerChain, model.MaxManagerChain)
 			}
-			cur = p.Spec.Manager
 		}
 	}
 }

@@ -277,6 +277,11 @@ type PersonSpec struct {
 	PreviousNames []string  `yaml:"previousNames,omitempty" json:"previousNames,omitempty"`
 }
 
+// MaxManagerChain is how many managers above a person alm follows. No
+// organisation is this deep; a longer chain is a mistake the loader reports,
+// and it would make the policies' data grow with the square of the chain.
+const MaxManagerChain = 64
+
 // Person types.
 const (
 	TypeEmployee   = "employee"

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,31 @@ func TestNewDataResolvesPeople(t *testing.T) {
 	}
 	if d.Logins["jdoe"] != "jdoe" {
 		t.Errorf("logins: %v", d.Logins)
+	}
+}
+
+// A person's managers stop after model.MaxManagerChain: the loader reports
+// a longer chain, and the data must not grow with its square meanwhile.
+func TestNewDataBoundsManagerChains(t *testing.T) {
+	r := base()
+	const n = 3 * model.MaxManagerChain
+	for i := range n {
+		p := &model.Person{Metadata: model.Metadata{Name: fmt.Sprintf("c%03d", i)}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01")}}
+		if i > 0 {
+			p.Spec.Manager = fmt.Sprintf("c%03d", i-1)
+		}
+		r.People[p.Metadata.Name] = p
+	}
+	d := NewData(r, now)
+	for _, tt := range []struct {
+		name  string
+		count int
+		first string
+	}{{"c000", 0, ""}, {"c064", 64, "c063"}, {"c065", 64, "c064"}, {fmt.Sprintf("c%03d", n-1), 64, fmt.Sprintf("c%03d", n-2)}} {
+		got := d.People[tt.name].Managers
+		if len(got) != tt.count || len(got) > 0 && got[0] != tt.first {
+			t.Errorf("%s has %d managers starting %v, want %d starting %s", tt.name, len(got), got[:min(len(got), 1)], tt.count, tt.first)
+		}
 	}
 }
 
