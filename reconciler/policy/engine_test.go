@@ -220,6 +220,44 @@ func TestNewDataResolvesPeople(t *testing.T) {
 	}
 }
 
+// A change with two reasons of its class in different fields (a contract
+// extended and a role granted, both grants) is judged, and named by its
+// first reason's field. The rules' field_of once gave both, which Rego
+// refuses: the whole check failed with eval_conflict_error (found by
+// FuzzInput).
+func TestEvalTwoReasonsOfTheClass(t *testing.T) {
+	ctx := context.Background()
+	repo := func(end string, roles ...string) *model.Repository {
+		r := base()
+		r.Templates["employee"].Spec.Approvals.Grant = []model.ApprovalRule{{Relation: RelationManager}}
+		r.People["jdoe"].Spec.EndDate = model.MustDate(end)
+		r.People["jdoe"].Spec.Roles = roles
+		return r
+	}
+	b, h := repo("2026-12-31", "vpn"), repo("2027-06-30", "vpn", "security-approvers")
+	set := change.Between(b, h)
+	if len(set.Files) != 1 || len(set.Files[0].Reasons) != 2 {
+		t.Fatalf("want one file with two reasons, got %+v", set.Files)
+	}
+	e, err := New(ctx, nil, NewData(h, now), NewData(b, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := e.Eval(ctx, NewInput(b, h, set, pr("jdoe", "sec1"), now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Rule == "template-approvals" {
+			if v.Field != set.Files[0].Reasons[0].Field {
+				t.Errorf("field %q, want the first reason's, %q", v.Field, set.Files[0].Reasons[0].Field)
+			}
+			return
+		}
+	}
+	t.Errorf("no template-approvals denial without the manager's approval: %v", vs)
+}
+
 // A person's managers stop after model.MaxManagerChain: the loader reports
 // a longer chain, and the data must not grow with its square meanwhile.
 func TestNewDataBoundsManagerChains(t *testing.T) {
