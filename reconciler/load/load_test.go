@@ -107,6 +107,12 @@ func TestProblems(t *testing.T) {
 		{"the longest duration is accepted", func(t *testing.T, d string) {
 			edit(t, d, "templates/employee.yaml", "retention: 90d", "retention: 36500d")
 		}, nil},
+		{"limit fraction that is not a number", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  retiredOU: OU=Retired,OU=ALM\n", "  retiredOU: OU=Retired,OU=ALM\n  limits: {disable: {fraction: .nan}}\n")
+		}, []string{`alm.yaml:11:22 "spec.limits.disable.fraction" must be a number, not ".nan"`}},
+		{"limit fraction that is infinite", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  retiredOU: OU=Retired,OU=ALM\n", "  retiredOU: OU=Retired,OU=ALM\n  limits:\n    delete: {count: 1, fraction: -.inf}\n")
+		}, []string{`alm.yaml:12:24 "spec.limits.delete.fraction" must be a number, not "-.inf"`}},
 		{"duplicate login ignoring case", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			s := strings.Replace(string(data), "name: jdoe", "name: JDoe", 1)
