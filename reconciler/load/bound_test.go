@@ -157,3 +157,27 @@ func TestManagerChainLength(t *testing.T) {
 		})
 	}
 }
+
+// A login longer than any login may be is not matched against its
+// template's naming pattern: matching costs the name's length times the
+// pattern's size, and this pair took 32 s.
+func TestNamingSkipsOverlongLogins(t *testing.T) {
+	name := strings.Repeat("a", 100_000)
+	fsys := loadtest.With(loadtest.Acme(t), "templates/robot.yaml", []byte(
+		"apiVersion: alm/v1\nkind: WorkflowTemplate\nmetadata: {name: robot}\nspec:\n  appliesTo: Person\n  ou: OU=Robots\n  naming: '"+
+			strings.Repeat(`(?:a|b){1000}`, 50)+"$'\n"))
+	fsys = loadtest.With(fsys, "people/"+name+".yaml", []byte(
+		"apiVersion: alm/v1\nkind: Person\nmetadata: {name: "+name+", id: r1}\nspec:\n  givenName: R\n  surname: R\n  type: partner\n  template: robot\n  startDate: 2026-01-01\n"))
+	loadtest.Within(t, func() error {
+		_, problems, err := loadtest.Load(fsys)
+		if err != nil {
+			return err
+		}
+		for _, p := range problems {
+			if strings.Contains(p.Message, "must be at most 20 characters long, not 100000") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no problem with the login's length:\n%s", problems.Error())
+	})
+}

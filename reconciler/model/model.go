@@ -34,6 +34,10 @@ var Folders = map[string]string{
 	KindRole:             "roles",
 }
 
+// MaxLogin is the most characters a login (metadata.name of an account,
+// the sAMAccountName) has, as Active Directory and the schema say.
+const MaxLogin = 20
+
 // DirectoryFile is the path of the one Directory object.
 const DirectoryFile = "alm.yaml"
 
