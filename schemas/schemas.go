@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -76,6 +77,7 @@ func compileFS(fsys fs.FS, kinds map[string]string) (*Set, error) {
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	c.UseLoader(embeddedOnly{})
+	c.UseRegexpEngine(boundedRegexp)
 	s := &Set{kinds: map[string]*jsonschema.Schema{}, docs: map[string]any{}}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -149,6 +151,16 @@ func (s *Set) Validate(kind string, doc any) []Violation {
 	}
 	r.walk(ve)
 	return r.sorted()
+}
+
+// boundedRegexp compiles a regular expression of at most model.MaxPattern
+// bytes: format "regex" compiles a file's naming pattern, and a longer one
+// takes long to compile and is refused by maxLength anyway.
+func boundedRegexp(s string) (jsonschema.Regexp, error) {
+	if len(s) > model.MaxPattern {
+		return nil, fmt.Errorf("%d characters, more than the %d alm compiles", len(s), model.MaxPattern)
+	}
+	return regexp.Compile(s)
 }
 
 // nonFinite finds a NaN or infinite float64, which JSON cannot hold and the

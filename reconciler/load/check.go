@@ -130,7 +130,8 @@ func checkTemplates(repo *model.Repository, c *collector) map[string]*regexp.Reg
 				claimed[ty] = name
 			}
 		}
-		if t.Spec.Naming != "" {
+		// A pattern over model.MaxPattern is refused by the schema, and not compiled.
+		if t.Spec.Naming != "" && len(t.Spec.Naming) <= model.MaxPattern {
 			re, err := regexp.Compile(t.Spec.Naming)
 			if err != nil {
 				c.field(t.Source, "spec.naming", "not a valid regular expression: %v", err)

@@ -113,6 +113,9 @@ func TestProblems(t *testing.T) {
 		{"limit fraction that is infinite", func(t *testing.T, d string) {
 			edit(t, d, "alm.yaml", "  retiredOU: OU=Retired,OU=ALM\n", "  retiredOU: OU=Retired,OU=ALM\n  limits:\n    delete: {count: 1, fraction: -.inf}\n")
 		}, []string{`alm.yaml:12:24 "spec.limits.delete.fraction" must be a number, not "-.inf"`}},
+		{"naming pattern too long to compile", func(t *testing.T, d string) {
+			edit(t, d, "templates/employee.yaml", "naming: '^[a-z][a-z0-9]{1,19}$'", "naming: '"+strings.Repeat("(?:a|b){1000}", 100)+"'")
+		}, []string{`templates/employee.yaml:8:3 "spec.naming" must be a regular expression (RE2 syntax): 1300 characters, more than the 1000 alm compiles`}},
 		{"duplicate login ignoring case", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			s := strings.Replace(string(data), "name: jdoe", "name: JDoe", 1)

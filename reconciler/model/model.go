@@ -38,6 +38,11 @@ var Folders = map[string]string{
 // the sAMAccountName) has, as Active Directory and the schema say.
 const MaxLogin = 20
 
+// MaxPattern is the longest naming pattern (a template's spec.naming) alm
+// compiles: compiling costs up to half a second for ten kilobytes of
+// repetitions, and a pattern for logins of 20 characters needs far less.
+const MaxPattern = 1000
+
 // DirectoryFile is the path of the one Directory object.
 const DirectoryFile = "alm.yaml"
 
