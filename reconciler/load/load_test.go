@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,15 @@ func edit(t *testing.T, dir, file, old, new string) {
 	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// names is "p0, p1, ..." for a YAML flow list of n distinct names.
+func names(prefix string, n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i)
+	}
+	return strings.Join(out, ", ")
 }
 
 func write(t *testing.T, dir, file, content string) {
@@ -116,6 +126,12 @@ func TestProblems(t *testing.T) {
 		{"naming pattern too long to compile", func(t *testing.T, d string) {
 			edit(t, d, "templates/employee.yaml", "naming: '^[a-z][a-z0-9]{1,19}$'", "naming: '"+strings.Repeat("(?:a|b){1000}", 100)+"'")
 		}, []string{`templates/employee.yaml:8:3 "spec.naming" must be a regular expression (RE2 syntax): 1300 characters, more than the 1000 alm compiles`}},
+		{"role of more groups than a logon holds", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: [VPN Users, "+names("G", 1000)+"]")
+		}, []string{`roles/vpn-users.yaml "spec.groups" must list at most 1000 items`}},
+		{"protected list too long to compare", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  retiredOU: OU=Retired,OU=ALM\n", "  retiredOU: OU=Retired,OU=ALM\n  protected: ["+names("p", 1001)+"]\n")
+		}, []string{`alm.yaml:11:3 "spec.protected" must list at most 1000 items, not 1001`}},
 		{"duplicate login ignoring case", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			s := strings.Replace(string(data), "name: jdoe", "name: JDoe", 1)
