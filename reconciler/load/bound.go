@@ -13,10 +13,10 @@ import (
 // aliases to one large mapping made the YAML decoder compare its keys
 // pairwise billions of times. docs/fuzzing.md tells how each was found.
 const (
-	maxFileBytes = 1 << 20 // an object is a few kilobytes
-	maxDepth     = 32      // nested mappings and lists, aliases followed; the deepest field is 5
-	maxValues    = 100_000 // YAML nodes once aliases are expanded
-	maxKeys      = 256     // keys of one mapping, which the decoder compares pairwise; a kind has at most 20 fields
+	maxFileBytes = 256 << 10 // an object is a few kilobytes; alm.yaml protecting 1000 logins, 30
+	maxDepth     = 32        // nested mappings and lists, aliases followed; the deepest field is 5
+	maxValues    = 100_000   // YAML nodes once aliases are expanded
+	maxKeys      = 256       // keys of one mapping, which the decoder compares pairwise; a kind has at most 20 fields
 )
 
 // boundError is the first bound a file passes, and where.
@@ -75,5 +75,5 @@ func tooLarge(size int) string {
 	if size <= maxFileBytes {
 		return ""
 	}
-	return fmt.Sprintf("%d bytes: alm reads files of at most %d bytes (1 MiB), and one object needs a few kilobytes; split or shorten it", size, maxFileBytes)
+	return fmt.Sprintf("%d bytes: alm reads files of at most %d bytes (256 KiB), and one object needs a few kilobytes; split or shorten it", size, maxFileBytes)
 }
