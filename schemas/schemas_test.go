@@ -123,7 +123,7 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			"bad enum in a list", "WorkflowTemplate", saTemplate + "  accountFlags: [DONT_EXPIRE_PASSWORD, NEVER_EXPIRE]\n",
-			[]Violation{{[]string{"spec", "accountFlags", "1"}, `"spec.accountFlags[1]" must be one of DONT_EXPIRE_PASSWORD, NOT_DELEGATED, PASSWD_NOTREQD, SMARTCARD_REQUIRED, TRUSTED_FOR_DELEGATION, not "NEVER_EXPIRE"`}},
+			[]Violation{{[]string{"spec", "accountFlags", "1"}, `"spec.accountFlags[1]" is "NEVER_EXPIRE": it must be DONT_EXPIRE_PASSWORD, NOT_DELEGATED or SMARTCARD_REQUIRED: alm never sets a flag that weakens an account (PASSWD_NOTREQD, TRUSTED_FOR_DELEGATION, TRUSTED_TO_AUTH_FOR_DELEGATION, DONT_REQ_PREAUTH, USE_DES_KEY_ONLY, ENCRYPTED_TEXT_PWD_ALLOWED), and reverts it where it finds one`}},
 		},
 		{
 			"wrong apiVersion", "Role", strings.Replace(role, "alm/v1", "alm/v2", 1),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/alm-project/alm/connectors/directorytest"
 	"github.com/alm-project/alm/connectors/memory"
+	"github.com/alm-project/alm/reconciler/directory"
 )
 
 const base = "DC=example,DC=test"
@@ -18,12 +19,15 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return d, directorytest.Fixture{
-			BaseDN:          base,
+			BaseDN:          d.BaseDN(),
 			OU:              ou,
 			MarkerAttribute: d.MarkerAttribute(),
-			CreateGroup: func(_ context.Context, dn, name string) error {
-				return d.AddGroup(dn, name)
+			CreateGroup:     func(_ context.Context, dn, name string) error { return d.AddGroup(dn, name) },
+			AddWithoutPassword: func(_ context.Context, dn, name, marker string) error {
+				return d.AddUserWithoutPassword(directory.NewAccount{DN: dn, Name: name, Marker: marker,
+					UAC: directory.UACNormalAccount | directory.UACAccountDisable})
 			},
+			SetAdminCount: func(_ context.Context, dn string) error { return d.SetAdminCount(dn, true) },
 		}
 	})
 }

@@ -107,11 +107,32 @@ type Account struct {
 }
 
 // ManagedGroup is a group some role names: alm manages its membership for
-// managed accounts. Groups no role names are left alone.
+// managed accounts. A role names a group by name (found below the groups
+// OU) or by DN (found wherever it is); Name is as the role writes it.
 type ManagedGroup struct {
 	Name  string   `json:"name"`
+	DN    string   `json:"dn,omitempty"` // set when the role names the group by DN
 	Roles []string `json:"roles"`
 	File  string   `json:"file"` // the first role's file
+}
+
+// GroupKey is how two role entries are told to name the same group: DNs
+// as the directory compares them, names ignoring case.
+func GroupKey(entry string) string {
+	if dn, ok := GroupDNOf(entry); ok {
+		return strings.ToLower(dn)
+	}
+	return strings.ToLower(entry)
+}
+
+// GroupDNOf returns the DN a role's group entry names, and whether it
+// names one: an entry with '=' is a DN ("CN=Domain Admins,CN=Users,..."),
+// anything else a group's name.
+func GroupDNOf(entry string) (string, bool) {
+	if !strings.Contains(entry, "=") {
+		return "", false
+	}
+	return cleanDN(entry), true
 }
 
 // State is the desired state of the whole directory at one instant.
@@ -128,13 +149,15 @@ type State struct {
 	RetiredOU string `json:"retiredOU,omitempty"`
 	// OUs are the managed OUs (full DNs): every template's OU, the leavers
 	// and retired OUs. Unmarked accounts in them are orphans.
-	OUs       []string       `json:"ous"`
-	Protected []string       `json:"protected"` // names or DNs never touched
-	Orphans   string         `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
-	Limits    model.Limits   `json:"limits"`
-	Accounts  []*Account     `json:"accounts"` // sorted by name
-	Groups    []ManagedGroup `json:"groups"`   // sorted by name
-	Warnings  []Warning      `json:"warnings,omitempty"`
+	OUs       []string `json:"ous"`
+	Protected []string `json:"protected"` // names or DNs never touched
+	Orphans   string   `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
+	// UnmanagedMemberships is model.MembershipsReport or MembershipsRemove.
+	UnmanagedMemberships string         `json:"unmanagedMemberships"`
+	Limits               model.Limits   `json:"limits"`
+	Accounts             []*Account     `json:"accounts"` // sorted by name
+	Groups               []ManagedGroup `json:"groups"`   // sorted by name
+	Warnings             []Warning      `json:"warnings,omitempty"`
 
 	byID map[string]*Account
 }
@@ -175,9 +198,16 @@ func IsProtected(list []string, name, dn string) bool {
 	return false
 }
 
-// Scope is what the directory must be read for: the managed OUs and the groups.
+// Scope is what the directory must be read for: the managed OUs, the
+// groups below the groups OU, and the groups roles name by DN.
 func (s *State) Scope() directory.Scope {
-	return directory.Scope{BaseDN: s.BaseDN, OUs: s.OUs, GroupBase: s.GroupsOU, MarkerAttribute: s.MarkerAttribute}
+	sc := directory.Scope{BaseDN: s.BaseDN, OUs: s.OUs, GroupBase: s.GroupsOU, MarkerAttribute: s.MarkerAttribute}
+	for _, g := range s.Groups {
+		if g.DN != "" {
+			sc.Groups = append(sc.Groups, g.DN)
+		}
+	}
+	return sc
 }
 
 // GroupDN is where a group the directory lacks is expected: in the groups
@@ -266,6 +296,10 @@ func (c *computer) directory(d *model.Directory) {
 	}
 	if c.s.Orphans == "" {
 		c.s.Orphans = model.OrphansReport
+	}
+	c.s.UnmanagedMemberships = spec.UnmanagedMemberships
+	if c.s.UnmanagedMemberships == "" {
+		c.s.UnmanagedMemberships = model.MembershipsReport
 	}
 	if spec.GroupsOU != "" {
 		c.s.GroupsOU = underDN(spec.GroupsOU, base)
@@ -477,7 +511,7 @@ func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 	seen := map[string]bool{}
 	add := func(role *model.Role, r Reason) {
 		for _, g := range role.Spec.Groups {
-			if k := strings.ToLower(g); !seen[k] {
+			if k := GroupKey(g); !seen[k] {
 				seen[k] = true
 				groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r})
 			}
@@ -598,10 +632,11 @@ func (c *computer) managed() {
 	for _, name := range slices.Sorted(maps.Keys(c.repo.Roles)) {
 		role := c.repo.Roles[name]
 		for _, g := range role.Spec.Groups {
-			k := strings.ToLower(g)
+			k := GroupKey(g)
 			mg := groups[k]
 			if mg == nil {
 				mg = &ManagedGroup{Name: g, File: filePath(role.Source, model.KindRole, name)}
+				mg.DN, _ = GroupDNOf(g)
 				groups[k] = mg
 				order = append(order, k)
 			}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/alm-project/alm/reconciler/model"
 )
 
@@ -27,6 +29,35 @@ func check(repo *model.Repository, c *collector) {
 	}
 	checkRoles(repo, c)
 	checkManagerCycles(repo, c)
+	checkProtected(repo, c)
+}
+
+// checkProtected refuses a file whose login is a built-in account or one
+// alm.yaml protects: alm never manages those, so such a file can only
+// mislead (or, merged, be a way to reach them).
+func checkProtected(repo *model.Repository, c *collector) {
+	protected := map[string]string{}
+	for _, n := range model.AlwaysProtected {
+		protected[strings.ToLower(n)] = "a built-in account of Active Directory"
+	}
+	if repo.Directory != nil {
+		for _, n := range repo.Directory.Spec.Protected {
+			if n = strings.TrimSpace(n); n != "" && !strings.Contains(n, "=") {
+				protected[strings.ToLower(n)] = "protected by alm.yaml spec.protected"
+			}
+		}
+	}
+	check := func(src model.Source, name string) {
+		if why, ok := protected[strings.ToLower(name)]; ok {
+			c.field(src, "metadata.name", "%q is %s: alm never manages it; remove this file (alm changes nothing on such an account, whatever a file says)", name, why)
+		}
+	}
+	for _, name := range repo.PersonNames() {
+		check(repo.People[name].Source, name)
+	}
+	for _, name := range repo.ServiceAccountNames() {
+		check(repo.ServiceAccounts[name].Source, name)
+	}
 }
 
 type named struct {
@@ -258,6 +289,14 @@ func checkRoles(repo *model.Repository, c *collector) {
 		r := repo.Roles[name]
 		for i, ap := range r.Spec.Approvers {
 			checkApprovalRole(repo, r.Source, "spec.approvers", i, ap, c)
+		}
+		for i, g := range r.Spec.Groups {
+			if !strings.Contains(g, "=") {
+				continue
+			}
+			if _, err := ldap.ParseDN(g); err != nil {
+				c.field(r.Source, "spec.groups["+strconv.Itoa(i)+"]", "%q is not a DN (%v): name a group by its name, found below the groups OU, or by its whole DN, e.g. CN=Domain Admins,CN=Users,DC=example,DC=test", g, err)
+			}
 		}
 		if r.Spec.Privileged && len(r.Spec.Approvers) == 0 {
 			c.field(r.Source, "spec.privileged", "a privileged role needs its own approvers: add spec.approvers, e.g. [{role: security-approvers, count: 1}]")

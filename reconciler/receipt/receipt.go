@@ -39,8 +39,22 @@ type Receipt struct {
 	Directory string    `json:"directory"` // the directory's URL, without user information
 	Plan      Summary   `json:"plan"`
 	Changes   []Entry   `json:"changes"`
-	Orphans   []Orphan  `json:"orphans"`
-	Notices   []string  `json:"notices"`
+	// Findings are what stayed different from Git after the run.
+	Findings []Finding `json:"findings"`
+	Orphans  []Orphan  `json:"orphans"`
+	Notices  []string  `json:"notices"`
+}
+
+// Finding is one thing the run left different from what Git says, and
+// what to do about it (plan.Finding, as the receipt keeps it).
+type Finding struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Account string `json:"account,omitempty"`
+	DN      string `json:"dn,omitempty"`
+	Group   string `json:"group,omitempty"`
+	Text    string `json:"text"`
+	Fix     string `json:"fix"`
 }
 
 // Summary counts a plan's changes by action and by result.
@@ -110,6 +124,9 @@ func clean(r Receipt) Receipt {
 	}
 	if r.Orphans == nil {
 		r.Orphans = []Orphan{}
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
 	}
 	if r.Notices == nil {
 		r.Notices = []string{}

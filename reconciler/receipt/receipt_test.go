@@ -30,6 +30,7 @@ func sample() Receipt {
 		Directory: "ldaps://svc-alm:Secr3t!@dc1.example.test:636/?base",
 		Plan:      Summarize(changes),
 		Changes:   changes,
+		Findings:  []Finding{{ID: "unmanaged-membership:1:cn=printers", Kind: "unmanaged-membership", Account: "bob", DN: "CN=Bob,OU=People,DC=example,DC=test", Group: "CN=Printers,DC=example,DC=test", Text: "bob is a member of CN=Printers,DC=example,DC=test, which no role names", Fix: "grant it through a role"}},
 		Orphans:   []Orphan{{Account: "tmp1", DN: "CN=tmp1,OU=People,DC=example,DC=test", Action: "reported"}},
 		Notices:   []string{"ann.lee: account created, mailed to ann.lee@example.test"},
 	}

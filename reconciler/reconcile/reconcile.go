@@ -130,19 +130,20 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 		Desired:  want,
 		Snapshot: snap,
 		Plan:     p,
-		Refused:  plan.Guard(p, guardOptions(want, opts)),
+		Refused:  plan.Guard(p, guardOptions(want, snap, opts)),
 	}, nil
 }
 
 // Allow checks the plan against the guards again with limits raised for
 // this run (as the --max-* flags do), without reading anything again.
 func (p *Planned) Allow(limits map[string]model.Limit) {
-	p.Refused = plan.Guard(p.Plan, guardOptions(p.Desired, Options{Limits: limits}))
+	p.Refused = plan.Guard(p.Plan, guardOptions(p.Desired, p.Snapshot, Options{Limits: limits}))
 }
 
-func guardOptions(d *desired.State, opts Options) plan.GuardOptions {
+func guardOptions(d *desired.State, snap *directory.Snapshot, opts Options) plan.GuardOptions {
 	g := plan.NewGuardOptions(d)
 	g.Override = opts.Limits
+	g.Live = snap
 	return g
 }
 
@@ -176,7 +177,8 @@ func statusBranch(repo *model.Repository) string {
 	return receipt.DefaultBranch
 }
 
-// ApplyOptions are the choices of an apply.
+// ApplyOptions are the choices of an apply. Options.Now must be the
+// clock: writes never travel in time.
 type ApplyOptions struct {
 	Options
 	Retries      int
@@ -184,12 +186,21 @@ type ApplyOptions struct {
 	DirectoryURL string // recorded in the receipt, without credentials
 	NoReceipt    bool
 	PushAuth     transport.AuthMethod // for pushing the receipt to origin; nil for none
+	// MaxPlanAge bounds how old a saved plan may be (ApplySaved);
+	// DefaultMaxPlanAge when zero.
+	MaxPlanAge time.Duration
 }
+
+// DefaultMaxPlanAge is how old a saved plan may be when applied.
+const DefaultMaxPlanAge = time.Hour
 
 // Applied is what an apply did.
 type Applied struct {
-	Result  apply.Result
-	Receipt string // the receipt's commit on the status branch; empty when none was written
+	Result apply.Result
+	// Findings are the plan's findings no applied change repaired: what
+	// stays different from Git after the run.
+	Findings []plan.Finding
+	Receipt  string // the receipt's commit on the status branch; empty when none was written
 }
 
 // ErrRefused is returned, with the guards' reasons, when a plan is refused.
@@ -206,16 +217,28 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	}
 	log := opts.logger()
 	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff})
-	out := &Applied{Result: res}
+	applied := map[string]bool{}
+	for _, c := range res.Changes {
+		if c.Outcome == apply.Applied {
+			applied[c.Change.ID] = true
+		}
+	}
+	out := &Applied{Result: res, Findings: pl.Plan.Remaining(applied)}
 	if src.Rev == "" || opts.NoReceipt || pl.Plan.Empty() {
 		return out, nil
 	}
+	// A run stopped by a signal still records what it did.
+	ctx = context.WithoutCancel(ctx)
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
 		AppliedAt: opts.Now,
 		Directory: opts.DirectoryURL,
 		Orphans:   []receipt.Orphan{},
+		Findings:  []receipt.Finding{},
 		Notices:   []string{},
+	}
+	for _, f := range out.Findings {
+		r.Findings = append(r.Findings, receipt.Finding{ID: f.ID, Kind: f.Kind, Account: f.Account, DN: f.DN, Group: f.Group, Text: f.Text, Fix: f.Fix})
 	}
 	for _, c := range res.Changes {
 		r.Changes = append(r.Changes, receipt.Entry{
@@ -249,16 +272,22 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 var ErrTampered = errors.New("the saved plan differs from the plan alm makes now from the same revision, directory and time")
 
 // ApplySaved applies a plan saved by alm plan --out to the repository as it
-// is now (repo, loaded from src), after checking that neither the repository
-// nor the directory has changed since the plan was made. It then plans
-// again at the saved plan's instant and applies only if the saved changes
-// are exactly those: what is written is always alm's own plan, never the
-// file's word, so an edited plan cannot reach objects alm does not own.
+// is now (repo, loaded from src), after checking that the plan is no older
+// than opts.MaxPlanAge and that neither the repository nor the directory
+// has changed since it was made. It then plans again at opts.Now - the
+// clock, never the plan's own instant - and applies only if the saved
+// changes are exactly those: what is written is always alm's own plan of
+// now, never the file's word, so an edited plan cannot reach objects alm
+// does not own, and a plan made for another time cannot write its changes.
+// The guards are checked over the plan of now, so a saved plan over a
+// limit is refused like any other.
 func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *model.Repository, src Source, opts ApplyOptions) (*Applied, error) {
 	if saved.Revision == "" {
 		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --out plan.json)")
 	}
-	opts.Now = saved.Now
+	if err := fresh(saved, opts); err != nil {
+		return nil, err
+	}
 	now, err := PlanLoaded(ctx, dir, repo, src, opts.Options)
 	if err != nil {
 		return nil, err
@@ -272,18 +301,38 @@ func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *mode
 	return Apply(ctx, dir, now, src, opts)
 }
 
+// fresh refuses a saved plan older than the maximum age, or made for a
+// time that has not come.
+func fresh(saved *plan.Plan, opts ApplyOptions) error {
+	maxAge := opts.MaxPlanAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxPlanAge
+	}
+	age := opts.Now.Sub(saved.Now)
+	switch {
+	case age > maxAge:
+		return fmt.Errorf("%w: it was made for %s, %s ago, and a saved plan may be at most %s old; make a new plan with alm plan --out (or allow an older one with --max-plan-age)",
+			apply.ErrStale, saved.Now.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+	case age < -time.Minute:
+		return fmt.Errorf("%w: it was made for %s, which has not come (it is %s now): a plan made with --now for a later time is never applied; make a new plan without --now",
+			apply.ErrStale, saved.Now.UTC().Format(time.RFC3339), opts.Now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // samePlan compares what two plans would do.
 func samePlan(saved, made *plan.Plan) error {
 	type doing struct {
-		Managed int
-		Changes []plan.Change
-		Orphans []plan.Orphan
+		Managed  int
+		Changes  []plan.Change
+		Findings []plan.Finding
+		Orphans  []plan.Orphan
 	}
-	a, err := json.Marshal(doing{saved.Managed, saved.Changes, saved.Orphans})
+	a, err := json.Marshal(doing{saved.Managed, saved.Changes, saved.Findings, saved.Orphans})
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(doing{made.Managed, made.Changes, made.Orphans})
+	b, err := json.Marshal(doing{made.Managed, made.Changes, made.Findings, made.Orphans})
 	if err != nil {
 		return err
 	}
