@@ -108,13 +108,13 @@ func status(repo *model.Repository, obj any, now time.Time) (string, string) {
 		if t != nil {
 			name = t.Metadata.Name
 		}
-		return name, string(lifecycle.Person(o, t, now).Status)
+		return name, string(lifecycle.Person(o, t, repo.Zone(), now).Status)
 	case *model.ServiceAccount:
 		var t *model.WorkflowTemplate
 		if repo != nil {
 			t = repo.Templates[o.Spec.Template]
 		}
-		return o.Spec.Template, string(lifecycle.ServiceAccount(o, t, now).Status)
+		return o.Spec.Template, string(lifecycle.ServiceAccount(o, t, repo.Zone(), now).Status)
 	}
 	return "", ""
 }
@@ -229,7 +229,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		if t != nil {
 			tname = t.Metadata.Name
 		}
-		st := string(lifecycle.Person(p, t, now).Status)
+		st := string(lifecycle.Person(p, t, repo.Zone(), now).Status)
 		roles := repo.RolesOf(p)
 		if st == string(lifecycle.Active) {
 			for _, r := range roles {
@@ -258,7 +258,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		t := repo.Templates[a.Spec.Template]
 		d.ServiceAccounts[name] = accountDoc{
 			object:   object[model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
-			Status:   string(lifecycle.ServiceAccount(a, t, now).Status),
+			Status:   string(lifecycle.ServiceAccount(a, t, repo.Zone(), now).Status),
 			Template: a.Spec.Template,
 		}
 		if pd, ok := d.People[a.Spec.Owner]; ok {
