@@ -13,7 +13,12 @@ import (
 // Input is the document the rules read as input: the change under check and
 // its pull request. policies/README.md documents its shape.
 type Input struct {
-	Now         string            `json:"now"` // RFC 3339, UTC
+	Now string `json:"now"` // RFC 3339, UTC
+	// TimeZone is head's alm.yaml spec.timeZone (UTC when unset), the zone
+	// the files' dates mean midnight in; Today is the date at Now there, so
+	// that a rule asks whether a file's day has begun by comparing dates.
+	TimeZone    string            `json:"timeZone"`
+	Today       string            `json:"today"` // YYYY-MM-DD
 	Change      Change            `json:"change"`
 	PullRequest *approval.Request `json:"pullRequest"` // nil: approvals are not judged
 }
@@ -63,6 +68,8 @@ const (
 func NewInput(base, head *model.Repository, set change.Set, pr *approval.Request, now time.Time) Input {
 	in := Input{
 		Now:         now.UTC().Format(time.RFC3339),
+		TimeZone:    head.Zone().String(),
+		Today:       now.In(head.Zone()).Format(time.DateOnly),
 		Change:      Change{Base: set.Base, Head: set.Head, Files: []File{}},
 		PullRequest: pr,
 	}
