@@ -228,7 +228,7 @@ func Compute(repo *model.Repository, now time.Time) (*State, error) {
 	if repo == nil || repo.Directory == nil {
 		return nil, fmt.Errorf("%s: missing: the access repository needs one Directory object at its top", model.DirectoryFile)
 	}
-	c := &computer{repo: repo, now: now.UTC()}
+	c := &computer{repo: repo, now: now.UTC(), zone: repo.Zone()}
 	c.directory(repo.Directory)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
@@ -256,6 +256,7 @@ func Compute(repo *model.Repository, now time.Time) (*State, error) {
 type computer struct {
 	repo   *model.Repository
 	now    time.Time
+	zone   *time.Location // alm.yaml's spec.timeZone: the files' dates mean midnight there
 	s      *State
 	errs   []error
 	people map[string]*Account // by name, for manager and owner links
@@ -351,7 +352,7 @@ func (c *computer) person(p *model.Person) {
 	if p.Spec.Template != "" {
 		templateField = "spec.template"
 	}
-	st := lifecycle.Person(p, t, c.now)
+	st := lifecycle.Person(p, t, c.zone, c.now)
 	if !c.common(a, st, t, templateField) {
 		return
 	}
@@ -370,13 +371,13 @@ func (c *computer) person(p *model.Person) {
 	set(directory.AttrDescription, "", "spec")
 	set(directory.AttrEmployeeID, p.Metadata.ID, "metadata.id")
 	// A person's account expires when they leave: the instant the lifecycle
-	// makes them a leaver (the start of endDate, UTC, or the end of an
-	// inactive window that leaves), so the account stops working then even
-	// if no reconciler runs that day.
+	// makes them a leaver (the start of endDate in alm.yaml's timeZone, or of
+	// the end of an inactive window that leaves), so the account stops
+	// working then even if no reconciler runs that day.
 	if end, field := lifecycle.LeavingDate(p, t); end.IsZero() {
 		set(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
 	} else {
-		set(directory.AttrAccountExpires, FileTime(end), field)
+		set(directory.AttrAccountExpires, FileTime(end.Midnight(c.zone)), field)
 	}
 	a.manager, a.managerField = p.Spec.Manager, "spec.manager"
 	a.grant(c, p.Spec.Roles, p)
@@ -392,7 +393,7 @@ func (c *computer) service(sa *model.ServiceAccount) {
 		c.fail(at("spec.template"), "spec.template: no template %q; name one of templates/*.yaml", sa.Spec.Template)
 		return
 	}
-	st := lifecycle.ServiceAccount(sa, t, c.now)
+	st := lifecycle.ServiceAccount(sa, t, c.zone, c.now)
 	if !c.common(a, st, t, "spec.template") {
 		return
 	}
@@ -412,7 +413,7 @@ func (c *computer) service(sa *model.ServiceAccount) {
 	if sa.Spec.Expires.IsZero() || review {
 		set(directory.AttrAccountExpires, directory.AccountExpiresNever, "spec.expires")
 	} else {
-		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Time), "spec.expires")
+		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Midnight(c.zone)), "spec.expires")
 	}
 	// A service account's manager in the directory is its owner, so that
 	// the directory's own tools show who answers for it.
@@ -555,7 +556,9 @@ func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 		if t != nil && t.Spec.Leaver != nil {
 			grace = t.Spec.Leaver.GroupGrace
 		}
-		ended := a.State.Reason.Date.Add(grace.Std())
+		// Counted from the leaving day as the lifecycle counts: calendar days in the zone.
+		left, _ := lifecycle.LeavingDate(p, t)
+		ended := left.Plus(grace, c.zone)
 		a.NoGroups.Date = ended
 		a.NoGroups.Text += fmt.Sprintf("; the %s group grace period of template %s ended %s", grace, a.Template, ended.Format(time.DateOnly))
 	default:

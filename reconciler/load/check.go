@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -279,7 +280,8 @@ func checkLifetime(a *model.ServiceAccount, t *model.WorkflowTemplate, c *collec
 		c.field(a.Source, "spec.expires", "%s is not after created %s", a.Spec.Expires, a.Spec.Created)
 		return
 	}
-	if limit := a.Spec.Created.Add(l.Max); a.Spec.Expires.After(limit) {
+	// Two dates of the same zone compare the same in any zone: count in UTC.
+	if limit := a.Spec.Created.Plus(l.Max, time.UTC); a.Spec.Expires.After(limit) {
 		c.field(a.Source, "spec.expires", "%s is past template %s's maximum lifetime of %s from created %s: expire on or before %s, and renew later", a.Spec.Expires, t.Metadata.Name, l.Max, a.Spec.Created, model.Date{Time: limit})
 	}
 }

@@ -69,6 +69,33 @@ func TestMinimalIsValid(t *testing.T) {
 	}
 }
 
+// TestTimeZone: alm.yaml's spec.timeZone is the zone of the repository's
+// dates, UTC when left out.
+func TestTimeZone(t *testing.T) {
+	tests := []struct{ name, line, want string }{
+		{"left out", "", "UTC"},
+		{"UTC", "  timeZone: UTC\n", "UTC"},
+		{"east of UTC", "  timeZone: Pacific/Auckland\n", "Pacific/Auckland"},
+		{"west of UTC", "  timeZone: America/Los_Angeles\n", "America/Los_Angeles"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyTree(t, "testdata/minimal")
+			edit(t, dir, "alm.yaml", "  groupsOU:", tc.line+"  groupsOU:")
+			repo, problems, err := Dir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(problems) > 0 {
+				t.Fatalf("problems:\n%s", problems.Error())
+			}
+			if got := repo.Zone().String(); got != tc.want {
+				t.Errorf("zone %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestProblems breaks the minimal repository one way per case and expects
 // exactly the problems named, each at its place.
 func TestProblems(t *testing.T) {
@@ -170,6 +197,15 @@ func TestProblems(t *testing.T) {
 			s := strings.Replace(string(data), "name: employee", "name: staff", 1)
 			write(t, d, "templates/staff.yaml", strings.Replace(s, "personTypes: [employee, contractor]", "personTypes: [partner, employee]", 1))
 		}, []string{`templates/staff.yaml:7:26 spec.personTypes[1]: person type "employee" is claimed by template employee already`}},
+		{"time zone that does not exist", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: Europe/Berln")
+		}, []string{`alm.yaml:8:13 time zone "Europe/Berln" is not an IANA time zone: write a name such as Europe/Berlin`}},
+		{"time zone of the machine", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: Local")
+		}, []string{`alm.yaml:8:13 time zone "Local" is this machine's zone`}},
+		{"time zone that is not a name", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: ../../etc/passwd")
+		}, []string{`alm.yaml:8:3 "spec.timeZone" is "../../etc/passwd": it must be an IANA time zone name such as Europe/Berlin or UTC`}},
 		{"missing alm.yaml", func(t *testing.T, d string) {
 			os.Remove(filepath.Join(d, "alm.yaml"))
 		}, []string{"alm.yaml missing"}},

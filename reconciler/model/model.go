@@ -98,6 +98,7 @@ type Directory struct {
 type DirectorySpec struct {
 	Domain          string   `yaml:"domain" json:"domain"` // DNS name; the userPrincipalName suffix
 	BaseDN          string   `yaml:"baseDN" json:"baseDN"`
+	TimeZone        TimeZone `yaml:"timeZone,omitempty" json:"timeZone"` // dates in the files mean midnight here
 	URL             string   `yaml:"url,omitempty" json:"url,omitempty"`
 	MarkerAttribute string   `yaml:"markerAttribute,omitempty" json:"markerAttribute,omitempty"`
 	GroupsOU        string   `yaml:"groupsOU,omitempty" json:"groupsOU,omitempty"`

@@ -129,12 +129,24 @@ func why(r desired.Reason) string {
 		where = append(where, w)
 	}
 	if !r.Date.IsZero() {
-		where = append(where, r.Date.UTC().Format(time.DateOnly))
+		// The instant carries the offset of alm.yaml's timeZone, so this is
+		// the date as the file writes it.
+		where = append(where, r.Date.Format(time.DateOnly))
 	}
 	if len(where) == 0 {
 		return r.Text
 	}
 	return fmt.Sprintf("%s [%s]", r.Text, strings.Join(where, ", "))
+}
+
+// instant shows a UTC instant as a date when it is a UTC midnight, else
+// with its time: a date in a zone east or west of UTC begins at another hour,
+// and its UTC date alone would name the wrong day.
+func instant(t time.Time) string {
+	if t = t.UTC(); t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format("2006-01-02 15:04 UTC")
 }
 
 // value shows an attribute's value the way a person reads it: dates for
@@ -146,7 +158,7 @@ func value(name, v string) string {
 			return "never"
 		}
 		if t, ok := desired.ParseFileTime(v); ok {
-			return fmt.Sprintf("%s (%s)", v, t.Format(time.DateOnly))
+			return fmt.Sprintf("%s (%s)", v, instant(t))
 		}
 	case directory.AttrUserAccountControl:
 		if v == "" {

@@ -381,6 +381,42 @@ func TestAcme(t *testing.T) {
 	golden(t, "acme-later.md", b.Bytes())
 }
 
+// TestAcmeInAuckland renders the example's first plan with alm.yaml's
+// timeZone set to Pacific/Auckland, at an instant that is 2026-11-29 in UTC
+// but already 2026-11-30 there: lchen, provisioned 7 days before a start on
+// 2026-12-07, is created; reasons show the dates as the files write them, and
+// accountExpires the instant each day begins in Auckland.
+func TestAcmeInAuckland(t *testing.T) {
+	repo := acmeRepo(t)
+	repo.Directory.Spec.TimeZone = model.MustTimeZone("Pacific/Auckland")
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	d, err := desired.Compute(repo, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p := makePlan(t, repo, acmeDirectory(t, d, ""), now, nil)
+	var b bytes.Buffer
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "acme-auckland.txt", b.Bytes())
+}
+
+func TestInstant(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), "2026-11-30"},
+		{time.Date(2026, 11, 29, 11, 0, 0, 0, time.UTC), "2026-11-29 11:00 UTC"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.FixedZone("NZDT", 13*3600)), "2026-11-29 11:00 UTC"},
+	} {
+		if got := instant(tc.in); got != tc.want {
+			t.Errorf("instant(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestResultText(t *testing.T) {
 	p := handmade()
 	res := apply.Result{Revision: p.Revision, DirectoryState: p.DirectoryState}
