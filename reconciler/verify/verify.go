@@ -99,6 +99,8 @@ type File struct {
 type Report struct {
 	Branch string `json:"branch"`
 	Head   string `json:"head"`
+	// StatusBranch is where the receipts are, and where a refusal's goes.
+	StatusBranch string `json:"statusBranch"`
 	// Since is the revision verification started after: the last applied
 	// revision, or "" when there is no receipt and the whole branch was checked.
 	Since   string    `json:"since"`
@@ -245,7 +247,7 @@ func Approved(ctx context.Context, repoPath, branch, since string, o Options) (R
 	if err != nil {
 		return Report{}, fmt.Errorf("history of %s since %s: %w", branch, orRoot(since), err)
 	}
-	rep := Report{Branch: branch, Head: head, Since: since, Approved: since, Commits: []Verdict{}, Unapproved: []File{}}
+	rep := Report{Branch: branch, Head: head, StatusBranch: o.StatusBranch, Since: since, Approved: since, Commits: []Verdict{}, Unapproved: []File{}}
 	t := &trust{since: since, commits: commits, content: map[string]string{}, approvedAt: map[string]string{}, blame: map[string][]int{}}
 	parent := since
 	for i, c := range commits {
