@@ -140,7 +140,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 	if f.requireApproved {
 		// Verify first, then read exactly the commit verified: a push
 		// between the two must not slip through.
-		if src.Rev, repo, err = requireApproved(ctx, g, src, f); err != nil {
+		if src.Rev, repo, err = requireApproved(ctx, g, src, f, now); err != nil {
 			return err
 		}
 	}
@@ -177,7 +177,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return err
 		}
 		if pl.Refused != nil {
-			return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
+			// Apply records the refusal and writes nothing to the directory.
+			applied, err := reconcile.Apply(ctx, d, pl, src, opts)
+			writeRefusal(g, applied)
+			return &exitCode{exitInvalid, err}
 		}
 		if pl.Plan.Empty() {
 			return nil
@@ -187,13 +190,17 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		}
 		applied, err = reconcile.Apply(ctx, d, pl, src, opts)
 	}
+	if errors.Is(err, reconcile.ErrRefused) {
+		writeRefusal(g, applied)
+		return &exitCode{exitInvalid, err}
+	}
 	if applied != nil {
 		if werr := writeResult(g, applied); werr != nil {
 			return werr
 		}
 	}
 	switch {
-	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
+	case errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err
@@ -217,6 +224,15 @@ func writeResult(g *globals, a *reconcile.Applied) error {
 	return nil
 }
 
+// writeRefusal says where a refusal's receipt went; with --format json,
+// whose stdout is one document, the log says it instead.
+func writeRefusal(g *globals, a *reconcile.Applied) {
+	if a == nil || a.Receipt == "" || g.format == "json" {
+		return
+	}
+	fmt.Fprintf(g.stdout, "\nRefused; nothing was changed. The refusal is recorded in receipt %s on the status branch %s.\n", a.Receipt[:12], a.Branch)
+}
+
 // confirm asks the person at the terminal, unless --yes.
 func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 	if f.yes {
@@ -238,10 +254,11 @@ func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 	return nil
 }
 
-// requireApproved refuses when any commit since the last receipt did not
-// arrive through an approved merge that passes the policies, and returns the
-// verified head commit, with the repository at it when it was read already.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, *model.Repository, error) {
+// requireApproved refuses when any file alm reads holds, at the head,
+// content no approved merge brought in since the last receipt, recording
+// the refusal's receipt; otherwise it returns the verified head commit,
+// with the repository at it when it was read already.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags, now time.Time) (string, *model.Repository, error) {
 	branch := src.Rev
 	if branch == "" {
 		branch = "HEAD"
@@ -267,6 +284,16 @@ func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *a
 		return "", nil, fmt.Errorf("verify approvals: %w", err)
 	}
 	if err := rep.Err(); err != nil {
+		rec, rerr := reconcile.RecordRefusal(ctx, src, rep, reconcile.ApplyOptions{
+			Options:      reconcile.Options{Now: now, Logger: g.logger},
+			DirectoryURL: f.dir.url,
+			NoReceipt:    f.noReceipt,
+			PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
+		})
+		writeRefusal(g, rec)
+		if rerr != nil {
+			err = fmt.Errorf("%w\n(and the refusal was not recorded: %w)", err, rerr)
+		}
 		return "", nil, &exitCode{exitInvalid, err}
 	}
 	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))

@@ -859,10 +859,14 @@ func TestLimitRefused(t *testing.T) {
 			if err != nil || refusal == nil || refusal.Refused == nil || refusal.Refused.By != receipt.ByGuard || refusal.Revision != pl.Repo.Revision {
 				t.Fatalf("latest receipt %+v (%v), want the guards' refusal of %s", refusal, err, pl.Repo.Revision)
 			}
-			if n := len(refusal.Refused.Limits); n != 1 {
-				t.Fatalf("refusal records %d limits, want 1: %+v", n, refusal.Refused.Limits)
+			if got, want := len(refusal.Refused.Limits), len(limitErrors(pl.Refused)); got != want {
+				t.Errorf("refusal records %d limits, the guards exceeded %d: %+v", got, want, refusal.Refused.Limits)
 			}
-			rec := refusal.Refused.Limits[0]
+			i := slices.IndexFunc(refusal.Refused.Limits, func(l receipt.Limit) bool { return l.Kind == tc.kind })
+			if i < 0 {
+				t.Fatalf("refusal records no %s limit: %+v", tc.kind, refusal.Refused.Limits)
+			}
+			rec := refusal.Refused.Limits[i]
 			exceeded := "fraction"
 			if limit.ByCount {
 				exceeded = "count"
