@@ -48,13 +48,13 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since")
 		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
 	}
-	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every commit since the last receipt arrived by an approved merge that passes the policies")
+	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
 	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
-	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt on the status branch")
+	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt (nor a refusal's) on the status branch")
 }
 
 func newApplyCommand(g *globals) *cobra.Command {
@@ -71,17 +71,29 @@ is isolated: one failure never stops the others. Transient errors are retried.
 In a terminal it shows the plan and asks; without a terminal it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
 branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
-the repository has one (with ALM_GIT_TOKEN for an HTTPS remote).
+the repository has one (with ALM_GIT_TOKEN for an HTTPS remote). A plan the
+guards refuse writes nothing to the directory and commits a refusal's receipt
+instead: every limit exceeded, with its count and fraction, and every change
+refused. A refusal never counts as the last applied revision.
 
---require-approved verifies, before anything else, that every commit since the
-last receipt arrived by a merge that passes alm check with its approvals, and
-then applies exactly the commit it verified. Approvals come from the merge's
-Approved-by trailers, which are only as trustworthy as whoever may push merge
-commits (protect the branch), or with --github from the reviews of the pull
-request the merge closed. On the first run pass --approved-since REV.
+--require-approved verifies, before anything else, that every file alm reads
+(alm.yaml, templates/, people/, service-accounts/, roles/, policies/) holds
+content that merges passing alm check with their approvals brought in since the
+last applied receipt, and then applies exactly the commit it verified. A
+commit pushed straight to the branch, or a merge denied, is refused by name
+until its changes are gone: the refusal, recorded in a receipt too, says what
+restores each file (git checkout <commit> -- <file>, or git rm <file>), and
+committing that, merged or pushed, lets the next run go on. A later merge that
+edits other lines of the file, or restores an older version, does not; nor
+does a merge approved on top of unapproved content. Approvals come from the
+merge's Approved-by trailers, which are only as trustworthy as whoever may push
+merge commits (protect the branch), or with --github from the reviews of the
+pull request the merge closed. On the first run pass --approved-since REV.
 
 Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
-3 invalid repository, unapproved commits, or plan refused (nothing written).`,
+3 invalid repository (nothing written), or unapproved commits or a plan refused
+(nothing written to the directory; the refusal is recorded on the status
+branch unless --no-receipt).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd.Context(), g, &f) },
 	}
@@ -96,9 +108,10 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Short: "Fetch, plan and apply in one unattended run (for a schedule)",
 		Long: `reconcile is what a scheduler runs: it fetches --repo (a path or a Git URL; a
 token for HTTPS comes from ALM_GIT_TOKEN), reads --rev (default HEAD), optionally
-verifies that every commit since the last receipt was an approved merge
-(--require-approved), plans, checks the guards, applies without asking, and
-records a receipt on the status branch.
+verifies that what it would apply was brought in by approved merges since the
+last applied receipt (--require-approved), plans, checks the guards, applies
+without asking, and records a receipt on the status branch; a refused run
+records a refusal's receipt there instead.
 
 Exit codes as alm apply.`,
 		Args: cobra.NoArgs,
