@@ -48,13 +48,13 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since")
 		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
 	}
-	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every commit since the last receipt arrived by an approved merge that passes the policies")
+	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
 	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
-	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt on the status branch")
+	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt (nor a refusal's) on the status branch")
 }
 
 func newApplyCommand(g *globals) *cobra.Command {
@@ -71,17 +71,29 @@ is isolated: one failure never stops the others. Transient errors are retried.
 In a terminal it shows the plan and asks; without a terminal it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
 branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
-the repository has one (with ALM_GIT_TOKEN for an HTTPS remote).
+the repository has one (with ALM_GIT_TOKEN for an HTTPS remote). A plan the
+guards refuse writes nothing to the directory and commits a refusal's receipt
+instead: every limit exceeded, with its count and fraction, and every change
+refused. A refusal never counts as the last applied revision.
 
---require-approved verifies, before anything else, that every commit since the
-last receipt arrived by a merge that passes alm check with its approvals, and
-then applies exactly the commit it verified. Approvals come from the merge's
-Approved-by trailers, which are only as trustworthy as whoever may push merge
-commits (protect the branch), or with --github from the reviews of the pull
-request the merge closed. On the first run pass --approved-since REV.
+--require-approved verifies, before anything else, that every file alm reads
+(alm.yaml, templates/, people/, service-accounts/, roles/, policies/) holds
+content that merges passing alm check with their approvals brought in since the
+last applied receipt, and then applies exactly the commit it verified. A
+commit pushed straight to the branch, or a merge denied, is refused by name
+until its changes are gone: the refusal, recorded in a receipt too, says what
+restores each file (git checkout <commit> -- <file>, or git rm <file>), and
+committing that, merged or pushed, lets the next run go on. A later merge that
+edits other lines of the file, or restores an older version, does not; nor
+does a merge approved on top of unapproved content. Approvals come from the
+merge's Approved-by trailers, which are only as trustworthy as whoever may push
+merge commits (protect the branch), or with --github from the reviews of the
+pull request the merge closed. On the first run pass --approved-since REV.
 
 Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
-3 invalid repository, unapproved commits, or plan refused (nothing written).`,
+3 invalid repository (nothing written), or unapproved commits or a plan refused
+(nothing written to the directory; the refusal is recorded on the status
+branch unless --no-receipt).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd.Context(), g, &f) },
 	}
@@ -96,9 +108,10 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Short: "Fetch, plan and apply in one unattended run (for a schedule)",
 		Long: `reconcile is what a scheduler runs: it fetches --repo (a path or a Git URL; a
 token for HTTPS comes from ALM_GIT_TOKEN), reads --rev (default HEAD), optionally
-verifies that every commit since the last receipt was an approved merge
-(--require-approved), plans, checks the guards, applies without asking, and
-records a receipt on the status branch.
+verifies that what it would apply was brought in by approved merges since the
+last applied receipt (--require-approved), plans, checks the guards, applies
+without asking, and records a receipt on the status branch; a refused run
+records a refusal's receipt there instead.
 
 Exit codes as alm apply.`,
 		Args: cobra.NoArgs,
@@ -140,7 +153,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 	if f.requireApproved {
 		// Verify first, then read exactly the commit verified: a push
 		// between the two must not slip through.
-		if src.Rev, repo, err = requireApproved(ctx, g, src, f); err != nil {
+		if src.Rev, repo, err = requireApproved(ctx, g, src, f, now); err != nil {
 			return err
 		}
 	}
@@ -177,7 +190,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return err
 		}
 		if pl.Refused != nil {
-			return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
+			// Apply records the refusal and writes nothing to the directory.
+			applied, err := reconcile.Apply(ctx, d, pl, src, opts)
+			writeRefusal(g, applied)
+			return &exitCode{exitInvalid, err}
 		}
 		if pl.Plan.Empty() {
 			return nil
@@ -187,13 +203,17 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		}
 		applied, err = reconcile.Apply(ctx, d, pl, src, opts)
 	}
+	if errors.Is(err, reconcile.ErrRefused) {
+		writeRefusal(g, applied)
+		return &exitCode{exitInvalid, err}
+	}
 	if applied != nil {
 		if werr := writeResult(g, applied); werr != nil {
 			return werr
 		}
 	}
 	switch {
-	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
+	case errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err
@@ -217,6 +237,15 @@ func writeResult(g *globals, a *reconcile.Applied) error {
 	return nil
 }
 
+// writeRefusal says where a refusal's receipt went; with --format json,
+// whose stdout is one document, the log says it instead.
+func writeRefusal(g *globals, a *reconcile.Applied) {
+	if a == nil || a.Receipt == "" || g.format == "json" {
+		return
+	}
+	fmt.Fprintf(g.stdout, "\nRefused; nothing was changed. The refusal is recorded in receipt %s on the status branch %s.\n", a.Receipt[:12], a.Branch)
+}
+
 // confirm asks the person at the terminal, unless --yes.
 func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 	if f.yes {
@@ -238,10 +267,11 @@ func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 	return nil
 }
 
-// requireApproved refuses when any commit since the last receipt did not
-// arrive through an approved merge that passes the policies, and returns the
-// verified head commit, with the repository at it when it was read already.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, *model.Repository, error) {
+// requireApproved refuses when any file alm reads holds, at the head,
+// content no approved merge brought in since the last receipt, recording
+// the refusal's receipt; otherwise it returns the verified head commit,
+// with the repository at it when it was read already.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags, now time.Time) (string, *model.Repository, error) {
 	branch := src.Rev
 	if branch == "" {
 		branch = "HEAD"
@@ -267,6 +297,16 @@ func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *a
 		return "", nil, fmt.Errorf("verify approvals: %w", err)
 	}
 	if err := rep.Err(); err != nil {
+		rec, rerr := reconcile.RecordRefusal(ctx, src, rep, reconcile.ApplyOptions{
+			Options:      reconcile.Options{Now: now, Logger: g.logger},
+			DirectoryURL: f.dir.url,
+			NoReceipt:    f.noReceipt,
+			PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
+		})
+		writeRefusal(g, rec)
+		if rerr != nil {
+			err = fmt.Errorf("%w\n(and the refusal was not recorded: %w)", err, rerr)
+		}
 		return "", nil, &exitCode{exitInvalid, err}
 	}
 	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))

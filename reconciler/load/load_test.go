@@ -282,3 +282,30 @@ func TestRevision(t *testing.T) {
 		t.Fatalf("unknown revision: %v", err)
 	}
 }
+
+// TestReads: what the loader reads is what --require-approved must see approved.
+func TestReads(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"alm.yaml", true},
+		{"people/jdoe.yaml", true},
+		{"service-accounts/svc-web.yml", true},
+		{"templates/employee.yaml", true},
+		{"roles/vpn-users.yaml", true},
+		{"policies/descriptions.rego", true},
+		{"README.md", false},
+		{"people/README.md", false},
+		{"people/archive/jdoe.yaml", false},
+		{"policies/data.json", false},
+		{"docs/alm.yaml", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if got := Reads(tt.path); got != tt.want {
+				t.Errorf("Reads(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+}

@@ -792,9 +792,10 @@ func TestOrphanAndProtected(t *testing.T) {
 }
 
 // A plan over a limit on destructive changes is refused as a whole:
-// nothing in the directory is written and no receipt is recorded. Raising
-// the limit for one run (as --max-disable, --max-remove and --max-delete
-// do) lets it through.
+// nothing in the directory is written, and a refusal's receipt records the
+// limit exceeded, while the last applied receipt stays the one drift is
+// told from. Raising the limit for one run (as --max-disable, --max-remove
+// and --max-delete do) lets it through.
 func TestLimitRefused(t *testing.T) {
 	leave := func(p *model.Person) { p.Spec.EndDate = date("2026-11-23") }
 	tests := []struct {
@@ -876,8 +877,33 @@ func TestLimitRefused(t *testing.T) {
 				t.Errorf("refusal %q should name the limit and the flag that raises it", msg)
 			}
 			res, err := w.apply(pl, w.options(now))
-			if !errors.Is(err, reconcile.ErrRefused) || res != nil {
-				t.Fatalf("apply of a refused plan: error %v, result returned %v; want ErrRefused and no result", err, res != nil)
+			if !errors.Is(err, reconcile.ErrRefused) || res == nil || res.Receipt == "" || len(res.Result.Changes) != 0 {
+				t.Fatalf("apply of a refused plan: error %v, result %+v; want ErrRefused and only the refusal's receipt", err, res)
+			}
+			refusal, err := receipt.Latest(context.Background(), w.repo.Path, "")
+			if err != nil || refusal == nil || refusal.Refused == nil || refusal.Refused.By != receipt.ByGuard || refusal.Revision != pl.Repo.Revision {
+				t.Fatalf("latest receipt %+v (%v), want the guards' refusal of %s", refusal, err, pl.Repo.Revision)
+			}
+			if got, want := len(refusal.Refused.Limits), len(limitErrors(pl.Refused)); got != want {
+				t.Errorf("refusal records %d limits, the guards exceeded %d: %+v", got, want, refusal.Refused.Limits)
+			}
+			i := slices.IndexFunc(refusal.Refused.Limits, func(l receipt.Limit) bool { return l.Kind == tc.kind })
+			if i < 0 {
+				t.Fatalf("refusal records no %s limit: %+v", tc.kind, refusal.Refused.Limits)
+			}
+			rec := refusal.Refused.Limits[i]
+			exceeded := "fraction"
+			if limit.ByCount {
+				exceeded = "count"
+			}
+			if rec.Kind != tc.kind || rec.Changes != 2 || rec.Accounts != limit.Accounts || rec.Managed != limit.Managed ||
+				rec.Fraction != float64(limit.Accounts)/float64(limit.Managed) || rec.Exceeded != exceeded ||
+				rec.Limit.Count != limit.Limit.Count || rec.Limit.Fraction != limit.Limit.Fraction ||
+				rec.Source != tc.source || rec.Flag != plan.LimitFlags[tc.kind] {
+				t.Errorf("limit recorded %+v, want %+v", rec, limit)
+			}
+			if strings.Contains(refusal.Refused.Message+refusal.Directory, w.env.Password) {
+				t.Error("the refusal's receipt holds the bind password")
 			}
 
 			if after := w.usns(); !maps.Equal(after, usns) {

@@ -25,6 +25,7 @@ import (
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/receipt"
+	"github.com/alm-project/alm/reconciler/verify"
 )
 
 // Reader reads the directory once per run.
@@ -194,13 +195,15 @@ type ApplyOptions struct {
 // DefaultMaxPlanAge is how old a saved plan may be when applied.
 const DefaultMaxPlanAge = time.Hour
 
-// Applied is what an apply did.
+// Applied is what an apply did. For a refused run it holds only where the
+// refusal's receipt went.
 type Applied struct {
 	Result apply.Result
 	// Findings are the plan's findings no applied change repaired: what
 	// stays different from Git after the run.
 	Findings []plan.Finding
 	Receipt  string // the receipt's commit on the status branch; empty when none was written
+	Branch   string // the status branch, when a receipt was written
 }
 
 // ErrRefused is returned, with the guards' reasons, when a plan is refused.
@@ -210,10 +213,13 @@ var ErrRefused = errors.New("nothing was changed")
 func Refusal(reasons error) error { return fmt.Errorf("%w; %w", reasons, ErrRefused) }
 
 // Apply carries out a plan the guards allow, then records a receipt on the
-// status branch when the source is a revision of a Git repository.
+// status branch when the source is a revision of a Git repository. A plan
+// the guards refuse writes nothing to the directory: Apply records the
+// refusal's receipt instead (unless NoReceipt) and returns the refusal,
+// which wraps ErrRefused.
 func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts ApplyOptions) (*Applied, error) {
 	if pl.Refused != nil {
-		return nil, Refusal(pl.Refused)
+		return refuse(ctx, pl, src, opts)
 	}
 	log := opts.logger()
 	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff})
@@ -234,11 +240,8 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 		AppliedAt: opts.Now,
 		Directory: opts.DirectoryURL,
 		Orphans:   []receipt.Orphan{},
-		Findings:  []receipt.Finding{},
+		Findings:  findings(out.Findings),
 		Notices:   []string{},
-	}
-	for _, f := range out.Findings {
-		r.Findings = append(r.Findings, receipt.Finding{ID: f.ID, Kind: f.Kind, Account: f.Account, DN: f.DN, Group: f.Group, Text: f.Text, Fix: f.Fix})
 	}
 	for _, c := range res.Changes {
 		r.Changes = append(r.Changes, receipt.Entry{
@@ -254,15 +257,135 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 		r.Orphans = append(r.Orphans, receipt.Orphan{Account: o.Name, DN: o.DN, Action: action})
 	}
 	r.Plan = receipt.Summarize(r.Changes)
-	branch := statusBranch(pl.Repo)
+	err := record(ctx, src, statusBranch(pl.Repo), r, opts, out)
+	return out, err
+}
+
+// findings are a plan's findings as a receipt keeps them.
+func findings(fs []plan.Finding) []receipt.Finding {
+	out := []receipt.Finding{}
+	for _, f := range fs {
+		out = append(out, receipt.Finding{ID: f.ID, Kind: f.Kind, Account: f.Account, DN: f.DN, Group: f.Group, Text: f.Text, Fix: f.Fix})
+	}
+	return out
+}
+
+// record writes r on branch and pushes it, filling in out's Receipt and Branch.
+func record(ctx context.Context, src Source, branch string, r receipt.Receipt, opts ApplyOptions, out *Applied) error {
 	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
 	if err != nil {
-		return out, fmt.Errorf("write receipt on %s: %w", branch, err)
+		return fmt.Errorf("write receipt on %s: %w", branch, err)
 	}
-	out.Receipt = commit
-	log.Info("receipt written", "branch", branch, "commit", commit)
+	out.Receipt, out.Branch = commit, branch
+	opts.logger().Info("receipt written", "branch", branch, "commit", commit, "refused", r.Refused != nil)
 	if err := receipt.Push(ctx, src.Path, branch, opts.PushAuth); err != nil {
-		return out, fmt.Errorf("push receipt: %w", err)
+		return fmt.Errorf("push receipt: %w", err)
+	}
+	return nil
+}
+
+// refuse records the guards' refusal of a plan of a Git revision and
+// returns it; the directory is not touched.
+func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*Applied, error) {
+	refusal := Refusal(pl.Refused)
+	if src.Rev == "" || opts.NoReceipt {
+		return nil, refusal
+	}
+	r := receipt.Receipt{
+		Revision:  pl.Repo.Revision,
+		AppliedAt: opts.Now,
+		Directory: opts.DirectoryURL,
+		Plan:      summary(pl.Plan),
+		Findings:  findings(pl.Plan.Findings),
+		Refused:   guardRefusal(pl.Refused),
+	}
+	out := &Applied{Findings: pl.Plan.Findings}
+	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
+		return out, fmt.Errorf("%w (and its receipt was not recorded: %w)", refusal, err)
+	}
+	return out, refusal
+}
+
+// summary counts a plan's changes by action, for a refusal's receipt:
+// nothing of it applied.
+func summary(p *plan.Plan) receipt.Summary {
+	s := receipt.Summary{Changes: len(p.Changes), Actions: map[string]int{}}
+	for _, c := range p.Changes {
+		s.Actions[string(c.Action)]++
+	}
+	return s
+}
+
+// guardRefusal is the record of every limit exceeded and every change
+// refused among the guards' joined reasons.
+func guardRefusal(reasons error) *receipt.Refusal {
+	f := &receipt.Refusal{By: receipt.ByGuard, Message: reasons.Error()}
+	walk(reasons, func(err error) {
+		switch e := err.(type) {
+		case *plan.LimitError:
+			l := receipt.Limit{
+				Kind: e.Kind, Changes: e.Changes, Accounts: e.Accounts, Managed: e.Managed,
+				Limit:    receipt.Bound{Count: e.Limit.Count, Fraction: e.Limit.Fraction},
+				Exceeded: "fraction", Source: e.Source, Flag: e.Flag,
+			}
+			if e.Managed > 0 {
+				l.Fraction = float64(e.Accounts) / float64(e.Managed)
+			}
+			if e.ByCount {
+				l.Exceeded = "count"
+			}
+			f.Limits = append(f.Limits, l)
+		case *plan.RefusedError:
+			f.Changes = append(f.Changes, receipt.RefusedChange{ID: e.Change, Why: e.Why})
+		}
+	})
+	return f
+}
+
+// walk calls f on err and on every error it wraps, depth first.
+func walk(err error, f func(error)) {
+	if err == nil {
+		return
+	}
+	f(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walk(e, f)
+		}
+	case interface{ Unwrap() error }:
+		walk(u.Unwrap(), f)
+	}
+}
+
+// RecordRefusal records on the status branch, and pushes as applied
+// receipts are pushed, the receipt of a --require-approved run that
+// verification refused: the revision refused, the refusal with its advice,
+// and every commit refused. It writes nothing when opts.NoReceipt, and
+// returns nil then.
+func RecordRefusal(ctx context.Context, src Source, rep verify.Report, opts ApplyOptions) (*Applied, error) {
+	reasons := rep.Err()
+	if reasons == nil {
+		return nil, errors.New("record refusal: the verification refused nothing")
+	}
+	if opts.NoReceipt {
+		return nil, nil
+	}
+	f := &receipt.Refusal{By: receipt.ByUnapproved, Message: reasons.Error()}
+	for _, v := range rep.Refused() {
+		f.Commits = append(f.Commits, receipt.RefusedCommit{
+			Hash: v.Commit.Hash, Subject: v.Commit.Subject(), Author: v.Commit.Author.String(),
+			Reason: v.Reason, Files: v.Unapproved, Cured: v.Cured,
+		})
+	}
+	r := receipt.Receipt{Revision: rep.Head, AppliedAt: opts.Now, Directory: opts.DirectoryURL, Refused: f}
+	branch := rep.StatusBranch
+	if branch == "" {
+		branch = receipt.DefaultBranch
+	}
+	out := &Applied{}
+	if err := record(ctx, src, branch, r, opts, out); err != nil {
+		return out, fmt.Errorf("record the refusal of %s: %w", rep.Head, err)
 	}
 	return out, nil
 }
