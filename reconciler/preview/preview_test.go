@@ -84,10 +84,10 @@ func repository(t *testing.T, fs map[string]string) *model.Repository {
 	return repo
 }
 
-// recorder is a Reader over the in-memory directory that records every
-// scope it is asked to read, and a Directory Make can dial.
+// recorder is a Reader over a directory (in memory, or Samba) that records
+// every scope it is asked to read, and a Directory Make can dial.
 type recorder struct {
-	dir    *memory.Directory
+	dir    Reader
 	scopes []directory.Scope
 	closed bool
 }
