@@ -64,7 +64,7 @@ goes on.
 The text output (the default, and what the check prints to a CI log) holds
 everything. The Markdown (--format markdown, --comment) stays under GitHub's
 limit of 65,536 characters: when it would not, the longest lists (violations,
-files, the preview's changes) are cut with a line saying how many were left out
+files, the preview's changes and warnings) are cut with a line saying how many were left out
 and where the full result is: the check's text output, and
 alm plan --rev HEAD for the whole plan after the merge.
 
@@ -155,6 +155,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	}
 	dir.add(cmd)
 	f := cmd.Flags()
+	f.Lookup("directory").Usage = "the directory the preview reads: an ldaps:// (or ldap:// with --starttls) URL; default the base's spec.url, never the head's"
 	f.StringVar(&o.base, "base", "", "revision the change starts from (the pull request's base, e.g. origin/main)")
 	f.StringVar(&o.head, "head", "", "revision to check (default --rev, else HEAD)")
 	f.IntVar(&o.pr, "pr", 0, "GitHub pull request number: read its reviews for approvals")
