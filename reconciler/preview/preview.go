@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -188,15 +189,25 @@ func Make(ctx context.Context, dial Dial, base, head *model.Repository, o Option
 	}
 	d, err := dial(ctx, url, want.base.MarkerAttribute)
 	if err != nil {
-		return nil, fmt.Errorf("directory %s: %w", url, err)
+		return nil, fmt.Errorf("directory %s: %w", redacted(url), err)
 	}
 	defer d.Close()
 	p, err := want.compare(ctx, d, logger(o))
 	if err != nil {
 		return nil, err
 	}
-	p.Directory = url
+	p.Directory = redacted(url)
 	return p, nil
+}
+
+// redacted is a URL without any password written into it: the preview
+// ends up in a pull-request comment.
+func redacted(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	return u.Redacted()
 }
 
 // Compute reads dir once within the base's scope and compares the plans of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -428,5 +429,29 @@ func TestSameChangeIgnoresWhy(t *testing.T) {
 	}
 	if sameChange(a, other) {
 		t.Error("a change to another value is the same")
+	}
+}
+
+// TestNoPasswordInThePreview: --directory with a password in it (alm.yaml
+// cannot hold one: the loader refuses it), refused by the directory or
+// not, never brings the password into what the comment shows.
+func TestNoPasswordInThePreview(t *testing.T) {
+	base := repository(t, files())
+	for _, refuse := range []bool{false, true} {
+		dial := func(context.Context, string, string) (Directory, error) {
+			if refuse {
+				return nil, errors.New("refused")
+			}
+			return &recorder{dir: world(t, base)}, nil
+		}
+		p, err := Make(context.Background(), dial, base, base, Options{URL: "ldaps://alm:flag-secret@dc.example.test", Now: now})
+		shown := fmt.Sprint(err)
+		if p != nil {
+			data, _ := json.Marshal(p)
+			shown += string(data)
+		}
+		if strings.Contains(shown, "secret") || refuse != (err != nil) || !strings.Contains(shown, "dc.example.test") {
+			t.Errorf("refused %t: %s", refuse, shown)
+		}
 	}
 }
