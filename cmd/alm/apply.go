@@ -38,6 +38,8 @@ type applyFlags struct {
 	noReceipt       bool
 	github          string
 	githubAPI       string
+	maxPlanAge      time.Duration
+	timeout         time.Duration
 }
 
 func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
@@ -45,9 +47,11 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 	f.limits.add(cmd)
 	fl := cmd.Flags()
 	if withPlan {
-		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since")
+		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since, if it is older than --max-plan-age, or if a plan made now differs from it")
+		fl.DurationVar(&f.maxPlanAge, "max-plan-age", reconcile.DefaultMaxPlanAge, "with --plan: the oldest saved plan that may be applied")
 		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
 	}
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "the longest one directory request may take; a connection that stalls longer is closed and dialled again")
 	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
 	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
@@ -64,11 +68,23 @@ func newApplyCommand(g *globals) *cobra.Command {
 		Short: "Change the directory to match the access repository",
 		Long: `apply makes the plan (as alm plan does, or reads a saved one with --plan), checks the
 guards over the whole plan before the first write, and carries it out in a safe
-order: OUs, creates (disabled, with a random password), attributes, moves and
-renames, group additions, enables, group removals, disables, deletes. Each change
-is isolated: one failure never stops the others. Transient errors are retried.
+order, what takes access away first and what grants it last: removals from
+privileged groups, disables, other group removals, deletes, OUs, creates
+(disabled, with a random password, in one operation), password repairs,
+attributes, moves and renames, group additions, enables. Each write names the
+object that was read (its objectGUID) and is refused if that object no longer
+carries the marker it had. Each change is isolated: one failure never stops the
+others. Transient errors are retried; a connection lost or stalled (--timeout)
+is dialled again, and when the directory stays unreachable the run stops and
+reports the rest as not attempted. SIGINT or SIGTERM stops the run after the
+change in flight; what applied is reported and recorded in the receipt.
 
-In a terminal it shows the plan and asks; without a terminal it needs --yes.
+Writes happen at the clock's time: --now is refused. A saved plan (--plan) is
+planned again now and applied only when that plan is the same, and when it is
+no older than --max-plan-age.
+
+In a terminal it shows the plan and asks (holding no connection while it waits);
+without a terminal it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
 branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
 the repository has one (with ALM_GIT_TOKEN for an HTTPS remote). A plan the
@@ -90,10 +106,14 @@ merge's Approved-by trailers, which are only as trustworthy as whoever may push
 merge commits (protect the branch), or with --github from the reviews of the
 pull request the merge closed. On the first run pass --approved-since REV.
 
-Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
-3 invalid repository (nothing written), or unapproved commits or a plan refused
-(nothing written to the directory; the refusal is recorded on the status
-branch unless --no-receipt).`,
+Exit codes: 0 applied, and the directory matches the access repository;
+1 a change failed or was not attempted, or an error; 2 everything applied but
+findings remain - the directory still differs from the access repository in
+ways this run could not put right (listed above); 3 invalid input (the
+repository, --now, a directory URL with credentials or plain ldap:// without
+--allow-plain-ldap: nothing written), a stale or edited saved plan, or
+unapproved commits or a plan refused (nothing written to the directory; the
+refusal is recorded on the status branch unless --no-receipt).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd.Context(), g, &f) },
 	}
@@ -125,6 +145,9 @@ Exit codes as alm apply.`,
 }
 
 func runApply(ctx context.Context, g *globals, f *applyFlags) error {
+	if g.now != "" {
+		return &exitCode{exitInvalid, errors.New("--now is for plan, validate, check and demo: apply and reconcile write at the clock's time, and their receipts record it")}
+	}
 	now, err := g.at()
 	if err != nil {
 		return err
@@ -162,6 +185,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return err
 		}
 	}
+	f.dir.timeout = f.timeout
 	d, url, err := f.dir.open(ctx, g, repo)
 	if err != nil {
 		return err
@@ -174,9 +198,11 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		DirectoryURL: url,
 		NoReceipt:    f.noReceipt,
 		PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
+		MaxPlanAge:   f.maxPlanAge,
 	}
 	var applied *reconcile.Applied
 	if saved != nil {
+		d.Close() // no connection idles while a person reads; the apply dials again
 		if err := confirm(g, f, saved); err != nil {
 			return err
 		}
@@ -196,7 +222,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return &exitCode{exitInvalid, err}
 		}
 		if pl.Plan.Empty() {
-			return nil
+			return findingsLeft(pl.Plan.Findings)
+		}
+		if !f.yes {
+			d.Close() // no connection idles while a person reads; the apply dials again
 		}
 		if err := confirm(g, f, nil); err != nil {
 			return err
@@ -217,10 +246,29 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err
+	case ctx.Err() != nil:
+		return &exitCode{exitError, fmt.Errorf("stopped by a signal after the change in flight: %d applied, %d failed, %d not attempted (see above); the receipt records what applied",
+			applied.Result.Applied, applied.Result.Failed, applied.Result.Skipped)}
 	case !applied.Result.OK():
-		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were skipped; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
+		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were not attempted; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
 	}
-	return nil
+	return findingsLeft(applied.Findings)
+}
+
+// findingsLeft is exit 2 when the run leaves the directory different from
+// the access repository in ways it could not put right.
+func findingsLeft(fs []plan.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &exitCode{exitChanges, fmt.Errorf("the directory still differs from the access repository: %d %s remain (listed above, with what to do)", len(fs), pluralize(len(fs), "finding"))}
+}
+
+func pluralize(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func writeResult(g *globals, a *reconcile.Applied) error {

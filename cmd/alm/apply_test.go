@@ -23,6 +23,7 @@ var admin = historytest.Person{Name: "Anna Smith", Email: "anna.smith@example.te
 // status branch. Reverting the push, as the advice says, lets the next run
 // go on to the directory.
 func TestApplyRequireApprovedRefusesDirectPush(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	t.Setenv(ad.EnvBindDN, "CN=alm-bind,CN=Users,DC=example,DC=test")
 	t.Setenv(ad.EnvBindPassword, "B1nd-Secr3t")
 	repo := historytest.New(t)
@@ -42,7 +43,7 @@ spec:
 	pushed := repo.Commit("Add svc-sneaky", historytest.Person{Name: "Mallory", Email: "mallory@example.test"})
 
 	code, out, errOut := runAlm(t, "apply", "--repo", repo.Path, "--require-approved", "--approved-since", imported,
-		"--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1")
+		"--yes", "--directory", "ldaps://127.0.0.1:1")
 	if code != exitInvalid {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
 	}
@@ -88,7 +89,7 @@ spec:
 	repo.Remove("service-accounts/svc-sneaky.yaml")
 	repo.Commit("Remove svc-sneaky", admin)
 	code, out, errOut = runAlm(t, "apply", "--repo", repo.Path, "--require-approved", "--approved-since", imported,
-		"--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1")
+		"--yes", "--directory", "ldaps://127.0.0.1:1")
 	if code == exitOK || strings.Contains(errOut, "not approved") || !strings.Contains(errOut, "127.0.0.1:1") {
 		t.Errorf("after the revert the run should pass verification and fail only at the directory: exit %d\n%s%s", code, out, errOut)
 	}
@@ -97,6 +98,7 @@ spec:
 // TestApplyGuardRefusedOnSamba: a plan over a limit exits 3, writes nothing
 // to the directory, and records the refusal with the limit exceeded.
 func TestApplyGuardRefusedOnSamba(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
@@ -104,7 +106,7 @@ func TestApplyGuardRefusedOnSamba(t *testing.T) {
 	alm := func(args ...string) (int, string, string) {
 		t.Helper()
 		return runAlm(t, append(args, "--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-			"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z")...)
+			"--tls-server-name", env.ServerName)...)
 	}
 	if code, out, errOut := alm("apply", "--yes"); code != exitOK {
 		t.Fatalf("first apply: exit %d\n%s%s", code, out, errOut)
@@ -209,12 +211,13 @@ spec:
 // directory: apply, a second plan with nothing to do, a saved plan applied,
 // and a saved plan refused once the repository has moved on.
 func TestPlanApplyOnSamba(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
 	common := []string{"--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z"}
+		"--tls-server-name", env.ServerName}
 	alm := func(args ...string) (int, string, string) {
 		t.Helper()
 		return runAlm(t, append(args, common...)...)
@@ -239,7 +242,13 @@ func TestPlanApplyOnSamba(t *testing.T) {
 	if code != exitChanges || !strings.Contains(out, `department: "Engineering" -> "Sales"`) {
 		t.Fatalf("plan of the move: exit %d\n%s%s", code, out, errOut)
 	}
+	// Two hours on, the saved plan is too old, unless allowed for this run.
+	atClock(t, "2026-11-22T11:00:00Z")
 	code, out, errOut = alm("apply", "--yes", "--plan", saved)
+	if code != exitInvalid || !strings.Contains(errOut, "a saved plan may be at most 1h0m0s old") {
+		t.Fatalf("apply of a plan two hours old: exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+	code, out, errOut = alm("apply", "--yes", "--plan", saved, "--max-plan-age", "3h")
 	if code != exitOK || !strings.Contains(out, "applied ~ update") {
 		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
 	}
@@ -280,6 +289,7 @@ func TestPlanApplyOnSamba(t *testing.T) {
 
 // TestApplyNeedsYesWithoutTerminal: with no one to ask, apply refuses.
 func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
@@ -289,8 +299,41 @@ func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
 	os.Stdin = devnull
 	defer func() { os.Stdin = stdin; devnull.Close() }()
 	code, out, errOut := runAlm(t, "apply", "--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z")
+		"--tls-server-name", env.ServerName)
 	if code != exitInvalid || !strings.Contains(errOut, "--yes") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestRefusedInputExits3: what can never be run is refused before
+// anything is read or written, with exit 3 as documented: --now where alm
+// writes, and a directory URL that would leak or send the bind password.
+func TestRefusedInputExits3(t *testing.T) {
+	t.Setenv(ad.EnvBindDN, "CN=alm-bind,CN=Users,DC=example,DC=test")
+	t.Setenv(ad.EnvBindPassword, "B1nd-Secr3t")
+	repo := historytest.New(t)
+	repo.CopyDir("../../examples/acme")
+	repo.Commit("Import the access repository", admin)
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"apply --now", []string{"apply", "--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1"}, "--now is for plan, validate, check and demo"},
+		{"reconcile --now", []string{"reconcile", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1"}, "--now is for plan, validate, check and demo"},
+		{"credentials in the URL", []string{"apply", "--yes", "--directory", "ldaps://svc:Pa55word@127.0.0.1:1"}, "holds credentials"},
+		{"plain ldap without the opt-in", []string{"plan", "--directory", "ldap://127.0.0.1:1"}, "would send the bind password unencrypted"},
+		{"reconcile, plain ldap", []string{"reconcile", "--directory", "ldap://127.0.0.1:1"}, "would send the bind password unencrypted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runAlm(t, append(tc.args, "--repo", repo.Path)...)
+			if code != exitInvalid || !strings.Contains(errOut, tc.says) {
+				t.Errorf("exit %d, want %d saying %q\n%s%s", code, exitInvalid, tc.says, out, errOut)
+			}
+			if strings.Contains(out+errOut, "Pa55word") || strings.Contains(out+errOut, "B1nd-Secr3t") {
+				t.Errorf("a secret reached the output:\n%s%s", out, errOut)
+			}
+		})
 	}
 }

@@ -103,11 +103,12 @@ func almYAML(url string) string {
 // shown; the comment lists the new people only as far as GitHub's limit
 // allows and says where the rest is; the text output lists them all.
 func TestCheckPreviewOnSamba(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
-	common := []string{"--repo", f.repo.Path, "--now", "2026-11-22T09:00:00Z",
+	common := []string{"--repo", f.repo.Path,
 		"--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
 	if code, out, errOut := runAlm(t, append([]string{"apply", "--yes"}, common...)...); code != exitOK {
 		t.Fatalf("apply the base: exit %d\n%s%s", code, out, errOut)

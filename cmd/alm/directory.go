@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -23,6 +25,7 @@ type directoryFlags struct {
 	serverName string
 	startTLS   bool
 	allowPlain bool
+	timeout    time.Duration // per request; the connector's default when zero
 }
 
 func (f *directoryFlags) add(cmd *cobra.Command) {
@@ -65,7 +68,14 @@ func (f *directoryFlags) dial(ctx context.Context, g *globals, url, marker strin
 	cfg.StartTLS = f.startTLS
 	cfg.AllowPlain = f.allowPlain
 	cfg.MarkerAttribute = marker
-	return ad.Dial(ctx, cfg, g.logger)
+	cfg.Timeout = f.timeout
+	d, err := ad.Dial(ctx, cfg, g.logger)
+	var refused *ad.ConfigError
+	if errors.As(err, &refused) {
+		// Settings that could never work, refused before anything was sent.
+		return nil, &exitCode{exitInvalid, err}
+	}
+	return d, err
 }
 
 // limitFlags raise the guards' limits for one run.
