@@ -111,9 +111,19 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 			r.log.Warn("change failed", "change", c.ID, "dn", c.DN, "attempts", cr.Attempts, "error", cr.Error)
 		case Skipped:
 			res.Skipped++
-			r.log.Warn("change skipped", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			if r.dead != nil || ctx.Err() != nil {
+				r.log.Debug("change not attempted", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			} else {
+				r.log.Warn("change skipped", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			}
 		}
 		res.Changes = append(res.Changes, cr)
+	}
+	switch notAttempted := res.Skipped; {
+	case r.dead != nil:
+		r.log.Warn("the directory could not be reached: the run stopped", "notAttempted", notAttempted, "at", r.deadAt, "error", r.dead)
+	case ctx.Err() != nil:
+		r.log.Warn("the run was stopped after the change in flight", "notAttempted", notAttempted, "why", ctx.Err())
 	}
 	return res
 }
@@ -126,13 +136,14 @@ type runner struct {
 	dn       map[string]string // account id -> its DN after the moves made so far
 	outcome  map[string]Outcome
 	attempts int
-	dead     error // the directory could not be reached: nothing more is tried
+	dead     error  // the directory could not be reached: nothing more is tried
+	deadAt   string // the change that found it so
 }
 
 func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	cr := ChangeResult{Change: c}
 	if r.dead != nil {
-		cr.Outcome, cr.Error = Skipped, "not attempted: the directory could not be reached ("+r.dead.Error()+")"
+		cr.Outcome, cr.Error = Skipped, "not attempted: the directory could not be reached (see "+r.deadAt+")"
 		return cr
 	}
 	if err := ctx.Err(); err != nil {
@@ -157,7 +168,7 @@ func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	if err != nil {
 		cr.Outcome, cr.Error = Failed, err.Error()
 		if errors.Is(err, directory.ErrUnreachable) {
-			r.dead = err
+			r.dead, r.deadAt = err, c.ID
 		}
 		return cr
 	}
