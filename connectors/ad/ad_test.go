@@ -468,3 +468,20 @@ func BenchmarkRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(benchUsers*b.N)/b.Elapsed().Seconds(), "accounts/s")
 }
+
+// TestCloseThenUse: a Directory closed (as alm apply closes it while a
+// person reads the plan) dials again at its next request.
+func TestCloseThenUse(t *testing.T) {
+	env := adtest.New(t)
+	d := dial(t, env)
+	ou := env.OU(t)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Read(context.Background(), directory.Scope{BaseDN: env.BaseDN, OUs: []string{ou}, GroupBase: ou}); err != nil {
+		t.Fatalf("read after Close: %v", err)
+	}
+	if err := d.CreateOU(context.Background(), "OU=After Close,"+ou); err != nil {
+		t.Fatalf("write after Close: %v", err)
+	}
+}
