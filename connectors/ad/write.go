@@ -257,7 +257,7 @@ func (d *Directory) Move(ctx context.Context, ref directory.Ref, newDN string) e
 	if err != nil {
 		return err
 	}
-	if sameDN(dn, newDN) {
+	if directory.SameDN(dn, newDN) {
 		return nil
 	}
 	_, _, oldParent, err := splitDN(dn)
@@ -265,7 +265,7 @@ func (d *Directory) Move(ctx context.Context, ref directory.Ref, newDN string) e
 		return &directory.Error{Op: opModRDN, DN: dn, Class: directory.ErrInvalidSyntax, Detail: err.Error()}
 	}
 	newSuperior := parent
-	if sameDN(parent, oldParent) {
+	if directory.SameDN(parent, oldParent) {
 		newSuperior = "" // a rename only
 	}
 	// AD insists on deleteOldRDN: the old cn must not linger as a value

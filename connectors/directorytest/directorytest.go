@@ -25,6 +25,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alm-project/alm/connectors/memory"
 	"github.com/alm-project/alm/reconciler/directory"
 )
 
@@ -916,5 +917,21 @@ func namedGroups(e *env) {
 	}
 	if findGroup(s, missing) != nil {
 		e.t.Errorf("%s read, but it does not exist", missing)
+	}
+}
+
+// MemoryFixture is the fixture of an in-memory directory, working below ou
+// (which must exist).
+func MemoryFixture(d *memory.Directory, ou string) Fixture {
+	return Fixture{
+		BaseDN:          d.BaseDN(),
+		OU:              ou,
+		MarkerAttribute: d.MarkerAttribute(),
+		CreateGroup:     func(_ context.Context, dn, name string) error { return d.AddGroup(dn, name) },
+		AddWithoutPassword: func(_ context.Context, dn, name, marker string) error {
+			return d.AddUserWithoutPassword(directory.NewAccount{DN: dn, Name: name, Marker: marker,
+				UAC: directory.UACNormalAccount | directory.UACAccountDisable})
+		},
+		SetAdminCount: func(_ context.Context, dn string) error { return d.SetAdminCount(dn, true) },
 	}
 }

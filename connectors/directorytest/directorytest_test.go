@@ -124,17 +124,7 @@ func newMutant(bug string) func(t *testing.T) (directorytest.Dir, directorytest.
 		if err := d.AddOU(ou); err != nil {
 			t.Fatal(err)
 		}
-		return &mutant{Directory: d, bug: bug}, directorytest.Fixture{
-			BaseDN:          d.BaseDN(),
-			OU:              ou,
-			MarkerAttribute: d.MarkerAttribute(),
-			CreateGroup:     func(_ context.Context, dn, name string) error { return d.AddGroup(dn, name) },
-			AddWithoutPassword: func(_ context.Context, dn, name, marker string) error {
-				return d.AddUserWithoutPassword(directory.NewAccount{DN: dn, Name: name, Marker: marker,
-					UAC: directory.UACNormalAccount | directory.UACAccountDisable})
-			},
-			SetAdminCount: func(_ context.Context, dn string) error { return d.SetAdminCount(dn, true) },
-		}
+		return &mutant{Directory: d, bug: bug}, directorytest.MemoryFixture(d, ou)
 	}
 }
 

@@ -289,17 +289,13 @@ func (r *runner) createOU(ctx, stop context.Context, dn string) error {
 		return err
 	}
 	parent := desired.Parent(dn)
-	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !below(parent, r.base) {
+	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !directory.Under(parent, r.base) || directory.SameDN(parent, r.base) {
 		return err
 	}
 	if perr := r.createOU(ctx, stop, parent); perr != nil && !errors.Is(perr, directory.ErrExists) {
 		return perr
 	}
 	return r.try(stop, func() error { return r.w.CreateOU(ctx, dn) })
-}
-
-func below(dn, base string) bool {
-	return base != "" && strings.HasSuffix(strings.ToLower(dn), ","+strings.ToLower(base))
 }
 
 // split separates userAccountControl (written with SetAccountControl) from

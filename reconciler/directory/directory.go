@@ -161,9 +161,6 @@ type Ref struct {
 	Marker string `json:"marker,omitempty"`
 }
 
-// SameDN compares distinguished names the way the directory does: case-insensitively.
-func SameDN(a, b string) bool { return strings.EqualFold(a, b) }
-
 // Scope says what to read: the user objects below the managed OUs, the
 // groups below GroupBase (the base DN when empty), the groups named in
 // Groups wherever they are, and always the domain's privileged groups.

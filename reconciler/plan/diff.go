@@ -136,7 +136,7 @@ func (df *differ) index() {
 		}
 		// Roles name groups by name only below the groups OU: a privileged
 		// group read from elsewhere must not answer to a role's name.
-		if !below(g.DN, groupBase) {
+		if !directory.Under(g.DN, groupBase) {
 			continue
 		}
 		byName[lower(g.Name)] = g.DN
@@ -169,11 +169,6 @@ func (df *differ) index() {
 			df.groupName[lower(dn)] = mg.Name
 		}
 	}
-}
-
-// below reports whether dn is at or below base.
-func below(dn, base string) bool {
-	return base != "" && (strings.EqualFold(dn, base) || strings.HasSuffix(lower(dn), ","+lower(base)))
 }
 
 // firstValue returns the value of a DN's first RDN, unescaped well enough
@@ -670,7 +665,7 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 			c.GroupName, c.Drift = df.nameOf(dn), true
 			c.Reason = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "privileged",
 				Text: fmt.Sprintf("drift: %s is a member of %s, %s, and no role grants it: a privileged membership nothing in Git asked for is always removed", a.Name, dn, c.Privileged)}
-		case below(dn, df.d.GroupsOU):
+		case directory.Under(dn, df.d.GroupsOU):
 			c.GroupName, c.Drift = df.nameOf(dn), true
 			c.Reason = desired.Reason{File: model.DirectoryFile, Field: "spec.groupsOU", Rule: "groups OU",
 				Text: fmt.Sprintf("drift: %s is a member of %s, in the groups OU alm manages (%s), and no role names that group", a.Name, dn, df.d.GroupsOU)}

@@ -178,7 +178,7 @@ func Guard(p *Plan, g GuardOptions) error {
 			continue
 		}
 		if c.Action == CreateOU {
-			if p.BaseDN == "" || !strings.HasSuffix(strings.ToLower(c.DN), ","+strings.ToLower(p.BaseDN)) {
+			if !directory.Under(c.DN, p.BaseDN) || directory.SameDN(c.DN, p.BaseDN) {
 				refuse(c, "OU %s is not below the base DN %s", c.DN, p.BaseDN)
 			}
 			continue

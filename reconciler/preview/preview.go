@@ -340,7 +340,7 @@ func outside(ous []string, scope directory.Scope) []string {
 	for _, ou := range ous {
 		in := false
 		for _, s := range scope.OUs {
-			if directory.SameDN(ou, s) || strings.HasSuffix(strings.ToLower(ou), ","+strings.ToLower(s)) {
+			if directory.Under(ou, s) {
 				in = true
 				break
 			}
