@@ -113,23 +113,28 @@ func (d *Directory) newPassword(name string) (string, error) {
 }
 
 // SetPassword gives an account a random password no one ever sees: the
-// repair of an account found without one.
+// repair of an account found without one. The marker is checked by a read
+// just before, and the password set in a modify of its own: Active
+// Directory treats a password reset apart from other changes.
 func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
-	var err error
+	dn, err := d.verify(ctx, opModify, ref)
+	if err != nil {
+		return err
+	}
 	for range passwordTries {
-		pw, perr := d.newPassword(nameOf(ref.DN))
+		pw, perr := d.newPassword(nameOf(dn))
 		if perr != nil {
-			return fmt.Errorf("generate password for %s: %w", ref.DN, perr)
+			return fmt.Errorf("generate password for %s: %w", dn, perr)
 		}
-		err = d.modify(ctx, ref, attrUnicodePwd, func(req *ldap.ModifyRequest) {
-			req.Replace(attrUnicodePwd, []string{unicodePwd(pw)})
-		})
+		req := ldap.NewModifyRequest(target(ref), nil)
+		req.Replace(attrUnicodePwd, []string{unicodePwd(pw)})
+		err = d.do(ctx, opModify, ref.DN, attrUnicodePwd, func(c *ldap.Conn) error { return c.Modify(req) })
 		if !errors.Is(err, directory.ErrWeakPassword) {
 			break
 		}
 	}
 	if err == nil {
-		d.log.Debug("set password", "dn", ref.DN)
+		d.log.Debug("set password", "dn", dn)
 	}
 	return err
 }
