@@ -1070,3 +1070,39 @@ func TestApplyTwice(t *testing.T) {
 		t.Errorf("the second apply wrote to the directory:\nbefore %v\nafter  %v", usns, after)
 	}
 }
+
+// TestDefaultLimitPerKindOnSamba: alm.yaml sets only a delete limit; a
+// plan disabling more accounts than alm's default disable limit is refused
+// by that default, named as such, and writes nothing.
+func TestDefaultLimitPerKindOnSamba(t *testing.T) {
+	w := newWorld(t)
+	w.alm.Spec.Limits = model.Limits{Delete: model.Limit{Count: 1}}
+	w.putDirectory()
+	n := model.DefaultLimits.Disable.Count + 1
+	var people []*model.Person
+	for range n {
+		p := employee("dl")
+		w.putPerson(p)
+		people = append(people, p)
+	}
+	w.commit("people")
+	w.reconcile(at("2026-11-22"))
+	for _, p := range people {
+		p.Spec.EndDate = date("2026-11-23")
+		w.putPerson(p)
+	}
+	w.commit("everyone leaves")
+	usns := w.usns()
+	pl := w.plan(at("2026-11-23"))
+	var limit *plan.LimitError
+	if !errors.As(pl.Refused, &limit) || limit.Kind != plan.LimitDisable || limit.Changes != n ||
+		limit.Source != "alm's default limits.disable.count, as alm.yaml sets no limits.disable" {
+		t.Fatalf("refused = %v, want the default disable limit", pl.Refused)
+	}
+	if _, err := w.apply(pl, w.options(at("2026-11-23"))); !errors.Is(err, reconcile.ErrRefused) {
+		t.Fatalf("apply: %v, want ErrRefused", err)
+	}
+	if after := w.usns(); !maps.Equal(after, usns) {
+		t.Errorf("a refused plan wrote below %s", w.ou)
+	}
+}
