@@ -86,6 +86,11 @@ func TestValidate(t *testing.T) {
 		{"valid service account", "ServiceAccount", serviceAccount, nil},
 		{"valid template", "WorkflowTemplate", saTemplate, nil},
 		{"valid role", "Role", role, nil},
+		{"a group by DN, longer than a name may be", "Role", strings.Replace(role, "groups: [VPN Users]", "groups: ['CN=Domain Admins,CN=Users,DC=corp,DC=example,DC=com', 'CN=Tier 0 Administrators,OU=Privileged Access,OU=Groups,DC=corp,DC=example,DC=com']", 1), nil},
+		{
+			"a group name longer than 64", "Role", strings.Replace(role, "groups: [VPN Users]", "groups: ["+strings.Repeat("g", 65)+"]", 1),
+			[]Violation{{[]string{"spec", "groups", "0"}, `"spec.groups[0]" must be at most 64 characters long, not 65`}},
+		},
 		{"valid directory", "Directory", directory, nil},
 		{"valid contractor", "Person", strings.Replace(person, "type: employee", "type: contractor\n  endDate: 2027-01-31", 1), nil},
 		{"empty end date is no end date", "Person", person + "  endDate:\n", nil},

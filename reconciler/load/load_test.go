@@ -133,6 +133,14 @@ func TestProblems(t *testing.T) {
 			`people/JDoe.yaml:4:3 "JDoe" does not match template employee's naming pattern`,
 			`people/jdoe.yaml:4:3 "jdoe" is also used by people/JDoe.yaml`,
 		}},
+		{"a group by a DN that does not parse", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: ['CN=VPN Users,,DC=example']")
+		}, []string{`roles/vpn-users.yaml:6:12 spec.groups[0]: "CN=VPN Users,,DC=example" is not a DN`}},
+		{"a login of a built-in account", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
+			s := strings.Replace(strings.Replace(string(data), "name: jdoe", "name: Guest", 1), `"004217"`, `"000501"`, 1)
+			write(t, d, "people/Guest.yaml", s)
+		}, []string{`people/Guest.yaml:4:3 metadata.name: "Guest" does not match`, `people/Guest.yaml:4:3 metadata.name: "Guest" is a built-in account of Active Directory`}},
 		{"duplicate id", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			write(t, d, "people/jroe.yaml", strings.Replace(string(data), "name: jdoe", "name: jroe", 1))
