@@ -380,12 +380,19 @@ func first(s []string, n int) []string {
 // directory holds it now. The directory keeps DN-valued attributes pointing
 // at their object when it moves, so a manager moved later in the same run
 // is followed. A manager this run creates is named by the DN it will have.
+//
+// A manager this run cannot create (its name or DN is held by another
+// object: a finding) gives no manager: a DN naming nothing would make the
+// write fail.
 func (df *differ) managerDN(a *desired.Account) string {
 	if a.Attributes[directory.AttrManager] == "" {
 		return ""
 	}
 	if m := df.byID[a.ManagerID]; m != nil {
 		return m.DN
+	}
+	if m := df.d.Account(a.ManagerID); m != nil && (df.byName[lower(m.Name)] != nil || df.byDN[lower(m.DN)] != nil) {
+		return ""
 	}
 	return a.Attributes[directory.AttrManager]
 }

@@ -518,6 +518,16 @@ func TestDiff(t *testing.T) {
 			},
 		},
 		{
+			name: "a joiner whose manager cannot be created gets no manager, rather than a write that fails",
+			live: unmarked("mnew"),
+			after: func(r *model.Repository) {
+				addPerson(r, "mnew", "005001", "Sales", "2026-01-05", nil)
+				addPerson(r, "njoin", "005000", "Sales", "2026-01-05", func(s *model.PersonSpec) { s.Manager = "mnew" })
+			},
+			want:     []string{"create njoin", "add-member njoin Sales", "enable njoin"},
+			findings: []string{"name-taken: mnew is not created"},
+		},
+		{
 			name: "a joiner whose manager joins too",
 			after: func(r *model.Repository) {
 				addPerson(r, "mnew", "005001", "Sales", "2026-01-05", nil)
