@@ -66,6 +66,10 @@ type Group struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Reason Reason `json:"reason"`
+	// Privileged: a role marked privileged grants it (its own approvers
+	// approved it). Only such a grant may put an account in a group the
+	// directory holds as privileged.
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // Account is one account as alm wants it at the instant.
@@ -114,6 +118,8 @@ type ManagedGroup struct {
 	DN    string   `json:"dn,omitempty"` // set when the role names the group by DN
 	Roles []string `json:"roles"`
 	File  string   `json:"file"` // the first role's file
+	// Privileged: some role naming it is marked privileged.
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // GroupKey is how two role entries are told to name the same group: DNs
@@ -509,13 +515,16 @@ func (a *Account) setter() func(name, value, field string) {
 // kept only when the lifecycle lets the account hold them.
 func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 	var groups []Group
-	seen := map[string]bool{}
+	at := map[string]int{} // GroupKey -> index in groups
 	add := func(role *model.Role, r Reason) {
 		for _, g := range role.Spec.Groups {
-			if k := GroupKey(g); !seen[k] {
-				seen[k] = true
-				groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r})
+			k := GroupKey(g)
+			if i, ok := at[k]; ok {
+				groups[i].Privileged = groups[i].Privileged || role.Spec.Privileged
+				continue
 			}
+			at[k] = len(groups)
+			groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r, Privileged: role.Spec.Privileged})
 		}
 	}
 	asked := map[string]bool{}
@@ -644,6 +653,7 @@ func (c *computer) managed() {
 				order = append(order, k)
 			}
 			mg.Roles = append(mg.Roles, name)
+			mg.Privileged = mg.Privileged || role.Spec.Privileged
 		}
 	}
 	sort.Strings(order)

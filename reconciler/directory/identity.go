@@ -61,10 +61,13 @@ func (a *Account) Builtin() string {
 // privilegedRIDs are the domain groups Microsoft counts as privileged
 // (AdminSDHolder's protected groups and their peers), by RID.
 var privilegedRIDs = map[uint64]string{
+	498: "Enterprise Read-only Domain Controllers",
 	512: "Domain Admins",
+	516: "Domain Controllers", // its members can replicate every secret (DCSync)
 	518: "Schema Admins",
 	519: "Enterprise Admins",
 	520: "Group Policy Creator Owners",
+	521: "Read-only Domain Controllers",
 	526: "Key Admins",
 	527: "Enterprise Key Admins",
 }
@@ -77,6 +80,7 @@ var privilegedBuiltin = map[string]string{
 	"S-1-5-32-549": "Server Operators",
 	"S-1-5-32-550": "Print Operators",
 	"S-1-5-32-551": "Backup Operators",
+	"S-1-5-32-552": "Replicator",
 }
 
 // dnsAdmins has no fixed RID: it is known by its name.
@@ -142,4 +146,36 @@ func (s *Snapshot) Privileged() map[string]string {
 		}
 	}
 	return why
+}
+
+// PrivilegedVia says through which group an account with these direct
+// memberships is privileged, given why (Snapshot.Privileged): "" when none
+// of its groups is.
+func PrivilegedVia(memberOf []string, why map[string]string) string {
+	for _, dn := range memberOf {
+		if w := why[strings.ToLower(dn)]; w != "" {
+			return "a member of " + dn + ", " + w
+		}
+	}
+	return ""
+}
+
+// WellKnownPrivileged reports whether a group's name is that of one of
+// AD's privileged groups, as the files may name it before the directory is
+// read: a role granting it must be marked privileged.
+func WellKnownPrivileged(name string) bool {
+	if strings.EqualFold(name, dnsAdmins) {
+		return true
+	}
+	for _, n := range privilegedRIDs {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	for _, n := range privilegedBuiltin {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }

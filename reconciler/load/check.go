@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/model"
 )
 
@@ -293,11 +294,18 @@ func checkRoles(repo *model.Repository, c *collector) {
 			checkApprovalRole(repo, r.Source, "spec.approvers", i, ap, c)
 		}
 		for i, g := range r.Spec.Groups {
-			if !strings.Contains(g, "=") {
-				continue
+			field := "spec.groups[" + strconv.Itoa(i) + "]"
+			name := g
+			if strings.Contains(g, "=") {
+				dn, err := ldap.ParseDN(g)
+				if err != nil || len(dn.RDNs) == 0 {
+					c.field(r.Source, field, "%q is not a DN (%v): name a group by its name, found below the groups OU, or by its whole DN, e.g. CN=Domain Admins,CN=Users,DC=example,DC=test", g, err)
+					continue
+				}
+				name = dn.RDNs[0].Attributes[0].Value
 			}
-			if _, err := ldap.ParseDN(g); err != nil {
-				c.field(r.Source, "spec.groups["+strconv.Itoa(i)+"]", "%q is not a DN (%v): name a group by its name, found below the groups OU, or by its whole DN, e.g. CN=Domain Admins,CN=Users,DC=example,DC=test", g, err)
+			if directory.WellKnownPrivileged(name) && !r.Spec.Privileged {
+				c.field(r.Source, field, "%q is one of Active Directory's privileged groups: a role that grants it must be marked privileged: true, with its own approvers (spec.approvers)", g)
 			}
 		}
 		if r.Spec.Privileged && len(r.Spec.Approvers) == 0 {

@@ -136,6 +136,10 @@ func TestProblems(t *testing.T) {
 		{"a group by a DN that does not parse", func(t *testing.T, d string) {
 			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: ['CN=VPN Users,,DC=example']")
 		}, []string{`roles/vpn-users.yaml:6:12 spec.groups[0]: "CN=VPN Users,,DC=example" is not a DN`}},
+		{"a privileged group in a role not marked privileged", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: [VPN Users, 'CN=Domain Admins,CN=Users,DC=example,DC=test', backup operators]")
+		}, []string{`roles/vpn-users.yaml:6:23 spec.groups[1]: "CN=Domain Admins,CN=Users,DC=example,DC=test" is one of Active Directory's privileged groups`,
+			`roles/vpn-users.yaml:6:71 spec.groups[2]: "backup operators" is one of Active Directory's privileged groups`}},
 		{"a login of a built-in account", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			s := strings.Replace(strings.Replace(string(data), "name: jdoe", "name: Guest", 1), `"004217"`, `"000501"`, 1)

@@ -82,11 +82,16 @@ type differ struct {
 	groupRoles map[string]string           // desired.GroupKey -> "role a, b names it"
 	privileged map[string]string           // lower-case DN -> why the group is privileged
 	missing    map[string][]string         // desired.GroupKey of a missing group -> the accounts that want it
-	members    map[string][]string
-	ouExists   map[string]bool
-	created    map[string]string // account id -> the create change's id
-	claimed    map[string]string // lower-case name of an unmarked account -> file of the account that wants it
-	matchedIDs map[string]bool
+	// meant: a privileged group (by lower-case DN) a role names by its name
+	// though it is not below the groups OU -> the role's entry. Its members
+	// the role grants are kept, and the finding says to name it by DN.
+	meant       map[string]desired.ManagedGroup
+	unprivGrant map[string][]string // lower-case DN of a privileged group -> roles not marked privileged that name it
+	members     map[string][]string
+	ouExists    map[string]bool
+	created     map[string]string // account id -> the create change's id
+	claimed     map[string]string // lower-case name of an unmarked account -> file of the account that wants it
+	matchedIDs  map[string]bool
 }
 
 func lower(s string) string { return strings.ToLower(s) }
@@ -147,6 +152,7 @@ func (df *differ) index() {
 		}
 	}
 	df.groupDN, df.groupName, df.groupRoles = map[string]string{}, map[string]string{}, map[string]string{}
+	df.meant, df.unprivGrant = map[string]desired.ManagedGroup{}, map[string][]string{}
 	for _, mg := range df.d.Groups {
 		key := desired.GroupKey(mg.Name)
 		if len(mg.Roles) == 1 {
@@ -156,7 +162,7 @@ func (df *differ) index() {
 		}
 		var dn string
 		if mg.DN != "" {
-			if g := df.groups[lower(mg.DN)]; g != nil {
+			if g := df.groupAt(mg.DN); g != nil {
 				dn = g.DN
 			}
 		} else if found, ok := byName[lower(mg.Name)]; ok {
@@ -167,8 +173,32 @@ func (df *differ) index() {
 		df.groupDN[key] = dn
 		if dn != "" {
 			df.groupName[lower(dn)] = mg.Name
+			if df.privileged[lower(dn)] != "" && !mg.Privileged {
+				df.unprivGrant[lower(dn)] = mg.Roles
+			}
+			continue
+		}
+		if mg.DN == "" {
+			for pdn := range df.privileged {
+				if g := df.groups[pdn]; g != nil && strings.EqualFold(g.Name, mg.Name) {
+					df.meant[pdn] = mg
+				}
+			}
 		}
 	}
+}
+
+// groupAt finds a group read by its DN, however the DN is spelt.
+func (df *differ) groupAt(dn string) *directory.Group {
+	if g := df.groups[lower(dn)]; g != nil {
+		return g
+	}
+	for i := range df.live.Groups {
+		if directory.SameDN(df.live.Groups[i].DN, dn) {
+			return &df.live.Groups[i]
+		}
+	}
+	return nil
 }
 
 // firstValue returns the value of a DN's first RDN, unescaped well enough
@@ -600,7 +630,8 @@ func (df *differ) attr(a *desired.Account, l *directory.Account, prev *desired.A
 func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *desired.Account, base Change) {
 	want := map[string]desired.Group{} // lower-case DN
 	for _, g := range a.Groups {
-		if dn := df.groupDN[desired.GroupKey(g.Name)]; dn != "" {
+		// A privileged group is granted only by a role marked privileged.
+		if dn := df.groupDN[desired.GroupKey(g.Name)]; dn != "" && (g.Privileged || df.privileged[lower(dn)] == "") {
 			want[lower(dn)] = g
 		}
 	}
@@ -621,7 +652,16 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 		dn := df.groupDN[desired.GroupKey(g.Name)]
 		if dn == "" {
 			df.missingGroup(g.Name, a.Name)
+			for pdn, mg := range df.meant {
+				if desired.GroupKey(mg.Name) == desired.GroupKey(g.Name) && g.Privileged {
+					want[pdn] = g // kept while the role names it by name; the finding says to name it by DN
+					privilegedKept = true
+				}
+			}
 			continue
+		}
+		if _, ok := want[lower(dn)]; !ok {
+			continue // a privileged group a role not marked privileged names: no grant
 		}
 		if df.privileged[lower(dn)] != "" {
 			privilegedKept = true
@@ -652,7 +692,13 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 		}
 		c.Privileged = df.privileged[k]
 		name, managed := df.groupName[k]
+		roles, unprivileged := df.unprivGrant[k]
 		switch {
+		case managed && unprivileged && c.Privileged != "":
+			c.GroupName, c.Drift = name, true
+			c.Reason = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "privileged",
+				Text: fmt.Sprintf("drift: %s is a member of %s, %s; %s %s it, but no role marked privileged: true grants it, and a privileged membership only a privileged role's approvers approved is kept",
+					a.Name, dn, c.Privileged, plural(len(roles), "role")+" "+strings.Join(roles, ", "), plural2(len(roles), "names", "name"))}
 		case managed:
 			c.GroupName = name
 			c.Drift = prev != nil && !had(name)
@@ -689,12 +735,41 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 		c.ID = id(RemoveMember, a.ID, c.GroupName)
 		df.add(c)
 	}
+	for pdn, roles := range df.unprivGrant {
+		for _, g := range a.Groups {
+			if lower(df.groupDN[desired.GroupKey(g.Name)]) == pdn {
+				df.unprivileged(pdn, roles)
+			}
+		}
+	}
 	if l.AdminCount && !privilegedKept {
 		df.find(Finding{Kind: FindingAdminCount, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
 			Text: fmt.Sprintf("%s has adminCount=1, which AD sets on members of privileged groups and leaves behind, with the account's ACL inheritance turned off, when the membership goes; no role grants it a privileged group", l.DN),
 			Fix: fmt.Sprintf("once it is out of every privileged group, clear adminCount and turn inheritance back on: Set-ADUser %s -Clear adminCount, then enable inheritance on its security descriptor (Security, Advanced, Enable inheritance; or dsacls %q /P:N)",
 				a.Name, l.DN)})
 	}
+}
+
+// unprivileged records, once per group, that roles not marked privileged
+// name a privileged group: their holders are not added to it.
+func (df *differ) unprivileged(dn string, roles []string) {
+	g := df.groups[dn]
+	id := FindingUnprivilegedGrant + ":" + dn
+	for _, f := range df.p.Findings {
+		if f.ID == id {
+			return
+		}
+	}
+	file := ""
+	for _, mg := range df.d.Groups {
+		if lower(df.groupDN[desired.GroupKey(mg.Name)]) == dn {
+			file = mg.File
+		}
+	}
+	df.p.Findings = append(df.p.Findings, Finding{ID: id, Kind: FindingUnprivilegedGrant, File: file, Group: g.DN,
+		Text: fmt.Sprintf("%s is %s, and %s %s it without being marked privileged: alm adds no one to it for them, and removes those only they would grant",
+			g.DN, df.privileged[dn], plural(len(roles), "role")+" "+strings.Join(roles, ", "), plural2(len(roles), "names", "name")),
+		Fix: fmt.Sprintf("mark the role privileged: true with its own approvers (spec.approvers) in a reviewed pull request, or take %s out of it", g.Name)})
 }
 
 // nameOf is a group's sAMAccountName as read, or its DN's first value.
@@ -736,6 +811,8 @@ func (df *differ) strays() {
 			protected = "on alm's protected list"
 		case l.AdminCount:
 			protected = "privileged (adminCount=1)"
+		case directory.PrivilegedVia(l.MemberOf, df.privileged) != "":
+			protected = "privileged: " + directory.PrivilegedVia(l.MemberOf, df.privileged)
 		}
 		switch file := df.claimed[lower(l.Name)]; {
 		case protected != "":

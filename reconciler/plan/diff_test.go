@@ -334,6 +334,58 @@ func TestDiff(t *testing.T) {
 			want: []string{},
 		},
 		{
+			name: "a role not marked privileged that names a privileged group grants nothing in it",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				member(t, s, "bking", domainAdmins)
+			},
+			after: func(r *model.Repository) {
+				r.Roles["helpdesk"] = &model.Role{Metadata: model.Metadata{Name: "helpdesk"}, Spec: model.RoleSpec{Groups: []string{domainAdmins.DN}}}
+				person(r, "jdoe").Roles = append(person(r, "jdoe").Roles, "helpdesk")
+				person(r, "bking").Roles = append(person(r, "bking").Roles, "helpdesk")
+			},
+			want:     []string{"remove-member bking " + domainAdmins.DN + " (drift)"},
+			findings: []string{"unprivileged-grant: " + domainAdmins.DN + " is one of AD's privileged groups (Domain Admins, RID 512), and role helpdesk names it without being marked privileged"},
+			check: func(t *testing.T, p *Plan) {
+				if c := p.Changes[0]; c.Privileged == "" || !strings.Contains(c.Reason.Text, "no role marked privileged: true grants it") {
+					t.Errorf("removal %+v", c)
+				}
+			},
+		},
+		{
+			name: "a privileged role naming a privileged group by its name, outside the groups OU: members kept, a finding",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				member(t, s, "jdoe", domainAdmins)
+				live(t, s, "jdoe").AdminCount = true
+			},
+			after: func(r *model.Repository) {
+				r.Roles["tier0"] = &model.Role{Metadata: model.Metadata{Name: "tier0"}, Spec: model.RoleSpec{Groups: []string{"Domain Admins"}, Privileged: true}}
+				person(r, "jdoe").Roles = append(person(r, "jdoe").Roles, "tier0")
+			},
+			want:     []string{},
+			findings: []string{`missing-group: group "Domain Admins" (role tier0 names it) does not exist below OU=Groups,OU=ALM,` + base},
+			check: func(t *testing.T, p *Plan) {
+				if f := p.Findings[0].Fix; !strings.Contains(f, "name it by its DN") {
+					t.Errorf("fix %q", f)
+				}
+			},
+		},
+		{
+			name: "an orphan in a privileged group is never disabled, adminCount or not",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				unmarked("tier0op")(t, s)
+				member(t, s, "tier0op", nested)
+			},
+			after: func(r *model.Repository) { r.Directory.Spec.Orphans = model.OrphansDisable },
+			want:  []string{},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "privileged: a member of "+nested.DN) {
+					t.Errorf("orphans %+v", p.Orphans)
+				}
+			},
+		},
+		{
 			name: "adminCount left behind is a finding with the fix",
 			live: func(t *testing.T, s *directory.Snapshot) {
 				member(t, s, "jdoe", domainAdmins)

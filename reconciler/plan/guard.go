@@ -118,6 +118,14 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
+// plural2 is one or many, by n.
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
 
 // ParseLimit reads a --max-* flag: a count ("25") or a percentage of the
@@ -154,7 +162,9 @@ func Guard(p *Plan, g GuardOptions) error {
 	}
 	count := map[string]*tally{LimitDisable: {accounts: map[string]bool{}}, LimitRemove: {accounts: map[string]bool{}}, LimitDelete: {accounts: map[string]bool{}}}
 	byGUID, byDN := map[string]*directory.Account{}, map[string]*directory.Account{}
+	var privileged map[string]string
 	if g.Live != nil {
+		privileged = g.Live.Privileged()
 		for i := range g.Live.Accounts {
 			l := &g.Live.Accounts[i]
 			byDN[strings.ToLower(l.DN)] = l
@@ -175,6 +185,9 @@ func Guard(p *Plan, g GuardOptions) error {
 			continue
 		case c.Action == DisableOrphan && target.AdminCount:
 			refuse(c, "%s is an unmanaged privileged account (adminCount=1); alm never disables it", target.DN)
+			continue
+		case c.Action == DisableOrphan && directory.PrivilegedVia(target.MemberOf, privileged) != "":
+			refuse(c, "%s is an unmanaged privileged account (%s); alm never disables it", target.DN, directory.PrivilegedVia(target.MemberOf, privileged))
 			continue
 		}
 		if c.Action == CreateOU {

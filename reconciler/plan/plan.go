@@ -150,6 +150,7 @@ const (
 	FindingDuplicateMarker     = "duplicate-marker"     // two objects carry the marker of one id
 	FindingStrayMarker         = "stray-marker"         // an object carries the marker of an id no file has
 	FindingProtectedMarked     = "protected-marked"     // a protected or built-in account carries alm's marker
+	FindingUnprivilegedGrant   = "unprivileged-grant"   // a role not marked privileged names a privileged group
 )
 
 // Finding is something that leaves the directory different from what Git

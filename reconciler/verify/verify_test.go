@@ -274,14 +274,14 @@ func TestAdviceWorks(t *testing.T) {
 			unapproved: []unapproved{{"service-accounts/svc-pushed.yaml", "base", []string{"push"}}},
 		},
 		{
-			// The privileged role's approvers were dropped straight on the
-			// branch, a grant of it merged with the manager's approval alone
+			// The privileged role's approvers were weakened straight on the
+			// branch (the account's manager suffices), a grant of it merged with the manager's approval alone
 			// (which the role's approvers would deny: TestAdviceWorksDeniedGrant),
 			// and the role restored: the grant's approval was judged on the
 			// weakened role, so it approves nothing.
 			name: "an approved merge judged on an unapproved rule",
 			build: func(r *historytest.Repo, h map[string]string) {
-				r.Write("roles/domain-admins.yaml", "apiVersion: alm/v1\nkind: Role\nmetadata:\n  name: domain-admins\nspec:\n  groups: [Domain Admins]\n")
+				r.Write("roles/domain-admins.yaml", "apiVersion: alm/v1\nkind: Role\nmetadata:\n  name: domain-admins\nspec:\n  groups: [Domain Admins]\n  privileged: true\n  approvers: [{relation: manager}]\n")
 				h["weaken"] = r.Commit("Tidy the role", jane)
 				h["grant"] = mergeWith(r, "grant", "people/kfox.yaml", kfox("  roles: [domain-admins]\n"), managerOnly)
 				r.Write("roles/domain-admins.yaml", readFile(t, "../check/testdata/access/roles/domain-admins.yaml"))
