@@ -23,6 +23,7 @@ const (
 	attrCritical   = "isCriticalSystemObject"
 	attrAdminCount = "adminCount"
 	attrPwdLastSet = "pwdLastSet"
+	attrPrimary    = "primaryGroupID"
 	attrReplMeta   = "replPropertyMetaData"
 	attrMemberOf   = "memberOf"
 	attrMember     = "member"
@@ -75,7 +76,7 @@ func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory
 		Accounts: []directory.Account{}, Groups: []directory.Group{}, OUs: []string{}}
 
 	userAttrs := append([]string{directory.AttrSAMAccountName, attrGUID, directory.AttrUserAccountControl,
-		d.ranged(attrMemberOf), marker, attrSID, attrCritical, attrAdminCount, attrPwdLastSet}, directory.ManagedAttributes...)
+		d.ranged(attrMemberOf), marker, attrSID, attrCritical, attrAdminCount, attrPwdLastSet, attrPrimary}, directory.ManagedAttributes...)
 	// Values past AD's first window are fetched after the searches: a
 	// request made while go-ldap streams a search would wait behind it.
 	var more []rest
@@ -296,6 +297,12 @@ func account(e *ldap.Entry, marker string) (a directory.Account, next int, err e
 		if a.UAC, err = strconv.Atoi(v); err != nil {
 			return a, -1, &directory.Error{Op: opSearch, DN: e.DN, Class: directory.ErrInvalidSyntax,
 				Detail: fmt.Sprintf("userAccountControl %q is not a number", v)}
+		}
+	}
+	if v := e.GetAttributeValue(attrPrimary); v != "" {
+		if a.PrimaryGroupID, err = strconv.Atoi(v); err != nil {
+			return a, -1, &directory.Error{Op: opSearch, DN: e.DN, Class: directory.ErrInvalidSyntax,
+				Detail: fmt.Sprintf("primaryGroupID %q is not a number", v)}
 		}
 	}
 	for _, name := range directory.ManagedAttributes {

@@ -839,6 +839,9 @@ func identity(e *env) {
 	if why := got.Builtin(); why != "" || got.Critical || got.AdminCount {
 		e.t.Errorf("a new account reads as built-in (%q), critical %v, adminCount %v", why, got.Critical, got.AdminCount)
 	}
+	if got.PrimaryGroupID != directory.DomainUsersRID || !strings.HasSuffix(got.PrimaryGroupSID(), "-513") {
+		e.t.Errorf("primaryGroupID %d (%s), want Domain Users, 513", got.PrimaryGroupID, got.PrimaryGroupSID())
+	}
 	if err := e.fix.SetAdminCount(e.ctx, a.DN); err != nil {
 		e.t.Fatalf("set adminCount on %s: %v", a.DN, err)
 	}

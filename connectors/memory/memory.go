@@ -86,6 +86,7 @@ type object struct {
 	// password: a password was set (at the add or since); false for a user
 	// added without one, as a half-made account is.
 	password bool
+	primary  int                // users: primaryGroupID
 	attrs    map[string]string  // lower-case attribute name -> value
 	links    map[string]*object // lower-case DN-valued attribute -> target
 	members  []*object          // groups only; pointers, so renames follow
@@ -282,15 +283,16 @@ func (d *Directory) privilegedItself(o *object) bool {
 
 func account(o *object, marker string, memberOf []string) directory.Account {
 	a := directory.Account{
-		DN:         o.dn,
-		GUID:       o.guid,
-		Name:       o.name,
-		UAC:        o.uac,
-		Attributes: make(map[string]string),
-		MemberOf:   memberOf, // built afresh on every Read
-		SID:        o.sid,
-		Critical:   o.critical,
-		AdminCount: o.adminCount,
+		DN:             o.dn,
+		GUID:           o.guid,
+		Name:           o.name,
+		UAC:            o.uac,
+		Attributes:     make(map[string]string),
+		MemberOf:       memberOf, // built afresh on every Read
+		SID:            o.sid,
+		Critical:       o.critical,
+		AdminCount:     o.adminCount,
+		PrimaryGroupID: o.primary,
 	}
 	a.Marker, _ = o.value(marker)
 	// Like the AD connector, only accounts alm owns are asked whether they
@@ -388,6 +390,7 @@ func (d *Directory) createUser(a directory.NewAccount, password bool) error {
 	o.name = name
 	o.password = password
 	o.sid = d.newSID()
+	o.primary = directory.DomainUsersRID
 	d.names[strings.ToLower(name)] = o
 	// Samba gives every new user these (dsdb_user_obj_set_defaults).
 	o.attrs[strings.ToLower(directory.AttrAccountExpires)] = directory.AccountExpiresNever

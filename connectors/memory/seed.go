@@ -156,6 +156,20 @@ func (d *Directory) AddUserWithoutPassword(a directory.NewAccount) error {
 	return d.createUser(a, false)
 }
 
+// SetPrimaryGroup sets a user's primaryGroupID, as an administrator may
+// make a privileged group its primary one.
+func (d *Directory) SetPrimaryGroup(dn string, rid int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, err := d.lookup(opModify, dn)
+	if err != nil {
+		return err
+	}
+	o.primary = rid
+	d.usn++
+	return nil
+}
+
 // SetAdminCount sets or clears adminCount on a user or group, as AD's
 // SDProp sets it on members of privileged groups.
 func (d *Directory) SetAdminCount(dn string, on bool) error {

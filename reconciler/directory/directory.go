@@ -72,6 +72,9 @@ type Account struct {
 	SID        string `json:"sid,omitempty"`        // objectSid, S-1-5-21-...-RID
 	Critical   bool   `json:"critical,omitempty"`   // isCriticalSystemObject
 	AdminCount bool   `json:"adminCount,omitempty"` // adminCount=1: AD protects it as privileged (SDProp)
+	// PrimaryGroupID is the RID of the account's primary group (513,
+	// Domain Users, as a rule): a membership no member or memberOf shows.
+	PrimaryGroupID int `json:"primaryGroupID,omitempty"`
 	// NoPassword: no password was ever set (pwdLastSet 0, never written
 	// since the account was added): a half-made account that must not be
 	// enabled before it gets one.

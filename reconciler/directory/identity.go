@@ -179,3 +179,38 @@ func WellKnownPrivileged(name string) bool {
 	}
 	return false
 }
+
+// DomainUsersRID is the primary group of every ordinary account.
+const DomainUsersRID = 513
+
+// PrimaryGroupSID is the SID of an account's primary group: its domain's
+// SID and the primary group's RID; "" when either is unknown.
+func (a *Account) PrimaryGroupSID() string {
+	i := strings.LastIndexByte(a.SID, '-')
+	if a.PrimaryGroupID == 0 || i < 0 || !domainSID(a.SID) {
+		return ""
+	}
+	return a.SID[:i] + "-" + strconv.Itoa(a.PrimaryGroupID)
+}
+
+// PrivilegedPrimary says why an account's primary group is privileged:
+// one of the snapshot's privileged groups (why, from Privileged) or a
+// privileged RID; "" when it is not.
+func (s *Snapshot) PrivilegedPrimary(a *Account, why map[string]string) string {
+	sid := a.PrimaryGroupSID()
+	if sid == "" || a.PrimaryGroupID == DomainUsersRID {
+		return ""
+	}
+	for i := range s.Groups {
+		if g := &s.Groups[i]; g.SID == sid {
+			if w := why[strings.ToLower(g.DN)]; w != "" {
+				return "its primary group (primaryGroupID " + strconv.Itoa(a.PrimaryGroupID) + ") is " + g.DN + ", " + w
+			}
+			return ""
+		}
+	}
+	if name, ok := privilegedRIDs[uint64(a.PrimaryGroupID)]; ok {
+		return "its primary group (primaryGroupID " + strconv.Itoa(a.PrimaryGroupID) + ") is " + name
+	}
+	return ""
+}

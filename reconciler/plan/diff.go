@@ -742,6 +742,15 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 			}
 		}
 	}
+	if why := df.live.PrivilegedPrimary(l, df.privileged); why != "" && !privilegedKept {
+		df.find(Finding{Kind: FindingPrivilegedPrimaryGroup, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+			Text: fmt.Sprintf("%s is privileged through its primary group, which no member attribute shows: %s; no role grants it", l.DN, why),
+			Fix:  fmt.Sprintf("make Domain Users its primary group again: add it to Domain Users, then Set-ADUser %s -Replace @{primaryGroupID=513} (alm does not change primary groups)", a.Name)})
+	} else if why == "" && l.PrimaryGroupID != 0 && l.PrimaryGroupID != directory.DomainUsersRID {
+		df.find(Finding{Kind: FindingUnmanagedMembership, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN, Group: l.PrimaryGroupSID(),
+			Text: fmt.Sprintf("%s's primary group is %s (primaryGroupID %d), not Domain Users: a membership no role names and no member attribute shows", a.Name, l.PrimaryGroupSID(), l.PrimaryGroupID),
+			Fix:  fmt.Sprintf("make Domain Users its primary group again (Set-ADUser %s -Replace @{primaryGroupID=513}), or leave it and accept the finding", a.Name)})
+	}
 	if l.AdminCount && !privilegedKept {
 		df.find(Finding{Kind: FindingAdminCount, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
 			Text: fmt.Sprintf("%s has adminCount=1, which AD sets on members of privileged groups and leaves behind, with the account's ACL inheritance turned off, when the membership goes; no role grants it a privileged group", l.DN),
@@ -813,6 +822,8 @@ func (df *differ) strays() {
 			protected = "privileged (adminCount=1)"
 		case directory.PrivilegedVia(l.MemberOf, df.privileged) != "":
 			protected = "privileged: " + directory.PrivilegedVia(l.MemberOf, df.privileged)
+		case df.live.PrivilegedPrimary(l, df.privileged) != "":
+			protected = "privileged: " + df.live.PrivilegedPrimary(l, df.privileged)
 		}
 		switch file := df.claimed[lower(l.Name)]; {
 		case protected != "":

@@ -386,6 +386,30 @@ func TestDiff(t *testing.T) {
 			},
 		},
 		{
+			name: "a privileged primary group is a finding; an orphan with one is never disabled",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				l := live(t, s, "jdoe")
+				l.SID, l.PrimaryGroupID = "S-1-5-21-1-2-3-1400", 512
+				unmarked("pgorphan")(t, s)
+				o := live(t, s, "pgorphan")
+				o.SID, o.PrimaryGroupID = "S-1-5-21-1-2-3-1401", 512
+				b := live(t, s, "bking")
+				b.SID, b.PrimaryGroupID = "S-1-5-21-1-2-3-1402", 1999
+			},
+			after: func(r *model.Repository) { r.Directory.Spec.Orphans = model.OrphansDisable },
+			want:  []string{},
+			findings: []string{
+				"privileged-primary-group: CN=jdoe,OU=People,OU=ALM," + base + " is privileged through its primary group",
+				"unmanaged-membership: bking's primary group is S-1-5-21-1-2-3-1999 (primaryGroupID 1999), not Domain Users",
+			},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "primary group (primaryGroupID 512) is "+domainAdmins.DN) {
+					t.Errorf("orphans %+v", p.Orphans)
+				}
+			},
+		},
+		{
 			name: "adminCount left behind is a finding with the fix",
 			live: func(t *testing.T, s *directory.Snapshot) {
 				member(t, s, "jdoe", domainAdmins)

@@ -189,6 +189,9 @@ func Guard(p *Plan, g GuardOptions) error {
 		case c.Action == DisableOrphan && directory.PrivilegedVia(target.MemberOf, privileged) != "":
 			refuse(c, "%s is an unmanaged privileged account (%s); alm never disables it", target.DN, directory.PrivilegedVia(target.MemberOf, privileged))
 			continue
+		case c.Action == DisableOrphan && g.Live.PrivilegedPrimary(target, privileged) != "":
+			refuse(c, "%s is an unmanaged privileged account (%s); alm never disables it", target.DN, g.Live.PrivilegedPrimary(target, privileged))
+			continue
 		}
 		if c.Action == CreateOU {
 			if !directory.Under(c.DN, p.BaseDN) || directory.SameDN(c.DN, p.BaseDN) {

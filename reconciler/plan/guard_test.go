@@ -240,6 +240,7 @@ func TestGuardIdentity(t *testing.T) {
 		{DN: "CN=tier0,OU=People,OU=ALM," + base, GUID: "g-ac", Name: "tier0", SID: "S-1-5-21-1-2-3-1300", AdminCount: true},
 		{DN: "CN=jdoe,OU=People,OU=ALM," + base, GUID: "g-ok", Name: "jdoe", Marker: "alm:004217", SID: "S-1-5-21-1-2-3-1400"},
 		{DN: "CN=op,OU=People,OU=ALM," + base, GUID: "g-da", Name: "op", SID: "S-1-5-21-1-2-3-1500", MemberOf: []string{"CN=Domain Admins,CN=Users," + base}},
+		{DN: "CN=pg,OU=People,OU=ALM," + base, GUID: "g-pg", Name: "pg", SID: "S-1-5-21-1-2-3-1600", PrimaryGroupID: 512},
 	}, Groups: []directory.Group{{DN: "CN=Domain Admins,CN=Users," + base, Name: "Domain Admins", SID: "S-1-5-21-1-2-3-512"}}}
 	tests := []struct {
 		name   string
@@ -256,6 +257,8 @@ func TestGuardIdentity(t *testing.T) {
 			"unmanaged privileged account (adminCount=1)"},
 		{"orphan in Domain Admins, adminCount or not", Change{ID: "disable-orphan:y", Action: DisableOrphan, Account: "op", GUID: "g-da", DN: "CN=op,OU=People,OU=ALM," + base},
 			"a member of CN=Domain Admins,CN=Users," + base},
+		{"orphan whose primary group is Domain Admins", Change{ID: "disable-orphan:z", Action: DisableOrphan, Account: "pg", GUID: "g-pg", DN: "CN=pg,OU=People,OU=ALM," + base},
+			"primary group (primaryGroupID 512)"},
 		{"an ordinary account", Change{ID: "disable:004217", Action: Disable, AccountID: "004217", Account: "jdoe", Marker: "alm:004217", GUID: "g-ok", DN: "CN=jdoe,OU=People,OU=ALM," + base}, ""},
 	}
 	for _, tc := range tests {

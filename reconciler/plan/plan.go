@@ -151,6 +151,9 @@ const (
 	FindingStrayMarker         = "stray-marker"         // an object carries the marker of an id no file has
 	FindingProtectedMarked     = "protected-marked"     // a protected or built-in account carries alm's marker
 	FindingUnprivilegedGrant   = "unprivileged-grant"   // a role not marked privileged names a privileged group
+	// FindingPrivilegedPrimaryGroup: a managed account's primary group is
+	// privileged, a membership no member attribute shows.
+	FindingPrivilegedPrimaryGroup = "privileged-primary-group"
 )
 
 // Finding is something that leaves the directory different from what Git

@@ -1106,3 +1106,32 @@ func TestDefaultLimitPerKindOnSamba(t *testing.T) {
 		t.Errorf("a refused plan wrote below %s", w.ou)
 	}
 }
+
+// TestPrivilegedPrimaryGroupOnSamba: a managed account made a Domain
+// Admin through its primary group - a membership no member attribute
+// shows - is a finding: the plan does not say the directory matches.
+func TestPrivilegedPrimaryGroupOnSamba(t *testing.T) {
+	w := newWorld(t)
+	p := employee("pg")
+	w.putPerson(p)
+	w.commit("a person")
+	w.reconcile(at("2026-11-22"))
+	o := w.mustLookup(p.Metadata.Name)
+	domainAdmins := "CN=Domain Admins,CN=Users," + w.env.BaseDN
+	w.modify(domainAdmins, func(r *ldap.ModifyRequest) { r.Add("member", []string{o.DN}) })
+	w.modify(o.DN, func(r *ldap.ModifyRequest) { r.Replace("primaryGroupID", []string{"512"}) })
+	// Deleting the test OU at the end takes the account, and its
+	// memberships, with it.
+
+	pl := w.plan(at("2026-11-22"))
+	var kinds []string
+	for _, f := range pl.Plan.Findings {
+		kinds = append(kinds, f.Kind)
+	}
+	if !slices.Contains(kinds, plan.FindingPrivilegedPrimaryGroup) || pl.Plan.Matches() {
+		t.Errorf("findings %q: want the privileged primary group\n%s", kinds, text(t, pl.Plan))
+	}
+	if out := text(t, pl.Plan); strings.Contains(out, "The directory matches") {
+		t.Errorf("the plan says the directory matches:\n%s", out)
+	}
+}
