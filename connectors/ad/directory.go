@@ -52,6 +52,11 @@ type Directory struct {
 
 	mu   sync.Mutex
 	conn *ldap.Conn // nil until dialled, and after it is dropped
+	// refused is why dialling again cannot work (a refused bind, an
+	// untrusted certificate, a name that does not resolve): later
+	// requests fail with it at once instead of binding again, which could
+	// lock the bind account out.
+	refused error
 }
 
 // Dial connects over LDAPS (or ldap:// with StartTLS), verifies the server
@@ -163,14 +168,18 @@ func (d *Directory) Close() error {
 }
 
 // connection returns the live connection, dialling again when it was
-// dropped: up to d.redial.Attempts times, with backoff. A server that
-// refuses the bind, a name that does not resolve or a certificate that is
-// not trusted fails at once: trying again would not help.
+// dropped: up to d.redial.Attempts times, with backoff, while dialling
+// fails in a way that may pass (ErrUnavailable). A server that refuses the
+// bind, a name that does not resolve or a certificate that is not trusted
+// fails at once, and every later request with it.
 func (d *Directory) connection(ctx context.Context) (*ldap.Conn, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn != nil && !d.conn.IsClosing() {
 		return d.conn, nil
+	}
+	if d.refused != nil {
+		return nil, d.refused
 	}
 	d.conn = nil
 	wait := d.redial.Backoff
@@ -194,7 +203,10 @@ func (d *Directory) connection(ctx context.Context) (*ldap.Conn, error) {
 		}
 		last = err
 		d.log.Warn("dial failed", "url", shownURL(d.cfg.URL), "attempt", attempt, "error", err)
-		if !errors.Is(err, directory.ErrUnavailable) && !errors.Is(err, directory.ErrUnreachable) {
+		if !errors.Is(err, directory.ErrUnavailable) {
+			if ctx.Err() == nil {
+				d.refused = err
+			}
 			return nil, err
 		}
 	}

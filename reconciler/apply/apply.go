@@ -3,6 +3,7 @@
 // backoff, one failure never stopping the others - except a directory that
 // cannot be reached at all, which stops the run. The result says exactly
 // what applied, what failed and why, and what was not attempted and why.
+// A directory that cannot be reached, or refuses alm's bind, stops the run.
 package apply
 
 import (
@@ -121,7 +122,7 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 	}
 	switch notAttempted := res.Skipped; {
 	case r.dead != nil:
-		r.log.Warn("the directory could not be reached: the run stopped", "notAttempted", notAttempted, "at", r.deadAt, "error", r.dead)
+		r.log.Warn("the directory could not be reached or refused the bind: the run stopped", "notAttempted", notAttempted, "at", r.deadAt, "error", r.dead)
 	case ctx.Err() != nil:
 		r.log.Warn("the run was stopped after the change in flight", "notAttempted", notAttempted, "why", ctx.Err())
 	}
@@ -143,7 +144,11 @@ type runner struct {
 func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	cr := ChangeResult{Change: c}
 	if r.dead != nil {
-		cr.Outcome, cr.Error = Skipped, "not attempted: the directory could not be reached (see "+r.deadAt+")"
+		why := "the directory could not be reached"
+		if errors.Is(r.dead, directory.ErrAuth) {
+			why = "the directory refused alm's bind"
+		}
+		cr.Outcome, cr.Error = Skipped, "not attempted: "+why+" (see "+r.deadAt+")"
 		return cr
 	}
 	if err := ctx.Err(); err != nil {
@@ -167,7 +172,7 @@ func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	cr.Attempts = r.attempts
 	if err != nil {
 		cr.Outcome, cr.Error = Failed, err.Error()
-		if errors.Is(err, directory.ErrUnreachable) {
+		if directory.Fatal(err) {
 			r.dead, r.deadAt = err, c.ID
 		}
 		return cr

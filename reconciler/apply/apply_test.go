@@ -205,6 +205,13 @@ func TestRun(t *testing.T) {
 			counts:   [3]int{5, 1, 2},
 		},
 		{
+			name:     "a refused bind stops the run: no bind after bind to lock the account out",
+			always:   map[string]error{"RemoveMember " + sales: fail(directory.ErrAuth)},
+			calls:    fullRun[:2],
+			outcomes: []string{"applied disable:4217", "failed remove-member:4217:Sales", "skipped create-ou:" + leavers + ": not attempted: the directory refused alm's bind"},
+			counts:   [3]int{1, 1, 6},
+		},
+		{
 			name:   "an unreachable directory stops the run: the rest is not attempted",
 			always: map[string]error{"RemoveMember " + sales: fail(directory.ErrUnreachable)},
 			calls:  fullRun[:2],

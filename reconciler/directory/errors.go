@@ -56,3 +56,8 @@ func (e *Error) Unwrap() error { return e.Class }
 
 // Transient reports whether an error is worth retrying.
 func Transient(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// Fatal reports whether an error ends a run: the directory cannot be
+// reached, or refuses alm's bind. Every change after it would meet it
+// too (and bind after bind could lock the bind account out).
+func Fatal(err error) bool { return errors.Is(err, ErrUnreachable) || errors.Is(err, ErrAuth) }

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/alm-project/alm/connectors/ad"
+	"github.com/alm-project/alm/connectors/ad/adtest"
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/model"
@@ -281,5 +284,51 @@ func TestDialFailuresAreNotTransient(t *testing.T) {
 				t.Errorf("error %v: want class %v, transient %v", err, tc.class, tc.transient)
 			}
 		})
+	}
+}
+
+// TestRefusedBindIsRemembered: a connection lost, and the bind account
+// disabled meanwhile (Samba still takes the old password for a while after
+// a reset, so disabling is the refusal to test): the connector dials once
+// more, is refused,
+// and from then on answers every request with that refusal without
+// binding again (bind after bind would lock the account out).
+func TestRefusedBindIsRemembered(t *testing.T) {
+	w := newWorld(t)
+	login := adtest.Unique("bind-")
+	dn := "CN=" + login + "," + w.ou
+	pw := "Bind-" + adtest.Unique("p") + "!9"
+	add := ldap.NewAddRequest(dn, nil)
+	add.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
+	add.Attribute(directory.AttrSAMAccountName, []string{login})
+	add.Attribute(directory.AttrUserAccountControl, []string{"512"})
+	add.Attribute("unicodePwd", []string{quotedUTF16(pw)})
+	if err := w.conn.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(w.env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	d, err := ad.Dial(context.Background(), ad.Config{URL: "ldaps://" + px.addr(), CAFile: w.env.CAFile, ServerName: w.env.ServerName,
+		BindDN: dn, Password: pw, Timeout: 2 * time.Second}, w.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	scope := directory.Scope{BaseDN: w.env.BaseDN, OUs: []string{w.ou}, GroupBase: w.ou}
+	if _, err := d.Read(context.Background(), scope); err != nil {
+		t.Fatal(err)
+	}
+	w.modify(dn, func(r *ldap.ModifyRequest) { r.Replace(directory.AttrUserAccountControl, []string{"514"}) })
+	px.drop()
+	for i := range 3 {
+		if _, err := d.Read(context.Background(), scope); !errors.Is(err, directory.ErrAuth) || directory.Transient(err) {
+			t.Fatalf("read %d after the bind account was disabled: %v, want the refused bind", i, err)
+		}
+	}
+	if px.dialled != 2 {
+		t.Errorf("%d connections made, want 2: the first, and one that found the bind refused", px.dialled)
 	}
 }
