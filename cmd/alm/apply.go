@@ -206,6 +206,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		if err := confirm(g, f, saved); err != nil {
 			return err
 		}
+		opts.Now = g.clockTime().UTC() // writes happen now, not when the command started
 		applied, err = reconcile.ApplySaved(ctx, d, saved, repo, src, opts)
 	} else {
 		pl, perr := reconcile.PlanLoaded(ctx, d, repo, src, opts.Options)
@@ -224,13 +225,27 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		if pl.Plan.Empty() {
 			return findingsLeft(pl.Plan.Findings)
 		}
-		if !f.yes {
+		if f.yes || src.Rev == "" {
+			if !f.yes {
+				d.Close() // no connection idles while a person reads; the apply dials again
+				if err := confirm(g, f, nil); err != nil {
+					return err
+				}
+			}
+			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
+		} else {
 			d.Close() // no connection idles while a person reads; the apply dials again
+			if err := confirm(g, f, nil); err != nil {
+				return err
+			}
+			// What was confirmed is applied only if it is still what alm
+			// would do now: the person may have read for a while.
+			opts.Now = g.clockTime().UTC()
+			applied, err = reconcile.ApplySaved(ctx, d, pl.Plan, repo, src, opts)
+			if errors.Is(err, apply.ErrStale) || errors.Is(err, reconcile.ErrTampered) {
+				err = fmt.Errorf("%w; the files, the directory or the time moved on while the plan was read: nothing was applied; run alm apply again", err)
+			}
 		}
-		if err := confirm(g, f, nil); err != nil {
-			return err
-		}
-		applied, err = reconcile.Apply(ctx, d, pl, src, opts)
 	}
 	if errors.Is(err, reconcile.ErrRefused) {
 		writeRefusal(g, applied)
