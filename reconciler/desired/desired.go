@@ -90,7 +90,7 @@ type Account struct {
 	DN        string `json:"dn"`
 	Enabled   bool   `json:"enabled"`
 	// UAC is userAccountControl: normal account, the template's flags, and
-	// the disable bit when not Enabled. Only the ManagedUAC bits are compared.
+	// the disable bit when not Enabled. Only the bits ManagedUAC gives are compared.
 	UAC int `json:"userAccountControl"`
 	// Attributes holds every one of directory.ManagedAttributes; an empty
 	// value means the attribute must be absent. accountExpires is always set

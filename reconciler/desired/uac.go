@@ -36,17 +36,27 @@ var DangerousFlags = map[string]struct {
 	"DONT_EXPIRE_PASSWORD":           {directory.UACDontExpirePassword, "its password never expires"},
 }
 
-// ManagedUAC are the userAccountControl bits alm keeps equal to the files:
-// the disable bit, every flag a template may set, and the dangerous flags.
-// Other bits (set by the directory itself, or by hand for reasons alm has
-// no say in) are kept.
-var ManagedUAC = func() int {
-	m := directory.UACAccountDisable
-	for _, bit := range AccountFlags {
-		m |= bit
-	}
+// ManagedUAC returns the userAccountControl bits alm keeps equal to the
+// files on an account whose desired value is uac: the disable bit, the
+// flags its template asks for (added when missing), and every flag that
+// weakens an account (removed unless the template asks for it). A
+// protective flag the template does not ask for (NOT_DELEGATED,
+// SMARTCARD_REQUIRED set by hand) is left alone: removing it would weaken
+// the account. Other bits - set by the directory itself, or by hand for
+// reasons alm has no say in - are kept.
+func ManagedUAC(uac int) int {
+	m := directory.UACAccountDisable | uac&templateUAC
 	for _, f := range DangerousFlags {
 		m |= f.Bit
+	}
+	return m
+}
+
+// templateUAC are the bits a template may set.
+var templateUAC = func() int {
+	m := 0
+	for _, bit := range AccountFlags {
+		m |= bit
 	}
 	return m
 }()

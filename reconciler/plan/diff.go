@@ -500,8 +500,9 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 			u.Attributes = append(u.Attributes, ac)
 		}
 	}
-	target := (l.UAC &^ desired.ManagedUAC) | a.UAC
-	haveBits, wantBits := l.UAC&desired.ManagedUAC, a.UAC&desired.ManagedUAC
+	mask := desired.ManagedUAC(a.UAC)
+	target := (l.UAC &^ mask) | a.UAC&mask
+	haveBits, wantBits := l.UAC&mask, a.UAC&mask
 	toggle := (haveBits^wantBits)&directory.UACAccountDisable != 0
 	flagsReason := desired.Reason{}
 	if flags := (haveBits ^ wantBits) &^ directory.UACAccountDisable; flags != 0 {

@@ -567,6 +567,13 @@ func TestDiff(t *testing.T) {
 			},
 		},
 		{
+			name: "a protective flag set by hand is left alone: removing it would weaken the account",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				live(t, s, "jdoe").UAC |= directory.UACNotDelegated | directory.UACSmartcardRequired
+			},
+			want: []string{},
+		},
+		{
 			name: "a move onto a DN another account holds is not planned",
 			live: unmarked("jdoe2"),
 			after: func(r *model.Repository) {
