@@ -72,8 +72,8 @@ order, what takes access away first and what grants it last: removals from
 privileged groups, disables, other group removals, deletes, OUs, creates
 (disabled, with a random password, in one operation), password repairs,
 attributes, moves and renames, group additions, enables. Each write names the
-object that was read (its objectGUID) and is refused if that object no longer
-carries the marker it had. Each change is isolated: one failure never stops the
+object that was read (its objectGUID); a write to an account is refused if it no
+longer carries the marker it had. Each change is isolated: one failure never stops the
 others. Transient errors are retried; a connection lost or stalled (--timeout)
 is dialled again, and when the directory stays unreachable the run stops and
 reports the rest as not attempted. SIGINT or SIGTERM stops the run after the
