@@ -1,6 +1,7 @@
 # Expiry: service accounts expire, within their template's lifetime.max
-# (the template as it stood at base) counted from spec.created (or from now
-# when created is not set); a contractor has an end date.
+# (the template as it stood at base) counted from spec.created (or from today
+# when created is not set); a contractor has an end date. Dates are compared
+# as days: today is the date at now in alm.yaml's timeZone.
 package alm.builtin.expiry
 
 import data.alm.builtin.lib
@@ -24,7 +25,7 @@ max_hint(f) := sprintf(" (at most %s after spec.created, per template %s)", [lif
 # start is where the lifetime is counted from.
 start_ns(f) := lib.date_ns(f.after.spec.created) if {
 	object.get(f.after.spec, "created", null) != null
-} else := lib.now_ns
+} else := lib.today_ns
 
 deny contains v if {
 	some f in lib.present
@@ -50,7 +51,7 @@ warn contains v if {
 	f.class == "create"
 	expires := f.after.spec.expires
 	expires != null
-	lib.date_ns(expires) <= lib.now_ns
+	lib.date_ns(expires) <= lib.today_ns
 	v := {
 		"rule": "expiry",
 		"file": f.path,

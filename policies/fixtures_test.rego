@@ -181,6 +181,8 @@ pr(author, approvers) := {
 
 input_of(files, pull) := {
 	"now": now,
+	"timeZone": "UTC",
+	"today": "2026-05-01",
 	"change": {"base": "base", "head": "head", "files": files},
 	"pullRequest": pull,
 }

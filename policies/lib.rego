@@ -15,8 +15,14 @@ base := data.alm.base
 # now_ns is the instant the check runs at, in nanoseconds since the epoch.
 now_ns := time.parse_rfc3339_ns(input.now)
 
-# date_ns turns a file's date ("2027-05-31") into nanoseconds.
+# date_ns turns a file's date ("2027-05-31") into nanoseconds: the day at
+# 00:00 UTC, a label to compare and count days with, not the instant the day
+# begins in alm.yaml's timeZone.
 date_ns(d) := time.parse_ns("2006-01-02", d)
+
+# today_ns is input.today (the date at now in alm.yaml's timeZone) as
+# date_ns reads dates: a file's day d has begun when date_ns(d) <= today_ns.
+today_ns := date_ns(input.today)
 
 unit_ns := {"h": 3600000000000, "d": 86400000000000, "w": 604800000000000}
 

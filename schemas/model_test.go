@@ -110,7 +110,7 @@ func (c *modelCheck) value(typ reflect.Type, u string, node map[string]any, at s
 	}
 	want := ""
 	switch {
-	case typ == reflect.TypeFor[model.Date](), typ == reflect.TypeFor[model.Duration]():
+	case typ == reflect.TypeFor[model.Date](), typ == reflect.TypeFor[model.Duration](), typ == reflect.TypeFor[model.TimeZone]():
 		want = "string"
 	case typ.Kind() == reflect.String:
 		want = "string"

@@ -86,6 +86,11 @@ func TestValidate(t *testing.T) {
 		{"valid service account", "ServiceAccount", serviceAccount, nil},
 		{"valid template", "WorkflowTemplate", saTemplate, nil},
 		{"valid role", "Role", role, nil},
+		{"a group by DN, longer than a name may be", "Role", strings.Replace(role, "groups: [VPN Users]", "groups: ['CN=Domain Admins,CN=Users,DC=corp,DC=example,DC=com', 'CN=Tier 0 Administrators,OU=Privileged Access,OU=Groups,DC=corp,DC=example,DC=com']", 1), nil},
+		{
+			"a group name longer than 64", "Role", strings.Replace(role, "groups: [VPN Users]", "groups: ["+strings.Repeat("g", 65)+"]", 1),
+			[]Violation{{[]string{"spec", "groups", "0"}, `"spec.groups[0]" must be at most 64 characters long, not 65`}},
+		},
 		{"valid directory", "Directory", directory, nil},
 		{"valid contractor", "Person", strings.Replace(person, "type: employee", "type: contractor\n  endDate: 2027-01-31", 1), nil},
 		{"empty end date is no end date", "Person", person + "  endDate:\n", nil},
@@ -123,7 +128,7 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			"bad enum in a list", "WorkflowTemplate", saTemplate + "  accountFlags: [DONT_EXPIRE_PASSWORD, NEVER_EXPIRE]\n",
-			[]Violation{{[]string{"spec", "accountFlags", "1"}, `"spec.accountFlags[1]" must be one of DONT_EXPIRE_PASSWORD, NOT_DELEGATED, PASSWD_NOTREQD, SMARTCARD_REQUIRED, TRUSTED_FOR_DELEGATION, not "NEVER_EXPIRE"`}},
+			[]Violation{{[]string{"spec", "accountFlags", "1"}, `"spec.accountFlags[1]" is "NEVER_EXPIRE": it must be DONT_EXPIRE_PASSWORD, NOT_DELEGATED or SMARTCARD_REQUIRED: alm never sets a flag that weakens an account (PASSWD_NOTREQD, TRUSTED_FOR_DELEGATION, TRUSTED_TO_AUTH_FOR_DELEGATION, DONT_REQ_PREAUTH, USE_DES_KEY_ONLY, ENCRYPTED_TEXT_PWD_ALLOWED), and reverts it where it finds one`}},
 		},
 		{
 			"wrong apiVersion", "Role", strings.Replace(role, "alm/v1", "alm/v2", 1),

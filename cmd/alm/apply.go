@@ -38,6 +38,8 @@ type applyFlags struct {
 	noReceipt       bool
 	github          string
 	githubAPI       string
+	maxPlanAge      time.Duration
+	timeout         time.Duration
 }
 
 func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
@@ -45,16 +47,18 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 	f.limits.add(cmd)
 	fl := cmd.Flags()
 	if withPlan {
-		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since")
+		fl.StringVar(&f.planFile, "plan", "", "apply this saved plan (alm plan --out), refused if the revision or the directory changed since, if it is older than --max-plan-age, or if a plan made now differs from it")
+		fl.DurationVar(&f.maxPlanAge, "max-plan-age", reconcile.DefaultMaxPlanAge, "with --plan: the oldest saved plan that may be applied")
 		fl.BoolVar(&f.yes, "yes", false, "apply without asking (required when no terminal is attached)")
 	}
-	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every commit since the last receipt arrived by an approved merge that passes the policies")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "the longest one directory request may take; a connection that stalls longer is closed and dialled again")
+	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
 	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
-	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt on the status branch")
+	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt (nor a refusal's) on the status branch")
 }
 
 func newApplyCommand(g *globals) *cobra.Command {
@@ -64,24 +68,52 @@ func newApplyCommand(g *globals) *cobra.Command {
 		Short: "Change the directory to match the access repository",
 		Long: `apply makes the plan (as alm plan does, or reads a saved one with --plan), checks the
 guards over the whole plan before the first write, and carries it out in a safe
-order: OUs, creates (disabled, with a random password), attributes, moves and
-renames, group additions, enables, group removals, disables, deletes. Each change
-is isolated: one failure never stops the others. Transient errors are retried.
+order, what takes access away first and what grants it last: removals from
+privileged groups, disables, other group removals, deletes, OUs, creates
+(disabled, with a random password, in one operation), password repairs,
+attributes, moves and renames, group additions, enables. Each write names the
+object that was read (its objectGUID); a write to an account is refused if it no
+longer carries the marker it had. Each change is isolated: one failure never stops the
+others. Transient errors are retried; a connection lost or stalled (--timeout)
+is dialled again, and when the directory stays unreachable the run stops and
+reports the rest as not attempted. SIGINT or SIGTERM stops the run after the
+change in flight; what applied is reported and recorded in the receipt.
 
-In a terminal it shows the plan and asks; without a terminal it needs --yes.
+Writes happen at the clock's time: --now is refused. A saved plan (--plan) is
+planned again now and applied only when that plan is the same, and when it is
+no older than --max-plan-age.
+
+In a terminal it shows the plan and asks (holding no connection while it waits);
+without a terminal it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
 branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
-the repository has one (with ALM_GIT_TOKEN for an HTTPS remote).
+the repository has one (with ALM_GIT_TOKEN for an HTTPS remote). A plan the
+guards refuse writes nothing to the directory and commits a refusal's receipt
+instead: every limit exceeded, with its count and fraction, and every change
+refused. A refusal never counts as the last applied revision.
 
---require-approved verifies, before anything else, that every commit since the
-last receipt arrived by a merge that passes alm check with its approvals, and
-then applies exactly the commit it verified. Approvals come from the merge's
-Approved-by trailers, which are only as trustworthy as whoever may push merge
-commits (protect the branch), or with --github from the reviews of the pull
-request the merge closed. On the first run pass --approved-since REV.
+--require-approved verifies, before anything else, that every file alm reads
+(alm.yaml, templates/, people/, service-accounts/, roles/, policies/) holds
+content that merges passing alm check with their approvals brought in since the
+last applied receipt, and then applies exactly the commit it verified. A
+commit pushed straight to the branch, or a merge denied, is refused by name
+until its changes are gone: the refusal, recorded in a receipt too, says what
+restores each file (git checkout <commit> -- <file>, or git rm <file>), and
+committing that, merged or pushed, lets the next run go on. A later merge that
+edits other lines of the file, or restores an older version, does not; nor
+does a merge approved on top of unapproved content. Approvals come from the
+merge's Approved-by trailers, which are only as trustworthy as whoever may push
+merge commits (protect the branch), or with --github from the reviews of the
+pull request the merge closed. On the first run pass --approved-since REV.
 
-Exit codes: 0 applied (or nothing to do); 1 a change failed or an error;
-3 invalid repository, unapproved commits, or plan refused (nothing written).`,
+Exit codes: 0 applied, and the directory matches the access repository;
+1 a change failed or was not attempted, or an error; 2 everything applied but
+findings remain - the directory still differs from the access repository in
+ways this run could not put right (listed above); 3 invalid input (the
+repository, --now, a directory URL with credentials or plain ldap:// without
+--allow-plain-ldap: nothing written), a stale or edited saved plan, or
+unapproved commits or a plan refused (nothing written to the directory; the
+refusal is recorded on the status branch unless --no-receipt).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd.Context(), g, &f) },
 	}
@@ -96,9 +128,10 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Short: "Fetch, plan and apply in one unattended run (for a schedule)",
 		Long: `reconcile is what a scheduler runs: it fetches --repo (a path or a Git URL; a
 token for HTTPS comes from ALM_GIT_TOKEN), reads --rev (default HEAD), optionally
-verifies that every commit since the last receipt was an approved merge
-(--require-approved), plans, checks the guards, applies without asking, and
-records a receipt on the status branch.
+verifies that what it would apply was brought in by approved merges since the
+last applied receipt (--require-approved), plans, checks the guards, applies
+without asking, and records a receipt on the status branch; a refused run
+records a refusal's receipt there instead.
 
 Exit codes as alm apply.`,
 		Args: cobra.NoArgs,
@@ -112,6 +145,9 @@ Exit codes as alm apply.`,
 }
 
 func runApply(ctx context.Context, g *globals, f *applyFlags) error {
+	if g.now != "" {
+		return &exitCode{exitInvalid, errors.New("--now is for plan, validate, check and demo: apply and reconcile write at the clock's time, and their receipts record it")}
+	}
 	now, err := g.at()
 	if err != nil {
 		return err
@@ -140,7 +176,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 	if f.requireApproved {
 		// Verify first, then read exactly the commit verified: a push
 		// between the two must not slip through.
-		if src.Rev, repo, err = requireApproved(ctx, g, src, f); err != nil {
+		if src.Rev, repo, err = requireApproved(ctx, g, src, f, now); err != nil {
 			return err
 		}
 	}
@@ -149,6 +185,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return err
 		}
 	}
+	f.dir.timeout = f.timeout
 	d, url, err := f.dir.open(ctx, g, repo)
 	if err != nil {
 		return err
@@ -161,12 +198,15 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		DirectoryURL: url,
 		NoReceipt:    f.noReceipt,
 		PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
+		MaxPlanAge:   f.maxPlanAge,
 	}
 	var applied *reconcile.Applied
 	if saved != nil {
+		d.Close() // no connection idles while a person reads; the apply dials again
 		if err := confirm(g, f, saved); err != nil {
 			return err
 		}
+		opts.Now = g.clockTime().UTC() // writes happen now, not when the command started
 		applied, err = reconcile.ApplySaved(ctx, d, saved, repo, src, opts)
 	} else {
 		pl, perr := reconcile.PlanLoaded(ctx, d, repo, src, opts.Options)
@@ -177,15 +217,39 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			return err
 		}
 		if pl.Refused != nil {
-			return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
+			// Apply records the refusal and writes nothing to the directory.
+			applied, err := reconcile.Apply(ctx, d, pl, src, opts)
+			writeRefusal(g, applied)
+			return &exitCode{exitInvalid, err}
 		}
 		if pl.Plan.Empty() {
-			return nil
+			return findingsLeft(pl.Plan.Findings)
 		}
-		if err := confirm(g, f, nil); err != nil {
-			return err
+		if f.yes || src.Rev == "" {
+			if !f.yes {
+				d.Close() // no connection idles while a person reads; the apply dials again
+				if err := confirm(g, f, nil); err != nil {
+					return err
+				}
+			}
+			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
+		} else {
+			d.Close() // no connection idles while a person reads; the apply dials again
+			if err := confirm(g, f, nil); err != nil {
+				return err
+			}
+			// What was confirmed is applied only if it is still what alm
+			// would do now: the person may have read for a while.
+			opts.Now = g.clockTime().UTC()
+			applied, err = reconcile.ApplySaved(ctx, d, pl.Plan, repo, src, opts)
+			if errors.Is(err, apply.ErrStale) || errors.Is(err, reconcile.ErrTampered) {
+				err = fmt.Errorf("%w; the files, the directory or the time moved on while the plan was read: nothing was applied; run alm apply again", err)
+			}
 		}
-		applied, err = reconcile.Apply(ctx, d, pl, src, opts)
+	}
+	if errors.Is(err, reconcile.ErrRefused) {
+		writeRefusal(g, applied)
+		return &exitCode{exitInvalid, err}
 	}
 	if applied != nil {
 		if werr := writeResult(g, applied); werr != nil {
@@ -193,14 +257,33 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		}
 	}
 	switch {
-	case errors.Is(err, reconcile.ErrRefused), errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
+	case errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
 		return &exitCode{exitInvalid, err}
 	case err != nil:
 		return err
+	case ctx.Err() != nil:
+		return &exitCode{exitError, fmt.Errorf("stopped by a signal after the change in flight: %d applied, %d failed, %d not attempted (see above); the receipt records what applied",
+			applied.Result.Applied, applied.Result.Failed, applied.Result.Skipped)}
 	case !applied.Result.OK():
-		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were skipped; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
+		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were not attempted; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
 	}
-	return nil
+	return findingsLeft(applied.Findings)
+}
+
+// findingsLeft is exit 2 when the run leaves the directory different from
+// the access repository in ways it could not put right.
+func findingsLeft(fs []plan.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &exitCode{exitChanges, fmt.Errorf("the directory still differs from the access repository: %d %s remain (listed above, with what to do)", len(fs), pluralize(len(fs), "finding"))}
+}
+
+func pluralize(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func writeResult(g *globals, a *reconcile.Applied) error {
@@ -215,6 +298,15 @@ func writeResult(g *globals, a *reconcile.Applied) error {
 		fmt.Fprintf(g.stdout, "Receipt: %s on the status branch.\n", a.Receipt[:12])
 	}
 	return nil
+}
+
+// writeRefusal says where a refusal's receipt went; with --format json,
+// whose stdout is one document, the log says it instead.
+func writeRefusal(g *globals, a *reconcile.Applied) {
+	if a == nil || a.Receipt == "" || g.format == "json" {
+		return
+	}
+	fmt.Fprintf(g.stdout, "\nRefused; nothing was changed. The refusal is recorded in receipt %s on the status branch %s.\n", a.Receipt[:12], a.Branch)
 }
 
 // confirm asks the person at the terminal, unless --yes.
@@ -238,10 +330,11 @@ func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
 	return nil
 }
 
-// requireApproved refuses when any commit since the last receipt did not
-// arrive through an approved merge that passes the policies, and returns the
-// verified head commit, with the repository at it when it was read already.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags) (string, *model.Repository, error) {
+// requireApproved refuses when any file alm reads holds, at the head,
+// content no approved merge brought in since the last receipt, recording
+// the refusal's receipt; otherwise it returns the verified head commit,
+// with the repository at it when it was read already.
+func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags, now time.Time) (string, *model.Repository, error) {
 	branch := src.Rev
 	if branch == "" {
 		branch = "HEAD"
@@ -267,6 +360,16 @@ func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *a
 		return "", nil, fmt.Errorf("verify approvals: %w", err)
 	}
 	if err := rep.Err(); err != nil {
+		rec, rerr := reconcile.RecordRefusal(ctx, src, rep, reconcile.ApplyOptions{
+			Options:      reconcile.Options{Now: now, Logger: g.logger},
+			DirectoryURL: f.dir.url,
+			NoReceipt:    f.noReceipt,
+			PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
+		})
+		writeRefusal(g, rec)
+		if rerr != nil {
+			err = fmt.Errorf("%w\n(and the refusal was not recorded: %w)", err, rerr)
+		}
 		return "", nil, &exitCode{exitInvalid, err}
 	}
 	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,14 +12,20 @@ import (
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
 	"github.com/alm-project/alm/reconciler/history/historytest"
+	"github.com/alm-project/alm/reconciler/receipt"
 )
 
 var admin = historytest.Person{Name: "Anna Smith", Email: "anna.smith@example.test"}
 
 // TestApplyRequireApprovedRefusesDirectPush: a commit pushed straight to
 // main is refused by name, before the directory is even contacted (the
-// directory given here does not exist).
+// directory given here does not exist), and the refusal is recorded on the
+// status branch. Reverting the push, as the advice says, lets the next run
+// go on to the directory.
 func TestApplyRequireApprovedRefusesDirectPush(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
+	t.Setenv(ad.EnvBindDN, "CN=alm-bind,CN=Users,DC=example,DC=test")
+	t.Setenv(ad.EnvBindPassword, "B1nd-Secr3t")
 	repo := historytest.New(t)
 	repo.CopyDir("../../examples/acme")
 	imported := repo.Commit("Import the access repository", admin)
@@ -36,7 +43,7 @@ spec:
 	pushed := repo.Commit("Add svc-sneaky", historytest.Person{Name: "Mallory", Email: "mallory@example.test"})
 
 	code, out, errOut := runAlm(t, "apply", "--repo", repo.Path, "--require-approved", "--approved-since", imported,
-		"--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1")
+		"--yes", "--directory", "ldaps://127.0.0.1:1")
 	if code != exitInvalid {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
 	}
@@ -47,6 +54,91 @@ spec:
 	}
 	if strings.Contains(out, "svc-sneaky") {
 		t.Errorf("a plan was shown for an unapproved change:\n%s", out)
+	}
+
+	if !strings.Contains(out, "The refusal is recorded in receipt") || !strings.Contains(out, "status branch alm-status") {
+		t.Errorf("the output does not say where the refusal is recorded:\n%s", out)
+	}
+	rec, err := receipt.Latest(t.Context(), repo.Path, "")
+	if err != nil || rec == nil || rec.Refused == nil {
+		t.Fatalf("latest receipt %+v, %v; want the refusal", rec, err)
+	}
+	if rec.Revision != pushed || rec.Refused.By != receipt.ByUnapproved || len(rec.Refused.Commits) != 1 {
+		t.Fatalf("refusal %+v of %s, want one commit refused at %s", rec.Refused, rec.Revision, pushed)
+	}
+	c := rec.Refused.Commits[0]
+	if c.Hash != pushed || c.Subject != "Add svc-sneaky" || !strings.Contains(c.Author, "Mallory") || c.Cured ||
+		!slices.Equal(c.Files, []string{"service-accounts/svc-sneaky.yaml"}) || !strings.Contains(c.Reason, "pushed straight") {
+		t.Errorf("refused commit recorded as %+v", c)
+	}
+	if !strings.Contains(rec.Refused.Message, "git rm service-accounts/svc-sneaky.yaml") {
+		t.Errorf("the recorded refusal does not carry its advice: %s", rec.Refused.Message)
+	}
+	data, err := receipt.Marshal(*rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "B1nd-Secr3t") || strings.Contains(string(data), "alm-bind") {
+		t.Errorf("the refusal's receipt holds the bind credentials:\n%s", data)
+	}
+	if last, err := receipt.Last(t.Context(), repo.Path, ""); err != nil || last != nil {
+		t.Errorf("last applied receipt %+v, %v; want none: nothing was applied", last, err)
+	}
+
+	// The advice: remove the file, here straight on the branch.
+	repo.Remove("service-accounts/svc-sneaky.yaml")
+	repo.Commit("Remove svc-sneaky", admin)
+	code, out, errOut = runAlm(t, "apply", "--repo", repo.Path, "--require-approved", "--approved-since", imported,
+		"--yes", "--directory", "ldaps://127.0.0.1:1")
+	if code == exitOK || strings.Contains(errOut, "not approved") || !strings.Contains(errOut, "127.0.0.1:1") {
+		t.Errorf("after the revert the run should pass verification and fail only at the directory: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestApplyGuardRefusedOnSamba: a plan over a limit exits 3, writes nothing
+// to the directory, and records the refusal with the limit exceeded.
+func TestApplyGuardRefusedOnSamba(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
+	env := adtest.New(t)
+	f := newFixture(t, env)
+	t.Setenv(ad.EnvBindDN, env.BindDN)
+	t.Setenv(ad.EnvBindPassword, env.Password)
+	alm := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runAlm(t, append(args, "--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
+			"--tls-server-name", env.ServerName)...)
+	}
+	if code, out, errOut := alm("apply", "--yes"); code != exitOK {
+		t.Fatalf("first apply: exit %d\n%s%s", code, out, errOut)
+	}
+	f.writePerson("Engineering\n  endDate: 2026-11-01")
+	leaves := f.repo.Commit("The only person leaves", admin)
+
+	// One disable of one managed account is 100%, over 50% for this run.
+	code, out, errOut := alm("apply", "--yes", "--max-disable", "50%")
+	if code != exitInvalid || !strings.Contains(errOut, "plan refused") {
+		t.Fatalf("exit %d, want %d and the refusal\n%s%s", code, exitInvalid, out, errOut)
+	}
+	if !strings.Contains(out, "The refusal is recorded in receipt") {
+		t.Errorf("the output does not say where the refusal is recorded:\n%s", out)
+	}
+	rec, err := receipt.Latest(t.Context(), f.repo.Path, "")
+	if err != nil || rec == nil || rec.Refused == nil || rec.Revision != leaves {
+		t.Fatalf("latest receipt %+v, %v; want the refusal of %s", rec, err, leaves)
+	}
+	i := slices.IndexFunc(rec.Refused.Limits, func(l receipt.Limit) bool { return l.Kind == "disable" })
+	if i < 0 {
+		t.Fatalf("the refusal records no disable limit: %+v", rec.Refused.Limits)
+	}
+	l := rec.Refused.Limits[i]
+	if l.Changes != 1 || l.Managed != 1 || l.Fraction != 1 || l.Exceeded != "fraction" ||
+		l.Limit.Fraction != 0.5 || l.Source != "--max-disable for this run" || l.Flag != "--max-disable" {
+		t.Errorf("limit recorded %+v", l)
+	}
+	sr, err := env.Conn(t).Search(ldap.NewSearchRequest(f.ou, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(sAMAccountName="+f.login+")", []string{"userAccountControl"}, nil))
+	if err != nil || len(sr.Entries) != 1 || sr.Entries[0].GetAttributeValue("userAccountControl") != "512" {
+		t.Fatalf("after the refusal the account should still be enabled: %v %v", err, sr)
 	}
 }
 
@@ -119,12 +211,13 @@ spec:
 // directory: apply, a second plan with nothing to do, a saved plan applied,
 // and a saved plan refused once the repository has moved on.
 func TestPlanApplyOnSamba(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
 	common := []string{"--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z"}
+		"--tls-server-name", env.ServerName}
 	alm := func(args ...string) (int, string, string) {
 		t.Helper()
 		return runAlm(t, append(args, common...)...)
@@ -149,7 +242,13 @@ func TestPlanApplyOnSamba(t *testing.T) {
 	if code != exitChanges || !strings.Contains(out, `department: "Engineering" -> "Sales"`) {
 		t.Fatalf("plan of the move: exit %d\n%s%s", code, out, errOut)
 	}
+	// Two hours on, the saved plan is too old, unless allowed for this run.
+	atClock(t, "2026-11-22T11:00:00Z")
 	code, out, errOut = alm("apply", "--yes", "--plan", saved)
+	if code != exitInvalid || !strings.Contains(errOut, "a saved plan may be at most 1h0m0s old") {
+		t.Fatalf("apply of a plan two hours old: exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+	code, out, errOut = alm("apply", "--yes", "--plan", saved, "--max-plan-age", "3h")
 	if code != exitOK || !strings.Contains(out, "applied ~ update") {
 		t.Fatalf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
 	}
@@ -190,6 +289,7 @@ func TestPlanApplyOnSamba(t *testing.T) {
 
 // TestApplyNeedsYesWithoutTerminal: with no one to ask, apply refuses.
 func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
@@ -199,8 +299,41 @@ func TestApplyNeedsYesWithoutTerminal(t *testing.T) {
 	os.Stdin = devnull
 	defer func() { os.Stdin = stdin; devnull.Close() }()
 	code, out, errOut := runAlm(t, "apply", "--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-		"--tls-server-name", env.ServerName, "--now", "2026-11-22T09:00:00Z")
+		"--tls-server-name", env.ServerName)
 	if code != exitInvalid || !strings.Contains(errOut, "--yes") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestRefusedInputExits3: what can never be run is refused before
+// anything is read or written, with exit 3 as documented: --now where alm
+// writes, and a directory URL that would leak or send the bind password.
+func TestRefusedInputExits3(t *testing.T) {
+	t.Setenv(ad.EnvBindDN, "CN=alm-bind,CN=Users,DC=example,DC=test")
+	t.Setenv(ad.EnvBindPassword, "B1nd-Secr3t")
+	repo := historytest.New(t)
+	repo.CopyDir("../../examples/acme")
+	repo.Commit("Import the access repository", admin)
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"apply --now", []string{"apply", "--yes", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1"}, "--now is for plan, validate, check and demo"},
+		{"reconcile --now", []string{"reconcile", "--now", "2026-11-22T09:00:00Z", "--directory", "ldaps://127.0.0.1:1"}, "--now is for plan, validate, check and demo"},
+		{"credentials in the URL", []string{"apply", "--yes", "--directory", "ldaps://svc:Pa55word@127.0.0.1:1"}, "holds credentials"},
+		{"plain ldap without the opt-in", []string{"plan", "--directory", "ldap://127.0.0.1:1"}, "would send the bind password unencrypted"},
+		{"reconcile, plain ldap", []string{"reconcile", "--directory", "ldap://127.0.0.1:1"}, "would send the bind password unencrypted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runAlm(t, append(tc.args, "--repo", repo.Path)...)
+			if code != exitInvalid || !strings.Contains(errOut, tc.says) {
+				t.Errorf("exit %d, want %d saying %q\n%s%s", code, exitInvalid, tc.says, out, errOut)
+			}
+			if strings.Contains(out+errOut, "Pa55word") || strings.Contains(out+errOut, "B1nd-Secr3t") {
+				t.Errorf("a secret reached the output:\n%s%s", out, errOut)
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -13,8 +12,7 @@ import (
 	"github.com/alm-project/alm/connectors/github"
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/history"
-	"github.com/alm-project/alm/reconciler/plan/render"
-	"github.com/alm-project/alm/reconciler/reconcile"
+	"github.com/alm-project/alm/reconciler/preview"
 )
 
 func newCheckCommand(g *globals) *cobra.Command {
@@ -23,10 +21,11 @@ func newCheckCommand(g *globals) *cobra.Command {
 		pr               int
 		repository, api  string
 		comment, annotes bool
+		preview          bool
 	}
 	var dir directoryFlags
 	cmd := &cobra.Command{
-		Use:   "check --base REV [--head REV] [--pr N --github OWNER/REPO]",
+		Use:   "check --base REV [--head REV] [--pr N --github OWNER/REPO] [--preview] [--directory URL]",
 		Short: "Check a change (a pull request) against the schemas and the Rego policies",
 		Long: `check judges the change from --base to --head of the access repository (--repo, a Git
 repository): the files at head are validated, the change is classified (create, grant,
@@ -47,10 +46,27 @@ github-actions[bot] in Actions; as a GitHub App elsewhere, set
 ALM_GITHUB_COMMENT_AUTHOR to the app's bot login).
 --annotations also prints GitHub Actions annotations (::error file=...,line=...::).
 
-With --directory (credentials from ALM_BIND_DN and ALM_BIND_PASSWORD or
-ALM_BIND_PASSWORD_FILE), the Markdown and the comment also show the plan: what
-the merge would do to the directory now. The verdict never depends on it: when
-the directory cannot be read, the comment says so and the check goes on.
+With --preview or --directory, the check also shows what the merge would do to
+the directory now: only what this pull request changes - the changes the head's
+plan has that the base's has not, or has differently, and those it no longer
+plans - never the orphans or pending work of the whole domain. Everything that
+says where and how to read the directory comes from the base revision, never
+from the pull request: the directory read is --directory, else the base's
+spec.url, and the base DN, OUs, marker attribute, protected list, orphans and
+limits are the base's alm.yaml's (the head's files are planned with them). The
+directory is read once, within the base's scope. alm.yaml settings the pull
+request changes are listed, and take effect only after the merge; a changed
+spec.url is never contacted. Credentials come from ALM_BIND_DN and
+ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE. The verdict never depends on the
+preview: when the directory cannot be read, the output says so and the check
+goes on.
+
+The text output (the default, and what the check prints to a CI log) holds
+everything. The Markdown (--format markdown, --comment) stays under GitHub's
+limit of 65,536 characters: when it would not, the longest lists (violations,
+files, the preview's changes and warnings) are cut with a line saying how many were left out
+and where the full result is: the check's text output, and
+alm plan --rev HEAD for the whole plan after the merge.
 
 Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could not run.`,
 		Args: cobra.NoArgs,
@@ -101,15 +117,14 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			if err != nil {
 				return err
 			}
-			planText := ""
-			if dir.url != "" {
-				planText = mergePlan(ctx, g, &dir, head, now)
+			if o.preview || dir.url != "" {
+				previewMerge(ctx, g, &dir, res, now)
 			}
 			switch g.format {
 			case "json":
 				err = check.JSON(g.stdout, res)
 			case "markdown":
-				err = check.Markdown(g.stdout, res, planText)
+				err = check.Markdown(g.stdout, res)
 			default:
 				err = check.Text(g.stdout, res)
 			}
@@ -123,7 +138,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			}
 			if o.comment {
 				var body bytes.Buffer
-				if err := check.Markdown(&body, res, planText); err != nil {
+				if err := check.Markdown(&body, res); err != nil {
 					return err
 				}
 				c, created, err := client.StickyComment(ctx, o.pr, check.Marker, body.String())
@@ -140,6 +155,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	}
 	dir.add(cmd)
 	f := cmd.Flags()
+	f.Lookup("directory").Usage = "the directory the preview reads: an ldaps:// (or ldap:// with --starttls) URL; default the base's spec.url, never the head's"
 	f.StringVar(&o.base, "base", "", "revision the change starts from (the pull request's base, e.g. origin/main)")
 	f.StringVar(&o.head, "head", "", "revision to check (default --rev, else HEAD)")
 	f.IntVar(&o.pr, "pr", 0, "GitHub pull request number: read its reviews for approvals")
@@ -147,34 +163,22 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	f.StringVar(&o.api, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (for GitHub Enterprise Server); empty: api.github.com")
 	f.BoolVar(&o.comment, "comment", false, "create or update one comment on the pull request with the verdict (needs --pr)")
 	f.BoolVar(&o.annotes, "annotations", false, "also print GitHub Actions annotations for every violation")
+	f.BoolVar(&o.preview, "preview", false, "also show what the merge would do to the directory now (read at --directory, else the base's spec.url)")
 	return cmd
 }
 
-// mergePlan renders what applying head would change in the directory now,
-// or says why it cannot: the plan informs reviewers, it never decides.
-func mergePlan(ctx context.Context, g *globals, dir *directoryFlags, head string, now time.Time) string {
-	src := reconcile.Source{Path: g.repo, Rev: head}
-	repo, err := reconcile.Load(ctx, src)
+// previewMerge adds to the result what the merge would do to the directory,
+// or why that cannot be shown: the preview informs reviewers, it never decides.
+func previewMerge(ctx context.Context, g *globals, dir *directoryFlags, res *check.Result, now time.Time) {
+	base, head, err := res.Repositories()
+	if err == nil {
+		dial := func(ctx context.Context, url, marker string) (preview.Directory, error) {
+			return dir.dial(ctx, g, url, marker)
+		}
+		res.Preview, err = preview.Make(ctx, dial, base, head, preview.Options{URL: dir.url, Now: now, Logger: g.logger})
+	}
 	if err != nil {
-		return "No plan: the repository at head does not load (see the problems above)."
+		g.logger.Warn("no preview of the merge", "err", err)
+		res.NoPreview = err.Error()
 	}
-	d, _, err := dir.open(ctx, g, repo)
-	if err != nil {
-		g.logger.Warn("no plan for the comment", "err", err)
-		return "No plan: the directory could not be reached: " + err.Error()
-	}
-	defer d.Close()
-	pl, err := reconcile.PlanLoaded(ctx, d, repo, src, reconcile.Options{Now: now, Logger: g.logger})
-	if err != nil {
-		g.logger.Warn("no plan for the comment", "err", err)
-		return "No plan: " + err.Error()
-	}
-	var b bytes.Buffer
-	if err := render.Text(&b, pl.Plan); err != nil {
-		return "No plan: " + err.Error()
-	}
-	if pl.Refused != nil {
-		fmt.Fprintf(&b, "\nThe guards would refuse this plan: %v\n", pl.Refused)
-	}
-	return b.String()
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -23,6 +25,7 @@ type directoryFlags struct {
 	serverName string
 	startTLS   bool
 	allowPlain bool
+	timeout    time.Duration // per request; the connector's default when zero
 }
 
 func (f *directoryFlags) add(cmd *cobra.Command) {
@@ -43,21 +46,36 @@ func (f *directoryFlags) open(ctx context.Context, g *globals, repo *model.Repos
 	if url == "" {
 		return nil, "", &exitCode{exitInvalid, fmt.Errorf("no directory: pass --directory ldaps://... or set spec.url in %s", model.DirectoryFile)}
 	}
-	cfg, err := ad.ConfigFromEnv(url, f.caFile)
-	if err != nil {
-		return nil, "", &exitCode{exitInvalid, err}
+	marker := ""
+	if repo.Directory != nil {
+		marker = repo.Directory.Spec.MarkerAttribute
 	}
-	cfg.ServerName = f.serverName
-	cfg.StartTLS = f.startTLS
-	cfg.AllowPlain = f.allowPlain
-	if repo.Directory != nil && repo.Directory.Spec.MarkerAttribute != "" {
-		cfg.MarkerAttribute = repo.Directory.Spec.MarkerAttribute
-	}
-	d, err := ad.Dial(ctx, cfg, g.logger)
+	d, err := f.dial(ctx, g, url, marker)
 	if err != nil {
 		return nil, "", err
 	}
 	return d, url, nil
+}
+
+// dial connects to url with the flags' TLS settings and the environment's
+// bind account; marker is the ownership marker's attribute ("" the default).
+func (f *directoryFlags) dial(ctx context.Context, g *globals, url, marker string) (*ad.Directory, error) {
+	cfg, err := ad.ConfigFromEnv(url, f.caFile)
+	if err != nil {
+		return nil, &exitCode{exitInvalid, err}
+	}
+	cfg.ServerName = f.serverName
+	cfg.StartTLS = f.startTLS
+	cfg.AllowPlain = f.allowPlain
+	cfg.MarkerAttribute = marker
+	cfg.Timeout = f.timeout
+	d, err := ad.Dial(ctx, cfg, g.logger)
+	var refused *ad.ConfigError
+	if errors.As(err, &refused) {
+		// Settings that could never work, refused before anything was sent.
+		return nil, &exitCode{exitInvalid, err}
+	}
+	return d, err
 }
 
 // limitFlags raise the guards' limits for one run.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,14 +66,24 @@ func (g *globals) at() (time.Time, error) {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT and SIGTERM stop a run after the change in flight (the
+	// packages finish it and write its receipt); a second signal kills.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
+// clock is the time commands run at; tests set it, as --now may not be
+// used where alm writes.
+var clock = time.Now
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr, clockTime: time.Now}
+	g := &globals{stdout: stdout, stderr: stderr, clockTime: clock}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -104,8 +115,9 @@ into Active Directory, so Git history is the audit log.
 Secrets come from the environment or files, never from flags:
   ALM_BIND_DN, ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE, GITHUB_TOKEN.
 
-Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes (with
---detailed-exitcode); 3 invalid input, policy denied, or a guard refused.`,
+Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes or
+findings (with --detailed-exitcode), or apply left findings; 3 invalid input,
+policy denied, or a guard refused.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -126,7 +138,7 @@ Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes (with
 	f.StringVar(&g.repo, "repo", ".", "access repository: a path to a working tree or Git repository, or a URL")
 	f.StringVar(&g.rev, "rev", "", "Git revision to read (commit, branch or tag); empty reads the working tree")
 	f.StringVar(&g.format, "format", "text", "output format: text, json or markdown")
-	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock)")
+	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock); for plan, validate, check and demo only - apply and reconcile refuse it")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 
 	root.AddCommand(

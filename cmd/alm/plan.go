@@ -33,8 +33,14 @@ and deletes) are checked over the whole plan; a refused plan exits 3.
 --out plan.json saves the plan for alm apply --plan, which refuses it if the
 revision or the directory has changed since.
 
-Exit codes: 0 no changes (or changes, without --detailed-exitcode); 2 changes,
-with --detailed-exitcode; 3 invalid repository or plan refused; 1 error.`,
+Whatever the plan leaves different from the access repository - a membership
+no role names (reported), a name or DN held by another object, a group that does
+not exist, adminCount left behind, a half-made account - is listed as a finding
+with what to do; "The directory matches the access repository" is said only
+when there are no changes and no findings.
+
+Exit codes: 0 no changes (or changes, without --detailed-exitcode); 2 changes or
+findings, with --detailed-exitcode; 3 invalid repository or plan refused; 1 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -79,7 +85,7 @@ with --detailed-exitcode; 3 invalid repository or plan refused; 1 error.`,
 			if pl.Refused != nil {
 				return &exitCode{exitInvalid, reconcile.Refusal(pl.Refused)}
 			}
-			if detailed && !pl.Plan.Empty() {
+			if detailed && !pl.Plan.Matches() {
 				return &exitCode{code: exitChanges}
 			}
 			return nil
@@ -89,7 +95,7 @@ with --detailed-exitcode; 3 invalid repository or plan refused; 1 error.`,
 	limits.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "save the plan as JSON to this file, for alm apply --plan")
-	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes or findings: the directory does not match the access repository")
 	f.BoolVar(&workingTree, "working-tree", false, "plan the working tree's uncommitted files instead of HEAD")
 	f.StringVar(&cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
 	return cmd

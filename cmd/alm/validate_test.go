@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/alm-project/alm/reconciler/history/historytest"
 )
 
 // runAlm runs the command line in-process and returns its exit code and output.
@@ -21,6 +23,19 @@ func runAlm(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// atClock runs the commands of the rest of the test at an instant, as the
+// clock would: apply and reconcile refuse --now.
+func atClock(t *testing.T, rfc3339 string) {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := clock
+	clock = func() time.Time { return at }
+	t.Cleanup(func() { clock = before })
 }
 
 func copyExample(t *testing.T) string {
@@ -200,5 +215,41 @@ func TestValidateOlderRevision(t *testing.T) {
 	st, _ := wt.Status()
 	if !st.IsClean() {
 		t.Fatalf("working tree not clean after validate --rev:\n%s", st)
+	}
+}
+
+// TestProtectedLoginsRefused: a file whose login is a built-in account or
+// one alm.yaml protects is refused by validate and by check, at its line.
+func TestProtectedLoginsRefused(t *testing.T) {
+	person := func(name, id string) string {
+		return "apiVersion: alm/v1\nkind: Person\nmetadata:\n  name: " + name + "\n  id: \"" + id + "\"\nspec:\n  givenName: Built\n  surname: In\n" +
+			"  email: " + strings.ToLower(name) + "@example.test\n  type: employee\n  department: IT\n  title: Administrator\n  manager: asmith\n  startDate: 2020-01-06\n"
+	}
+	dir := copyExample(t)
+	for name, id := range map[string]string{"Administrator": "000500", "krbtgt": "000502"} {
+		if err := os.WriteFile(filepath.Join(dir, "people", name+".yaml"), []byte(person(name, id)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runAlm(t, "validate", "--repo", dir)
+	if code != exitInvalid {
+		t.Fatalf("validate: exit %d, want %d\n%s%s", code, exitInvalid, out, errOut)
+	}
+	for _, want := range []string{`people/Administrator.yaml:4:3: metadata.name: "Administrator" is a built-in account of Active Directory`,
+		`people/krbtgt.yaml:4:3: metadata.name: "krbtgt" is a built-in account of Active Directory`} {
+		if !strings.Contains(out+errOut, want) {
+			t.Errorf("validate does not say %q:\n%s%s", want, out, errOut)
+		}
+	}
+
+	// The same in a pull request: alm check denies it.
+	repo := historytest.New(t)
+	repo.CopyDir("../../examples/acme")
+	base := repo.Commit("Import the access repository", admin)
+	repo.Write("people/Administrator.yaml", person("Administrator", "000500"))
+	head := repo.Commit("Manage the administrator", admin)
+	code, out, errOut = runAlm(t, "check", "--repo", repo.Path, "--base", base, "--head", head, "--now", "2026-11-22T09:00:00Z")
+	if code != exitInvalid || !strings.Contains(out, "people/Administrator.yaml:4") || !strings.Contains(out, "built-in account") {
+		t.Errorf("check: exit %d, want %d and the file's line\n%s%s", code, exitInvalid, out, errOut)
 	}
 }

@@ -122,7 +122,7 @@ func TestCreateAndRead(t *testing.T) {
 	if err := c.Add(stranger); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.AddMember(ctx, group, jane); err != nil {
+	if err := d.AddMember(ctx, directory.Ref{DN: group}, directory.Ref{DN: jane}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -152,8 +152,11 @@ func TestCreateAndRead(t *testing.T) {
 	if a.Marker != "alm:jdoe" {
 		t.Errorf("Marker = %q, want alm:jdoe", a.Marker)
 	}
-	if a.UAC != directory.UACNormalAccount || !a.Enabled() {
-		t.Errorf("UAC = %d, want 512 (enabled)", a.UAC)
+	if a.UAC != directory.UACNormalAccount|directory.UACAccountDisable || a.Enabled() {
+		t.Errorf("UAC = %d, want 514: Create makes accounts disabled", a.UAC)
+	}
+	if a.NoPassword || a.SID == "" || a.Builtin() != "" || a.AdminCount || a.Critical {
+		t.Errorf("identity: NoPassword %v SID %q builtin %q adminCount %v critical %v, want a password, a SID and none of the rest", a.NoPassword, a.SID, a.Builtin(), a.AdminCount, a.Critical)
 	}
 	if !reflect.DeepEqual(a.Attributes, attrs) {
 		t.Errorf("Attributes = %v, want %v", a.Attributes, attrs)
@@ -177,10 +180,16 @@ func TestCreateAndRead(t *testing.T) {
 		t.Errorf("%s = %+v, want read, without a marker", strangerName, s)
 	}
 
-	if len(snap.Groups) != 1 {
-		t.Fatalf("groups = %+v, want the one below %s", snap.Groups, ou)
+	var below []directory.Group
+	for _, g := range snap.Groups {
+		if strings.HasSuffix(strings.ToLower(g.DN), strings.ToLower(ou)) {
+			below = append(below, g)
+		}
 	}
-	g := snap.Groups[0]
+	if len(below) != 1 {
+		t.Fatalf("groups = %+v, want the one below %s", below, ou)
+	}
+	g := below[0]
 	if !directory.SameDN(g.DN, group) || len(g.Members) != 1 || !directory.SameDN(g.Members[0], jane) || g.GUID == "" || g.Name == "" {
 		t.Errorf("group = %+v, want %s with member %s, a GUID and a name", g, group, jane)
 	}
@@ -199,12 +208,13 @@ func TestWrites(t *testing.T) {
 		UAC: directory.UACNormalAccount, Attributes: map[string]string{directory.AttrTitle: "Chemist", directory.AttrMail: "w@example.test"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.AddMember(ctx, group, dn); err != nil {
+	walt := directory.Ref{DN: dn, Marker: directory.Marker("walt")}
+	if err := d.AddMember(ctx, directory.Ref{DN: group}, walt); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("Modify sets, replaces and removes", func(t *testing.T) {
-		err := d.Modify(ctx, dn, map[string]string{
+		err := d.Modify(ctx, walt, map[string]string{
 			directory.AttrTitle:       "Teacher",
 			directory.AttrDepartment:  "Science",
 			directory.AttrMail:        "",
@@ -223,7 +233,7 @@ func TestWrites(t *testing.T) {
 
 	t.Run("SetAccountControl disables and enables", func(t *testing.T) {
 		for _, uac := range []int{514, 512, directory.UACNormalAccount | directory.UACDontExpirePassword} {
-			if err := d.SetAccountControl(ctx, dn, uac); err != nil {
+			if err := d.SetAccountControl(ctx, walt, uac); err != nil {
 				t.Fatal(err)
 			}
 			if got := lookup(t, c, dn, "userAccountControl").GetAttributeValue("userAccountControl"); got != strconv.Itoa(uac) {
@@ -238,7 +248,7 @@ func TestWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := lookup(t, c, dn, "objectGUID").GetRawAttributeValue("objectGUID")
-		if err := d.Move(ctx, dn, moved); err != nil {
+		if err := d.Move(ctx, walt, moved); err != nil {
 			t.Fatal(err)
 		}
 		e := lookup(t, c, moved, "objectGUID", "cn", "memberOf")
@@ -255,16 +265,16 @@ func TestWrites(t *testing.T) {
 
 	t.Run("Move renames in place", func(t *testing.T) {
 		renamed := "CN=Heisenberg,OU=Moved," + ou
-		if err := d.Move(ctx, moved, renamed); err != nil {
+		if err := d.Move(ctx, directory.Ref{DN: moved, Marker: walt.Marker}, renamed); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Move(ctx, renamed, moved); err != nil {
+		if err := d.Move(ctx, directory.Ref{DN: renamed, Marker: walt.Marker}, moved); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("RemoveMember", func(t *testing.T) {
-		if err := d.RemoveMember(ctx, group, moved); err != nil {
+		if err := d.RemoveMember(ctx, directory.Ref{DN: group}, directory.Ref{DN: moved}); err != nil {
 			t.Fatal(err)
 		}
 		if m := lookup(t, c, group, "member").GetAttributeValues("member"); len(m) != 0 {
@@ -273,7 +283,7 @@ func TestWrites(t *testing.T) {
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		if err := d.Delete(ctx, moved); err != nil {
+		if err := d.Delete(ctx, directory.Ref{DN: moved, Marker: walt.Marker}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := c.Search(ldap.NewSearchRequest(moved, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", nil, nil))
@@ -296,7 +306,7 @@ func TestErrors(t *testing.T) {
 	if err := d.Create(ctx, directory.NewAccount{DN: user, Name: first, UAC: 512}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.AddMember(ctx, group, user); err != nil {
+	if err := d.AddMember(ctx, directory.Ref{DN: group}, directory.Ref{DN: user}); err != nil {
 		t.Fatal(err)
 	}
 	other := "CN=Other," + ou
@@ -320,28 +330,28 @@ func TestErrors(t *testing.T) {
 			return d.Create(ctx, directory.NewAccount{DN: "CN=Lost,OU=Nowhere," + ou, Name: adtest.Unique("lost-"), UAC: 512})
 		}, directory.ErrNoSuchObject, "create the OU"},
 		{"move to a missing OU", func() error {
-			return d.Move(ctx, other, "CN=Other,OU=Nowhere,"+ou)
+			return d.Move(ctx, directory.Ref{DN: other}, "CN=Other,OU=Nowhere,"+ou)
 		}, directory.ErrNoSuchObject, "create the OU"},
 		{"modify a missing object", func() error {
-			return d.Modify(ctx, "CN=Ghost,"+ou, map[string]string{"title": "x"})
+			return d.Modify(ctx, directory.Ref{DN: "CN=Ghost," + ou}, map[string]string{"title": "x"})
 		}, directory.ErrNoSuchObject, "plan again"},
 		{"duplicate userPrincipalName", func() error {
-			if err := d.Modify(ctx, user, map[string]string{directory.AttrUserPrincipalName: first + "@" + env.Domain}); err != nil {
+			if err := d.Modify(ctx, directory.Ref{DN: user}, map[string]string{directory.AttrUserPrincipalName: first + "@" + env.Domain}); err != nil {
 				return err
 			}
-			return d.Modify(ctx, other, map[string]string{directory.AttrUserPrincipalName: first + "@" + env.Domain})
+			return d.Modify(ctx, directory.Ref{DN: other}, map[string]string{directory.AttrUserPrincipalName: first + "@" + env.Domain})
 		}, directory.ErrExists, "userPrincipalName"},
 		{"manager does not exist", func() error {
-			return d.Modify(ctx, user, map[string]string{directory.AttrManager: "CN=Nobody," + ou})
+			return d.Modify(ctx, directory.Ref{DN: user}, map[string]string{directory.AttrManager: "CN=Nobody," + ou})
 		}, directory.ErrConstraint, "manager"},
-		{"duplicate member", func() error { return d.AddMember(ctx, group, user) }, directory.ErrExists, "already a member"},
-		{"non-member removal", func() error { return d.RemoveMember(ctx, group, other) }, directory.ErrNoSuchObject, "not a member"},
-		{"delete a non-empty OU", func() error { return d.Delete(ctx, ou) }, directory.ErrNotEmpty, "move or delete"},
+		{"duplicate member", func() error { return d.AddMember(ctx, directory.Ref{DN: group}, directory.Ref{DN: user}) }, directory.ErrExists, "already a member"},
+		{"non-member removal", func() error { return d.RemoveMember(ctx, directory.Ref{DN: group}, directory.Ref{DN: other}) }, directory.ErrNoSuchObject, "not a member"},
+		{"delete a non-empty OU", func() error { return d.Delete(ctx, directory.Ref{DN: ou}) }, directory.ErrNotEmpty, "move or delete"},
 		{"unknown attribute", func() error {
-			return d.Modify(ctx, user, map[string]string{"almNoSuchAttribute": "x"})
+			return d.Modify(ctx, directory.Ref{DN: user}, map[string]string{"almNoSuchAttribute": "x"})
 		}, directory.ErrInvalidSyntax, "schema"},
 		{"bad value", func() error {
-			return d.Modify(ctx, user, map[string]string{directory.AttrAccountExpires: "tomorrow"})
+			return d.Modify(ctx, directory.Ref{DN: user}, map[string]string{directory.AttrAccountExpires: "tomorrow"})
 		}, directory.ErrInvalidSyntax, ""},
 		{"wrong bind password", func() error {
 			_, err := ad.Dial(ctx, ad.Config{URL: env.URL, CAFile: env.CAFile, ServerName: env.ServerName,
@@ -457,4 +467,21 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchUsers*b.N)/b.Elapsed().Seconds(), "accounts/s")
+}
+
+// TestCloseThenUse: a Directory closed (as alm apply closes it while a
+// person reads the plan) dials again at its next request.
+func TestCloseThenUse(t *testing.T) {
+	env := adtest.New(t)
+	d := dial(t, env)
+	ou := env.OU(t)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Read(context.Background(), directory.Scope{BaseDN: env.BaseDN, OUs: []string{ou}, GroupBase: ou}); err != nil {
+		t.Fatalf("read after Close: %v", err)
+	}
+	if err := d.CreateOU(context.Background(), "OU=After Close,"+ou); err != nil {
+		t.Fatalf("write after Close: %v", err)
+	}
 }

@@ -38,9 +38,23 @@ type Config struct {
 	// in clear: for test directories only.
 	AllowPlain bool
 	Timeout    time.Duration // per request; DefaultTimeout when zero
+	// Redial bounds dialling again after a lost connection; DefaultRedial when zero.
+	Redial Redial
 	// MarkerAttribute holds the ownership marker; DefaultMarkerAttribute when empty.
 	MarkerAttribute string
+	// NewPassword makes the password of a new account from its
+	// sAMAccountName; nil draws a random one from crypto/rand, as alm
+	// always does. Tests set it to learn a password they can bind with.
+	NewPassword func(name string) (string, error)
 }
+
+// ConfigError is a setting that can never work (a URL with credentials,
+// plain ldap:// without the opt-in, an unreadable CA file): nothing was
+// sent to any server. The command line exits 3 for it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ConfigFromEnv returns a Config for url and caFile with the bind account
 // from ALM_BIND_DN and ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE.
@@ -106,6 +120,14 @@ func shownURL(raw string) string {
 
 // check refuses settings that would send the password in clear or cannot work.
 func (c Config) check() (*url.URL, error) {
+	u, err := c.checkURL()
+	if err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	return u, nil
+}
+
+func (c Config) checkURL() (*url.URL, error) {
 	if c.URL == "" {
 		return nil, errors.New("no directory URL: set the directory's url (ldaps://host)")
 	}

@@ -1,7 +1,10 @@
 package ad_test
 
 import (
+	"context"
 	"testing"
+
+	"github.com/go-ldap/ldap/v3"
 
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
@@ -20,6 +23,19 @@ func TestConformance(t *testing.T) {
 			OU:              env.OU(t),
 			MarkerAttribute: ad.DefaultMarkerAttribute,
 			CreateGroup:     d.CreateGroup,
+			AddWithoutPassword: func(ctx context.Context, dn, name, marker string) error {
+				req := ldap.NewAddRequest(dn, nil)
+				req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
+				req.Attribute("sAMAccountName", []string{name})
+				req.Attribute("userAccountControl", []string{"514"})
+				req.Attribute(ad.DefaultMarkerAttribute, []string{marker})
+				return env.Conn(t).Add(req)
+			},
+			SetAdminCount: func(ctx context.Context, dn string) error {
+				req := ldap.NewModifyRequest(dn, nil)
+				req.Replace("adminCount", []string{"1"})
+				return env.Conn(t).Modify(req)
+			},
 		}
 	})
 }

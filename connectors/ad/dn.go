@@ -45,14 +45,3 @@ func splitDN(dn string) (rdn, value, parent string, err error) {
 	}
 	return "", "", "", errors.New("DN " + dn + " has no parent")
 }
-
-// sameDN compares DNs as the directory does: case-insensitively, ignoring
-// how values are escaped.
-func sameDN(a, b string) bool {
-	pa, errA := ldap.ParseDN(a)
-	pb, errB := ldap.ParseDN(b)
-	if errA != nil || errB != nil {
-		return strings.EqualFold(a, b)
-	}
-	return pa.EqualFold(pb)
-}

@@ -50,19 +50,3 @@ func TestSplitDN(t *testing.T) {
 		})
 	}
 }
-
-func TestSameDN(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"OU=Staff,DC=example,DC=test", "ou=staff,dc=Example,dc=TEST", true},
-		{`CN=Doe\, Jane,DC=test`, `CN=Doe\2C Jane,DC=test`, true},
-		{"OU=Staff,DC=test", "OU=Staff2,DC=test", false},
-	}
-	for _, tt := range tests {
-		if got := sameDN(tt.a, tt.b); got != tt.want {
-			t.Errorf("sameDN(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
-		}
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/alm-project/alm/reconciler/directory"
@@ -29,6 +30,12 @@ const (
 	adReferenceMissing = "000020B5" // a DN value names no object
 )
 
+// markerAttr prefixes the attr translate is given for a modify that checks
+// the ownership marker in the same request (deleting and adding its value):
+// the server's "no such attribute" then means the object is no longer the
+// one read.
+const markerAttr = "\x00marker:"
+
 const schemaHint = "the directory's schema has no such attribute: check the attribute names (and the marker attribute) in the settings"
 
 // translate turns a go-ldap error into a *directory.Error that says which
@@ -51,6 +58,14 @@ func translate(op, dn, attr string, err error) error {
 		return e
 	}
 	e.Detail = detail(le)
+	if rest, ok := strings.CutPrefix(attr, markerAttr); ok {
+		attr = rest
+		if le.ResultCode == ldap.LDAPResultNoSuchAttribute {
+			e.Class = directory.ErrChanged
+			e.Hint = "the object no longer carries the ownership marker the plan was made with: someone changed or replaced it; nothing was written: plan again"
+			return e
+		}
+	}
 	text := strings.ToLower(e.Detail)
 	has := func(s string) bool { return strings.Contains(text, strings.ToLower(s)) }
 	member := strings.EqualFold(attr, "member") || has("attribute member")
@@ -180,6 +195,25 @@ func translate(op, dn, attr string, err error) error {
 		e.Hint = "the DN lies outside this domain controller's domain: check the base DN and OUs"
 	default:
 		e.Hint = "unexpected directory error; the detail says what the server answered"
+	}
+	return e
+}
+
+// dialError classes an error of making a connection: a name that does not
+// resolve is not worth dialling again; a refused, reset or timed-out
+// connection may be (a restarting DC); a certificate is not trusted.
+func dialError(url, host string, err error) error {
+	e := &directory.Error{Op: opBind, DN: url, Detail: err.Error()}
+	var dns *net.DNSError
+	switch {
+	case isCertificate(err):
+		e.Hint = "the server's certificate is not trusted: check the CA file (--ca-file) and the server name (--tls-server-name)"
+	case errors.As(err, &dns) && !dns.IsTimeout && !dns.IsTemporary:
+		e.Class = directory.ErrUnreachable
+		e.Hint = fmt.Sprintf("the host name in %s does not resolve: check the URL and this machine's DNS", url)
+	default:
+		e.Class = directory.ErrUnavailable
+		e.Hint = fmt.Sprintf("no LDAP answer from %s: check the URL's host and port, the firewall, and that the DC is up", host)
 	}
 	return e
 }

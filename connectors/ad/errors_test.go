@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
@@ -91,6 +92,15 @@ func TestTranslate(t *testing.T) {
 			nil, "certificate is not trusted", false},
 		{"referral", opSearch, "", ldapErr(10, "ldap://example.test/CN=Configuration"), nil, "outside", false},
 		{"other", opModify, "", ldapErr(80, "something odd"), nil, "unexpected", false},
+		// A modify that checks the marker (see Directory.modify).
+		{"marker changed (Samba)", opModify, markerAttr + "title", ldapErr(16, "attribute 'adminDescription': no matching attribute value while deleting attribute on 'CN=x'"),
+			directory.ErrChanged, "no longer carries the ownership marker", false},
+		{"marker changed (Windows)", opModify, markerAttr, ldapErr(16, "00002085: AttrErr: DSID-03151F81, #1: 0: 00002085: DSID-03151F81, problem 1001 (NO_ATTRIBUTE_OR_VAL), data 0, Att 20014 (adminDescription)"),
+			directory.ErrChanged, "plan again", false},
+		{"marker checked, password refused", opModify, markerAttr + "unicodePwd", ldapErr(19, "0000052D: Constraint violation - check_password_restrictions"),
+			directory.ErrWeakPassword, "password policy", false},
+		{"marker checked, connection lost", opModify, markerAttr + "title", ldapErr(ldap.ErrorNetwork, "ldap: connection closed"),
+			directory.ErrUnavailable, "try again later", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +126,35 @@ func TestTranslate(t *testing.T) {
 			}
 			if got := directory.Transient(err); got != tt.transient {
 				t.Errorf("Transient = %v, want %v", got, tt.transient)
+			}
+		})
+	}
+}
+
+// TestDialError: what dialling says of a directory that cannot be reached.
+func TestDialError(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		class     error
+		hint      string
+		transient bool
+	}{
+		{"name does not resolve", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "dc1.nowhere", IsNotFound: true}},
+			directory.ErrUnreachable, "does not resolve", false},
+		{"DNS timed out", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "i/o timeout", Name: "dc1", IsTimeout: true}},
+			directory.ErrUnavailable, "no LDAP answer", true},
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")},
+			directory.ErrUnavailable, "no LDAP answer", true},
+		{"untrusted certificate", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
+			nil, "not trusted", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := dialError("ldaps://dc1:636", "dc1:636", tt.err)
+			var de *directory.Error
+			if !errors.As(err, &de) || de.Class != tt.class || !strings.Contains(de.Hint, tt.hint) || directory.Transient(err) != tt.transient {
+				t.Errorf("dialError = %v (class %v), want class %v, hint with %q, transient %v", err, de.Class, tt.class, tt.hint, tt.transient)
 			}
 		})
 	}

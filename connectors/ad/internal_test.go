@@ -56,12 +56,12 @@ func TestRangedValues(t *testing.T) {
 	}
 	// every user in g0; r0 in every group
 	for _, u := range userDNs {
-		if err := d.AddMember(ctx, groupDNs[0], u); err != nil {
+		if err := d.AddMember(ctx, directory.Ref{DN: groupDNs[0]}, directory.Ref{DN: u}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, g := range groupDNs[1:] {
-		if err := d.AddMember(ctx, g, userDNs[0]); err != nil {
+		if err := d.AddMember(ctx, directory.Ref{DN: g}, directory.Ref{DN: userDNs[0]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,7 +111,7 @@ func TestWeakPasswordFromServer(t *testing.T) {
 	}
 	req := ldap.NewModifyRequest(dn, nil)
 	req.Replace("unicodePwd", []string{unicodePwd("a")})
-	err := d.do(ctx, opModify, dn, "unicodePwd", func() error { return d.conn.Modify(req) })
+	err := d.do(ctx, opModify, dn, "unicodePwd", func(c *ldap.Conn) error { return c.Modify(req) })
 	if !errors.Is(err, directory.ErrWeakPassword) {
 		t.Fatalf("setting password \"a\": %v, want ErrWeakPassword", err)
 	}

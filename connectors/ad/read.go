@@ -2,6 +2,7 @@ package ad
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,12 +16,22 @@ import (
 const pageSize = 500
 
 const (
-	userFilter   = "(&(objectCategory=person)(objectClass=user))"
-	groupFilter  = "(objectClass=group)"
-	attrGUID     = "objectGUID"
-	attrMemberOf = "memberOf"
-	attrMember   = "member"
-	attrUSN      = "highestCommittedUSN"
+	userFilter     = "(&(objectCategory=person)(objectClass=user))"
+	groupFilter    = "(objectClass=group)"
+	attrGUID       = "objectGUID"
+	attrSID        = "objectSid"
+	attrCritical   = "isCriticalSystemObject"
+	attrAdminCount = "adminCount"
+	attrPwdLastSet = "pwdLastSet"
+	attrPrimary    = "primaryGroupID"
+	attrReplMeta   = "replPropertyMetaData"
+	attrMemberOf   = "memberOf"
+	attrMember     = "member"
+	attrUnicodePwd = "unicodePwd"
+	attrUSN        = "highestCommittedUSN"
+	attrNamingCtx  = "defaultNamingContext"
+	// inChain is LDAP_MATCHING_RULE_IN_CHAIN: membership through any depth of nesting.
+	inChain = "1.2.840.113556.1.4.1941"
 )
 
 // rest is a multi-valued attribute whose values go on past the first
@@ -33,18 +44,31 @@ type rest struct {
 	next  int
 }
 
-// Read reads the user objects below each managed OU and the groups below
-// scope.GroupBase (the base DN when empty): one paged search each. An OU
-// that does not exist is left out of Snapshot.OUs, not reported as an error.
-// The marker is read from scope.MarkerAttribute, or the Config's when empty.
+// Read reads the user objects below each managed OU, the groups below
+// scope.GroupBase (the base DN when empty) and those scope.Groups names
+// wherever they are, and the domain's privileged groups with the groups
+// nested in them: one paged search each, and a few small ones. An OU or a
+// named group that does not exist is left out, not reported as an error.
+// The marker is read from scope.MarkerAttribute, or the Config's when
+// empty. A connection lost during the read is dialled again and the read
+// made once more from the start.
 func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory.Snapshot, error) {
+	snap, err := d.read(ctx, scope)
+	if directory.Transient(err) {
+		d.log.Warn("reading the directory again from the start", "error", err)
+		snap, err = d.read(ctx, scope)
+	}
+	return snap, err
+}
+
+func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory.Snapshot, error) {
 	marker := scope.MarkerAttribute
 	if marker == "" {
 		marker = d.marker
 	}
 	// The USN comes first: whatever changes during the read makes the
 	// snapshot look older, never newer, than it is.
-	usn, err := d.highestUSN(ctx)
+	usn, naming, err := d.rootDSE(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +76,14 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 		Accounts: []directory.Account{}, Groups: []directory.Group{}, OUs: []string{}}
 
 	userAttrs := append([]string{directory.AttrSAMAccountName, attrGUID, directory.AttrUserAccountControl,
-		d.ranged(attrMemberOf), marker}, directory.ManagedAttributes...)
+		d.ranged(attrMemberOf), marker, attrSID, attrCritical, attrAdminCount, attrPwdLastSet, attrPrimary}, directory.ManagedAttributes...)
 	// Values past AD's first window are fetched after the searches: a
 	// request made while go-ldap streams a search would wait behind it.
 	var more []rest
+	var unset []int           // accounts alm owns whose pwdLastSet is 0
 	seen := map[string]bool{} // nested managed OUs would list an account twice
 	for _, ou := range scope.OUs {
-		err := d.search(ctx, ou, userFilter, userAttrs, func(e *ldap.Entry) error {
+		err := d.search(ctx, ou, ldap.ScopeWholeSubtree, userFilter, userAttrs, func(e *ldap.Entry) error {
 			key := strings.ToLower(e.DN)
 			if seen[key] {
 				return nil
@@ -70,6 +95,9 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 			}
 			if next >= 0 {
 				more = append(more, rest{i: len(snap.Accounts), dn: a.DN, attr: attrMemberOf, next: next})
+			}
+			if _, ok := directory.IDFromMarker(a.Marker); ok && e.GetAttributeValue(attrPwdLastSet) == "0" {
+				unset = append(unset, len(snap.Accounts))
 			}
 			snap.Accounts = append(snap.Accounts, a)
 			return nil
@@ -88,21 +116,46 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 	if base == "" {
 		base = scope.BaseDN
 	}
-	groupAttrs := []string{directory.AttrSAMAccountName, attrGUID, d.ranged(attrMember)}
-	err = d.search(ctx, base, groupFilter, groupAttrs, func(e *ldap.Entry) error {
+	groups := map[string]int{} // lower-case DN -> index in snap.Groups
+	addGroup := func(e *ldap.Entry) {
+		g := group(e)
+		if i, ok := groups[strings.ToLower(g.DN)]; ok {
+			// read twice (below the groups OU and as privileged): keep every fact
+			if len(g.MemberOf) > 0 {
+				snap.Groups[i].MemberOf = g.MemberOf
+			}
+			return
+		}
 		members, next := values(e, attrMember)
 		if next >= 0 {
 			more = append(more, rest{group: true, i: len(snap.Groups), dn: e.DN, attr: attrMember, next: next})
 		}
-		snap.Groups = append(snap.Groups, directory.Group{
-			DN:      e.DN,
-			GUID:    guid(e.GetRawAttributeValue(attrGUID)),
-			Name:    e.GetAttributeValue(directory.AttrSAMAccountName),
-			Members: members,
-		})
+		g.Members = members
+		groups[strings.ToLower(g.DN)] = len(snap.Groups)
+		snap.Groups = append(snap.Groups, g)
+	}
+	groupAttrs := []string{directory.AttrSAMAccountName, attrGUID, d.ranged(attrMember), attrSID, attrCritical, attrAdminCount}
+	err = d.search(ctx, base, ldap.ScopeWholeSubtree, groupFilter, groupAttrs, func(e *ldap.Entry) error {
+		addGroup(e)
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	for _, dn := range scope.Groups {
+		err := d.search(ctx, dn, ldap.ScopeBaseObject, groupFilter, groupAttrs, func(e *ldap.Entry) error {
+			addGroup(e)
+			return nil
+		})
+		if errors.Is(err, directory.ErrNoSuchObject) {
+			d.log.Debug("a group a role names does not exist", "group", dn)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.privileged(ctx, naming, addGroup); err != nil {
 		return nil, err
 	}
 
@@ -117,10 +170,113 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 			snap.Accounts[r.i].MemberOf = append(snap.Accounts[r.i].MemberOf, vals...)
 		}
 	}
+	for _, i := range unset {
+		if snap.Accounts[i].NoPassword, err = d.neverSet(ctx, snap.Accounts[i].DN); err != nil {
+			return nil, err
+		}
+	}
 	snap.Sort()
 	d.log.Debug("read directory", "accounts", len(snap.Accounts), "groups", len(snap.Groups),
 		"ous", len(snap.OUs), "ranged", len(more), "usn", usn)
 	return snap, nil
+}
+
+// privileged reads, from the domain's root, the groups that may be
+// privileged and then every group nested in one that is (one search with
+// the in-chain matching rule), with the groups each is a direct member of,
+// so that directory.Snapshot.Privileged can say why. Their member lists
+// are not read: the accounts' memberOf says who is in them.
+func (d *Directory) privileged(ctx context.Context, naming string, add func(*ldap.Entry)) error {
+	attrs := []string{directory.AttrSAMAccountName, attrGUID, attrSID, attrCritical, attrAdminCount, attrMemberOf}
+	var roots []string
+	err := d.search(ctx, naming, ldap.ScopeWholeSubtree, directory.PrivilegedFilter, attrs, func(e *ldap.Entry) error {
+		g := group(e)
+		if (&directory.Snapshot{Groups: []directory.Group{g}}).Privileged()[strings.ToLower(g.DN)] == "" {
+			return nil // critical, but not privileged (Domain Users, Guests, ...)
+		}
+		roots = append(roots, g.DN)
+		add(e)
+		return nil
+	})
+	if err != nil || len(roots) == 0 {
+		return err
+	}
+	var f strings.Builder
+	f.WriteString("(&(objectClass=group)(|")
+	for _, dn := range roots {
+		fmt.Fprintf(&f, "(%s:%s:=%s)", attrMemberOf, inChain, ldap.EscapeFilter(dn))
+	}
+	f.WriteString("))")
+	return d.search(ctx, naming, ldap.ScopeWholeSubtree, f.String(), attrs, func(e *ldap.Entry) error {
+		add(e)
+		return nil
+	})
+}
+
+// group keeps the strings of a group entry; Members are set by the caller.
+func group(e *ldap.Entry) directory.Group {
+	return directory.Group{
+		DN:         e.DN,
+		GUID:       guid(e.GetRawAttributeValue(attrGUID)),
+		Name:       e.GetAttributeValue(directory.AttrSAMAccountName),
+		SID:        directory.SIDString(e.GetRawAttributeValue(attrSID)),
+		Critical:   strings.EqualFold(e.GetAttributeValue(attrCritical), "TRUE"),
+		AdminCount: e.GetAttributeValue(attrAdminCount) == "1",
+		MemberOf:   e.GetAttributeValues(attrMemberOf),
+	}
+}
+
+// neverSet reports whether an account with pwdLastSet 0 never had a
+// password: pwdLastSet is also 0 when someone set "must change password
+// at next logon" after a password was set, so the attribute's replication
+// metadata tells them apart - version 1 means it was written only when the
+// account was added. When the metadata cannot be read, the account is
+// taken to have a password, and the log says so.
+func (d *Directory) neverSet(ctx context.Context, dn string) (bool, error) {
+	var raw []byte
+	req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{attrReplMeta}, nil)
+	err := d.do(ctx, opSearch, dn, attrReplMeta, func(c *ldap.Conn) error {
+		res, err := c.Search(req)
+		if err == nil && len(res.Entries) == 1 {
+			raw = res.Entries[0].GetRawAttributeValue(attrReplMeta)
+		}
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	version, ok := metadataVersion(raw, attrIDPwdLastSet)
+	if !ok {
+		d.log.Warn("cannot tell whether the account ever had a password: its replPropertyMetaData is not readable; grant the bind account read access to it", "dn", dn)
+		return false, nil
+	}
+	return version == 1, nil
+}
+
+// attrIDPwdLastSet is pwdLastSet's attribute id (ATTRTYP) in replication
+// metadata: OID 1.2.840.113556.1.4.96 under the prefix 1.2.840.113556.1.4.
+const attrIDPwdLastSet = 0x90060
+
+// metadataVersion finds an attribute's version in a replPropertyMetaData
+// value (MS-DRSR PROPERTY_META_DATA_VECTOR, version 1: a 16-byte header
+// holding the count, then 48-byte entries starting with the ATTRTYP and
+// the version, little-endian).
+func metadataVersion(b []byte, attrID uint32) (uint32, bool) {
+	if len(b) < 16 || binary.LittleEndian.Uint32(b[0:4]) != 1 {
+		return 0, false
+	}
+	n := int(binary.LittleEndian.Uint32(b[8:12]))
+	if n < 0 || n > (len(b)-16)/48 {
+		return 0, false
+	}
+	for i := range n {
+		off := 16 + 48*i
+		if binary.LittleEndian.Uint32(b[off:off+4]) == attrID {
+			return binary.LittleEndian.Uint32(b[off+4 : off+8]), true
+		}
+	}
+	return 0, false
 }
 
 // account keeps only strings from the entry, so the entry (go-ldap keeps
@@ -133,11 +289,20 @@ func account(e *ldap.Entry, marker string) (a directory.Account, next int, err e
 		Name:       e.GetAttributeValue(directory.AttrSAMAccountName),
 		Marker:     e.GetEqualFoldAttributeValue(marker),
 		Attributes: map[string]string{},
+		SID:        directory.SIDString(e.GetRawAttributeValue(attrSID)),
+		Critical:   strings.EqualFold(e.GetAttributeValue(attrCritical), "TRUE"),
+		AdminCount: e.GetAttributeValue(attrAdminCount) == "1",
 	}
 	if v := e.GetAttributeValue(directory.AttrUserAccountControl); v != "" {
 		if a.UAC, err = strconv.Atoi(v); err != nil {
 			return a, -1, &directory.Error{Op: opSearch, DN: e.DN, Class: directory.ErrInvalidSyntax,
 				Detail: fmt.Sprintf("userAccountControl %q is not a number", v)}
+		}
+	}
+	if v := e.GetAttributeValue(attrPrimary); v != "" {
+		if a.PrimaryGroupID, err = strconv.Atoi(v); err != nil {
+			return a, -1, &directory.Error{Op: opSearch, DN: e.DN, Class: directory.ErrInvalidSyntax,
+				Detail: fmt.Sprintf("primaryGroupID %q is not a number", v)}
 		}
 	}
 	for _, name := range directory.ManagedAttributes {
@@ -149,33 +314,28 @@ func account(e *ldap.Entry, marker string) (a directory.Account, next int, err e
 	return a, next, nil
 }
 
-// highestUSN reads the rootDSE's highestCommittedUSN.
-func (d *Directory) highestUSN(ctx context.Context) (string, error) {
-	var usn string
-	err := d.search(ctx, "", "(objectClass=*)", []string{attrUSN}, func(e *ldap.Entry) error {
-		usn = e.GetAttributeValue(attrUSN)
+// rootDSE reads the highestCommittedUSN and the domain's naming context.
+func (d *Directory) rootDSE(ctx context.Context) (usn, naming string, err error) {
+	err = d.search(ctx, "", ldap.ScopeBaseObject, "(objectClass=*)", []string{attrUSN, attrNamingCtx}, func(e *ldap.Entry) error {
+		usn, naming = e.GetAttributeValue(attrUSN), e.GetAttributeValue(attrNamingCtx)
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if usn == "" {
-		return "", &directory.Error{Op: opSearch, DN: "rootDSE", Detail: "no " + attrUSN,
+	if usn == "" || naming == "" {
+		return "", "", &directory.Error{Op: opSearch, DN: "rootDSE", Detail: "no " + attrUSN + " or " + attrNamingCtx,
 			Hint: "the server does not look like Active Directory: check the URL"}
 	}
-	return usn, nil
+	return usn, naming, nil
 }
 
 // search streams a paged subtree search to each, ignoring referrals (AD
 // refers subtree searches from the domain root to the configuration and DNS
 // partitions). An empty base reads the rootDSE. each must not use the
 // connection: go-ldap delivers one response at a time.
-func (d *Directory) search(ctx context.Context, base, filter string, attrs []string, each func(*ldap.Entry) error) error {
-	rootDSE := base == ""
-	scope := ldap.ScopeWholeSubtree
-	if rootDSE {
-		scope = ldap.ScopeBaseObject
-	}
+func (d *Directory) search(ctx context.Context, base string, scope int, filter string, attrs []string, each func(*ldap.Entry) error) error {
+	rootDSE := scope == ldap.ScopeBaseObject
 	paging := ldap.NewControlPaging(pageSize)
 	req := ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 	if !rootDSE {
@@ -184,11 +344,11 @@ func (d *Directory) search(ctx context.Context, base, filter string, attrs []str
 	for {
 		var cookie []byte
 		var eachErr error
-		err := d.do(ctx, opSearch, base, "", func() error {
+		err := d.do(ctx, opSearch, base, "", func(c *ldap.Conn) error {
 			// Its own context lets an early return end the search.
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			res := d.conn.SearchAsync(sctx, req, 64)
+			res := c.SearchAsync(sctx, req, 64)
 			for res.Next() {
 				if e := res.Entry(); e != nil {
 					if eachErr = each(e); eachErr != nil {
@@ -257,9 +417,9 @@ func (d *Directory) rest(ctx context.Context, r rest) ([]string, error) {
 		req := ldap.NewSearchRequest(r.dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=*)", []string{want}, nil)
 		var res *ldap.SearchResult
-		err := d.do(ctx, opSearch, r.dn, r.attr, func() error {
+		err := d.do(ctx, opSearch, r.dn, r.attr, func(c *ldap.Conn) error {
 			var err error
-			res, err = d.conn.Search(req)
+			res, err = c.Search(req)
 			return err
 		})
 		if err != nil {

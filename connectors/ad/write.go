@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/go-ldap/ldap/v3"
@@ -31,7 +32,7 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", ouClasses)
 	req.Attribute("ou", []string{value})
-	if err := d.do(ctx, opAdd, dn, "", func() error { return d.conn.Add(req) }); err != nil {
+	if err := d.do(ctx, opAdd, dn, "", func(c *ldap.Conn) error { return c.Add(req) }); err != nil {
 		return err
 	}
 	d.log.Debug("created OU", "dn", dn)
@@ -45,168 +46,275 @@ func (d *Directory) CreateGroup(ctx context.Context, dn, name string) error {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", []string{"top", "group"})
 	req.Attribute(directory.AttrSAMAccountName, []string{name})
-	if err := d.do(ctx, opAdd, dn, "", func() error { return d.conn.Add(req) }); err != nil {
+	if err := d.do(ctx, opAdd, dn, "", func(c *ldap.Conn) error { return c.Add(req) }); err != nil {
 		return err
 	}
 	d.log.Debug("created group", "dn", dn)
 	return nil
 }
 
-// Create adds a user, disabled, with its marker and attributes; sets a
-// random password no one ever sees; then sets a.UAC. When the password
-// cannot be set, the user is deleted again so a retry starts afresh.
+// Create adds a user in one operation: disabled, with its marker, its
+// attributes, its account flags and a random password no one ever sees.
+// There is no moment at which the account exists without a password, so a
+// run killed at any point leaves either nothing or a whole account.
+//
+// When the add finds the DN taken by an account carrying a.Marker, the
+// account is the one an earlier attempt made before its answer was lost,
+// and Create reports success.
 func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	_, cn, _, err := splitDN(a.DN)
 	if err != nil {
 		return &directory.Error{Op: opAdd, DN: a.DN, Class: directory.ErrInvalidSyntax, Detail: err.Error()}
 	}
-	disabled := directory.UACNormalAccount | directory.UACAccountDisable
-	if a.UAC != 0 {
-		disabled = a.UAC | directory.UACAccountDisable
-	}
-	req := ldap.NewAddRequest(a.DN, nil)
-	req.Attribute("objectClass", userClasses)
-	req.Attribute(directory.AttrSAMAccountName, []string{a.Name})
-	req.Attribute(directory.AttrCN, []string{cn})
-	if a.Marker != "" {
-		req.Attribute(d.marker, []string{a.Marker})
-	}
-	for _, name := range slices.Sorted(maps.Keys(a.Attributes)) {
-		if v := a.Attributes[name]; v != "" { // AD refuses empty values
-			req.Attribute(name, []string{v})
+	uac := directory.UACNormalAccount | a.UAC | directory.UACAccountDisable
+	for range passwordTries {
+		pw, perr := d.newPassword(a.Name)
+		if perr != nil {
+			return fmt.Errorf("generate password for %s: %w", a.DN, perr)
+		}
+		req := ldap.NewAddRequest(a.DN, nil)
+		req.Attribute("objectClass", userClasses)
+		req.Attribute(directory.AttrSAMAccountName, []string{a.Name})
+		req.Attribute(directory.AttrCN, []string{cn})
+		if a.Marker != "" {
+			req.Attribute(d.marker, []string{a.Marker})
+		}
+		for _, name := range slices.Sorted(maps.Keys(a.Attributes)) {
+			if v := a.Attributes[name]; v != "" { // AD refuses empty values
+				req.Attribute(name, []string{v})
+			}
+		}
+		req.Attribute(directory.AttrUserAccountControl, []string{strconv.Itoa(uac)})
+		req.Attribute(attrUnicodePwd, []string{unicodePwd(pw)})
+		err = d.do(ctx, opAdd, a.DN, "", func(c *ldap.Conn) error { return c.Add(req) })
+		if !errors.Is(err, directory.ErrWeakPassword) {
+			break
 		}
 	}
-	req.Attribute(directory.AttrUserAccountControl, []string{strconv.Itoa(disabled)})
-	if err := d.do(ctx, opAdd, a.DN, "", func() error { return d.conn.Add(req) }); err != nil {
+	if errors.Is(err, directory.ErrExists) && a.Marker != "" {
+		if _, verr := d.verify(ctx, opAdd, directory.Ref{DN: a.DN, Marker: a.Marker}); verr == nil {
+			d.log.Info("account found made by an earlier attempt", "dn", a.DN)
+			return nil
+		}
+	}
+	if err != nil {
 		return err
 	}
-
-	if err := d.setRandomPassword(ctx, a.DN); err != nil {
-		if derr := d.Delete(ctx, a.DN); derr != nil {
-			return errors.Join(err, fmt.Errorf("the account stays, disabled and without a password: %w", derr))
-		}
-		return err
-	}
-	if a.UAC != 0 && a.UAC != disabled {
-		if err := d.SetAccountControl(ctx, a.DN, a.UAC); err != nil {
-			return err
-		}
-	}
-	d.log.Debug("created account", "dn", a.DN, "name", a.Name, "userAccountControl", a.UAC)
+	d.log.Debug("created account", "dn", a.DN, "name", a.Name, "userAccountControl", uac)
 	return nil
 }
 
-// setRandomPassword sets unicodePwd to a fresh random password, which is
-// forgotten at once: people set their own through the usual channels.
-func (d *Directory) setRandomPassword(ctx context.Context, dn string) error {
-	var err error
+// newPassword draws a password for a new or repaired account.
+func (d *Directory) newPassword(name string) (string, error) {
+	if d.cfg.NewPassword != nil {
+		return d.cfg.NewPassword(name)
+	}
+	return password()
+}
+
+// SetPassword gives an account a random password no one ever sees: the
+// repair of an account found without one. The marker is checked by a read
+// just before, and the password set in a modify of its own: Active
+// Directory treats a password reset apart from other changes.
+func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
+	dn, err := d.verify(ctx, opModify, ref)
+	if err != nil {
+		return err
+	}
 	for range passwordTries {
-		var pw string
-		if pw, err = password(); err != nil {
-			return fmt.Errorf("generate password for %s: %w", dn, err)
+		pw, perr := d.newPassword(nameOf(dn))
+		if perr != nil {
+			return fmt.Errorf("generate password for %s: %w", dn, perr)
 		}
-		req := ldap.NewModifyRequest(dn, nil)
-		req.Replace("unicodePwd", []string{unicodePwd(pw)})
-		err = d.do(ctx, opModify, dn, "unicodePwd", func() error { return d.conn.Modify(req) })
+		req := ldap.NewModifyRequest(target(ref), nil)
+		req.Replace(attrUnicodePwd, []string{unicodePwd(pw)})
+		err = d.do(ctx, opModify, ref.DN, attrUnicodePwd, func(c *ldap.Conn) error { return c.Modify(req) })
 		if !errors.Is(err, directory.ErrWeakPassword) {
-			return err
+			break
 		}
+	}
+	if err == nil {
+		d.log.Debug("set password", "dn", dn)
 	}
 	return err
 }
 
+// nameOf is the value of a DN's first RDN, for the password seam.
+func nameOf(dn string) string {
+	if _, v, _, err := splitDN(dn); err == nil {
+		return v
+	}
+	return dn
+}
+
+// target is how a write names the object: by objectGUID when it is known,
+// so that an object moved, or replaced by another at the same DN, since it
+// was read is found, or not touched.
+func target(ref directory.Ref) string {
+	if ref.GUID != "" {
+		return "<GUID=" + ref.GUID + ">"
+	}
+	return ref.DN
+}
+
+// modify sends one modify of ref that applies only while the object still
+// carries ref.Marker: the marker's value is deleted and added back in the
+// same request, which the server refuses, changing nothing, when the value
+// is not there. An object without a marker (an orphan) is checked by a
+// read just before instead. attr names the attribute changed, for errors.
+func (d *Directory) modify(ctx context.Context, ref directory.Ref, attr string, edit func(*ldap.ModifyRequest)) error {
+	req := ldap.NewModifyRequest(target(ref), nil)
+	errAttr := attr
+	if ref.Marker != "" {
+		req.Delete(d.marker, []string{ref.Marker})
+		req.Add(d.marker, []string{ref.Marker})
+		errAttr = markerAttr + attr
+	} else if _, err := d.verify(ctx, opModify, ref); err != nil {
+		return err
+	}
+	edit(req)
+	return d.do(ctx, opModify, ref.DN, errAttr, func(c *ldap.Conn) error { return c.Modify(req) })
+}
+
+// verify reads ref's object (by GUID when known) and returns its DN now,
+// refusing with ErrChanged when it no longer carries ref.Marker.
+func (d *Directory) verify(ctx context.Context, op string, ref directory.Ref) (string, error) {
+	var dn, marker string
+	found := false
+	req := ldap.NewSearchRequest(target(ref), ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{d.marker}, nil)
+	err := d.do(ctx, opSearch, ref.DN, "", func(c *ldap.Conn) error {
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			found, dn, marker = true, e.DN, e.GetEqualFoldAttributeValue(d.marker)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", &directory.Error{Op: op, DN: ref.DN, Class: directory.ErrNoSuchObject, Detail: "not found", Hint: "it was moved or deleted since it was read: plan again"}
+	}
+	if !strings.EqualFold(marker, ref.Marker) {
+		return "", &directory.Error{Op: op, DN: ref.DN, Class: directory.ErrChanged,
+			Detail: fmt.Sprintf("its %s is %q, the plan was made when it was %q", d.marker, marker, ref.Marker),
+			Hint:   "someone changed or replaced the object since it was read; nothing was written: plan again"}
+	}
+	return dn, nil
+}
+
 // Modify sets single-valued attributes; an empty value removes the
 // attribute when present. One request: the changes apply together or not.
-func (d *Directory) Modify(ctx context.Context, dn string, attrs map[string]string) error {
+func (d *Directory) Modify(ctx context.Context, ref directory.Ref, attrs map[string]string) error {
 	if len(attrs) == 0 {
 		return nil
 	}
-	req := ldap.NewModifyRequest(dn, nil)
 	names := slices.Sorted(maps.Keys(attrs))
-	for _, name := range names {
-		if v := attrs[name]; v != "" {
-			req.Replace(name, []string{v})
-		} else {
-			// replace with no values removes the attribute, and is no
-			// error when it is absent (RFC 4511 4.6)
-			req.Replace(name, []string{})
-		}
-	}
 	attr := ""
 	if len(names) == 1 {
 		attr = names[0]
 	}
-	if err := d.do(ctx, opModify, dn, attr, func() error { return d.conn.Modify(req) }); err != nil {
+	err := d.modify(ctx, ref, attr, func(req *ldap.ModifyRequest) {
+		for _, name := range names {
+			if v := attrs[name]; v != "" {
+				req.Replace(name, []string{v})
+			} else {
+				// replace with no values removes the attribute, and is no
+				// error when it is absent (RFC 4511 4.6)
+				req.Replace(name, []string{})
+			}
+		}
+	})
+	if err != nil {
 		return err
 	}
-	d.log.Debug("modified", "dn", dn, "attributes", names)
+	d.log.Debug("modified", "dn", ref.DN, "attributes", names)
 	return nil
 }
 
 // SetAccountControl replaces userAccountControl (enable, disable, flags).
-func (d *Directory) SetAccountControl(ctx context.Context, dn string, uac int) error {
-	req := ldap.NewModifyRequest(dn, nil)
-	req.Replace(directory.AttrUserAccountControl, []string{strconv.Itoa(uac)})
-	err := d.do(ctx, opModify, dn, directory.AttrUserAccountControl, func() error { return d.conn.Modify(req) })
+func (d *Directory) SetAccountControl(ctx context.Context, ref directory.Ref, uac int) error {
+	err := d.modify(ctx, ref, directory.AttrUserAccountControl, func(req *ldap.ModifyRequest) {
+		req.Replace(directory.AttrUserAccountControl, []string{strconv.Itoa(uac)})
+	})
 	if err != nil {
 		return err
 	}
-	d.log.Debug("set userAccountControl", "dn", dn, "userAccountControl", uac)
+	d.log.Debug("set userAccountControl", "dn", ref.DN, "userAccountControl", uac)
 	return nil
 }
 
 // Move renames and/or moves an object in one modrdn; its objectGUID, and
-// so its group memberships, stay.
-func (d *Directory) Move(ctx context.Context, dn, newDN string) error {
+// so its group memberships, stay. The object is found by GUID and its
+// marker checked just before: AD's modrdn cannot name it by GUID itself.
+// An object already at newDN (an earlier attempt whose answer was lost)
+// is success.
+func (d *Directory) Move(ctx context.Context, ref directory.Ref, newDN string) error {
 	rdn, _, parent, err := splitDN(newDN)
 	if err != nil {
-		return &directory.Error{Op: opModRDN, DN: dn, Class: directory.ErrInvalidSyntax, Detail: "new DN: " + err.Error()}
+		return &directory.Error{Op: opModRDN, DN: ref.DN, Class: directory.ErrInvalidSyntax, Detail: "new DN: " + err.Error()}
+	}
+	dn, err := d.verify(ctx, opModRDN, ref)
+	if err != nil {
+		return err
+	}
+	if directory.SameDN(dn, newDN) {
+		return nil
 	}
 	_, _, oldParent, err := splitDN(dn)
 	if err != nil {
 		return &directory.Error{Op: opModRDN, DN: dn, Class: directory.ErrInvalidSyntax, Detail: err.Error()}
 	}
 	newSuperior := parent
-	if sameDN(parent, oldParent) {
+	if directory.SameDN(parent, oldParent) {
 		newSuperior = "" // a rename only
 	}
 	// AD insists on deleteOldRDN: the old cn must not linger as a value
 	req := ldap.NewModifyDNRequest(dn, rdn, true, newSuperior)
-	if err := d.do(ctx, opModRDN, dn, "", func() error { return d.conn.ModifyDN(req) }); err != nil {
+	if err := d.do(ctx, opModRDN, dn, "", func(c *ldap.Conn) error { return c.ModifyDN(req) }); err != nil {
 		return err
 	}
 	d.log.Debug("moved", "dn", dn, "newDN", newDN)
 	return nil
 }
 
-// AddMember adds memberDN to the group's member attribute.
-func (d *Directory) AddMember(ctx context.Context, groupDN, memberDN string) error {
-	req := ldap.NewModifyRequest(groupDN, nil)
-	req.Add(attrMember, []string{memberDN})
-	if err := d.do(ctx, opModify, groupDN, attrMember, func() error { return d.conn.Modify(req) }); err != nil {
+// AddMember adds member to the group's member attribute. Both are named
+// by GUID when known, so the object read is the one added.
+func (d *Directory) AddMember(ctx context.Context, group, member directory.Ref) error {
+	req := ldap.NewModifyRequest(target(group), nil)
+	req.Add(attrMember, []string{target(member)})
+	if err := d.do(ctx, opModify, group.DN, attrMember, func(c *ldap.Conn) error { return c.Modify(req) }); err != nil {
 		return err
 	}
-	d.log.Debug("added member", "group", groupDN, "member", memberDN)
+	d.log.Debug("added member", "group", group.DN, "member", member.DN)
 	return nil
 }
 
-// RemoveMember removes memberDN from the group's member attribute.
-func (d *Directory) RemoveMember(ctx context.Context, groupDN, memberDN string) error {
-	req := ldap.NewModifyRequest(groupDN, nil)
-	req.Delete(attrMember, []string{memberDN})
-	if err := d.do(ctx, opModify, groupDN, attrMember, func() error { return d.conn.Modify(req) }); err != nil {
+// RemoveMember removes member from the group's member attribute.
+func (d *Directory) RemoveMember(ctx context.Context, group, member directory.Ref) error {
+	req := ldap.NewModifyRequest(target(group), nil)
+	req.Delete(attrMember, []string{target(member)})
+	if err := d.do(ctx, opModify, group.DN, attrMember, func(c *ldap.Conn) error { return c.Modify(req) }); err != nil {
 		return err
 	}
-	d.log.Debug("removed member", "group", groupDN, "member", memberDN)
+	d.log.Debug("removed member", "group", group.DN, "member", member.DN)
 	return nil
 }
 
-// Delete removes one object; an object with children is refused (ErrNotEmpty).
-func (d *Directory) Delete(ctx context.Context, dn string) error {
-	req := ldap.NewDelRequest(dn, nil)
-	if err := d.do(ctx, opDelete, dn, "", func() error { return d.conn.Del(req) }); err != nil {
+// Delete removes one object, by GUID when known, after checking its
+// marker; an object with children is refused (ErrNotEmpty).
+func (d *Directory) Delete(ctx context.Context, ref directory.Ref) error {
+	if _, err := d.verify(ctx, opDelete, ref); err != nil {
 		return err
 	}
-	d.log.Debug("deleted", "dn", dn)
+	req := ldap.NewDelRequest(target(ref), nil)
+	if err := d.do(ctx, opDelete, ref.DN, "", func(c *ldap.Conn) error { return c.Del(req) }); err != nil {
+		return err
+	}
+	d.log.Debug("deleted", "dn", ref.DN)
 	return nil
 }

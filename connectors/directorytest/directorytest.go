@@ -25,6 +25,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alm-project/alm/connectors/memory"
 	"github.com/alm-project/alm/reconciler/directory"
 )
 
@@ -33,12 +34,13 @@ type Dir interface {
 	Read(ctx context.Context, scope directory.Scope) (*directory.Snapshot, error)
 	CreateOU(ctx context.Context, dn string) error
 	Create(ctx context.Context, a directory.NewAccount) error
-	Modify(ctx context.Context, dn string, attrs map[string]string) error
-	SetAccountControl(ctx context.Context, dn string, uac int) error
-	Move(ctx context.Context, dn, newDN string) error
-	AddMember(ctx context.Context, groupDN, memberDN string) error
-	RemoveMember(ctx context.Context, groupDN, memberDN string) error
-	Delete(ctx context.Context, dn string) error
+	Modify(ctx context.Context, target directory.Ref, attrs map[string]string) error
+	SetAccountControl(ctx context.Context, target directory.Ref, uac int) error
+	SetPassword(ctx context.Context, target directory.Ref) error
+	Move(ctx context.Context, target directory.Ref, newDN string) error
+	AddMember(ctx context.Context, group, member directory.Ref) error
+	RemoveMember(ctx context.Context, group, member directory.Ref) error
+	Delete(ctx context.Context, target directory.Ref) error
 }
 
 // Fixture is where one case works.
@@ -53,6 +55,13 @@ type Fixture struct {
 	// CreateGroup makes a group with sAMAccountName name at dn (below OU):
 	// alm has no method for it, the harness does.
 	CreateGroup func(ctx context.Context, dn, name string) error
+	// AddWithoutPassword adds a disabled user that never gets a password,
+	// carrying marker: the half-made account a crash between an add and
+	// its password used to leave.
+	AddWithoutPassword func(ctx context.Context, dn, name, marker string) error
+	// SetAdminCount sets adminCount=1 on a user or group, as AD's SDProp
+	// does to members of privileged groups.
+	SetAdminCount func(ctx context.Context, dn string) error
 }
 
 // Run runs every case as a subtest, calling newDir for each: a fresh
@@ -84,6 +93,14 @@ var cases = []struct {
 	{"delete", deleteAccount},
 	{"delete non-empty OU", deleteNonEmptyOU},
 	{"state changes", stateChanges},
+	{"create again", createAgain},
+	{"writes follow the GUID", followGUID},
+	{"a replaced object is not touched", replaced},
+	{"a re-owned object is not touched", reowned},
+	{"half-made account", halfMade},
+	{"identity", identity},
+	{"privileged groups", privilegedGroups},
+	{"groups named by DN", namedGroups},
 }
 
 // env is one case's view of the directory.
@@ -144,6 +161,13 @@ func (e *env) account(s, parent string) directory.NewAccount {
 		},
 	}
 }
+
+// ref names a created account for a write, as a plan made before would:
+// by DN and marker, without its GUID.
+func ref(a directory.NewAccount) directory.Ref { return directory.Ref{DN: a.DN, Marker: a.Marker} }
+
+// at names an object alm does not own (a group, an OU) by DN.
+func at(dn string) directory.Ref { return directory.Ref{DN: dn} }
 
 func (e *env) create(a directory.NewAccount) {
 	e.t.Helper()
@@ -293,8 +317,12 @@ func createAndRead(e *env) {
 	if got.Marker != a.Marker {
 		e.t.Errorf("Marker = %q, want %q", got.Marker, a.Marker)
 	}
-	if got.UAC != directory.UACNormalAccount || !got.Enabled() {
-		e.t.Errorf("userAccountControl = %d (enabled %v), want 512", got.UAC, got.Enabled())
+	// Create makes accounts disabled, whatever flags it is given: enabling is a change of its own.
+	if got.UAC != directory.UACNormalAccount|directory.UACAccountDisable || got.Enabled() {
+		e.t.Errorf("userAccountControl = %d (enabled %v), want 514", got.UAC, got.Enabled())
+	}
+	if got.NoPassword {
+		e.t.Error("NoPassword: a created account has its password from the add on")
 	}
 	for k, want := range a.Attributes {
 		if got.Attributes[k] != want {
@@ -329,22 +357,21 @@ func createAndRead(e *env) {
 
 func createWithFlags(e *env) {
 	tests := []struct {
-		name    string
-		uac     int
-		enabled bool
+		name string
+		uac  int
+		want int
 	}{
-		{"disabled", directory.UACNormalAccount | directory.UACAccountDisable, false},
-		{"no-expiry", directory.UACNormalAccount | directory.UACDontExpirePassword, true},
-		{"svc", directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACNotDelegated, true},
+		{"disabled", directory.UACNormalAccount | directory.UACAccountDisable, 514},
+		{"no-expiry", directory.UACNormalAccount | directory.UACDontExpirePassword, 514 | directory.UACDontExpirePassword},
+		{"svc", directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACNotDelegated, 514 | directory.UACDontExpirePassword | directory.UACNotDelegated},
 	}
 	for _, tt := range tests {
 		a := e.account(tt.name, e.fix.OU)
 		a.UAC = tt.uac
 		e.create(a)
 		got := e.mustAccount(e.read(), a.DN)
-		if got.UAC != tt.uac || got.Enabled() != tt.enabled {
-			e.t.Errorf("%s: userAccountControl = %d (enabled %v), want %d (enabled %v)",
-				tt.name, got.UAC, got.Enabled(), tt.uac, tt.enabled)
+		if got.UAC != tt.want || got.Enabled() {
+			e.t.Errorf("%s: userAccountControl = %d (enabled %v), want %d, disabled", tt.name, got.UAC, got.Enabled(), tt.want)
 		}
 	}
 }
@@ -415,7 +442,7 @@ func modify(e *env) {
 	a.Attributes[directory.AttrDescription] = "to be removed"
 	e.create(a)
 
-	err := e.d.Modify(e.ctx, a.DN, map[string]string{
+	err := e.d.Modify(e.ctx, ref(a), map[string]string{
 		directory.AttrTitle:       "Manager",
 		directory.AttrGivenName:   "Changed",
 		directory.AttrDescription: "",
@@ -440,7 +467,7 @@ func modify(e *env) {
 
 	// DNs compare case-insensitively.
 	lower := strings.ToLower(a.DN)
-	if err := e.d.Modify(e.ctx, lower, map[string]string{directory.AttrTitle: "Lead"}); err != nil {
+	if err := e.d.Modify(e.ctx, directory.Ref{DN: lower, Marker: a.Marker}, map[string]string{directory.AttrTitle: "Lead"}); err != nil {
 		e.t.Fatalf("Modify(%s): %v", lower, err)
 	}
 	if got := e.mustAccount(e.read(), a.DN); got.Attributes[directory.AttrTitle] != "Lead" {
@@ -448,7 +475,7 @@ func modify(e *env) {
 	}
 
 	gone := "CN=Nobody " + e.token + "," + e.fix.OU
-	e.wantErr("Modify a missing object", e.d.Modify(e.ctx, gone, map[string]string{directory.AttrTitle: "x"}),
+	e.wantErr("Modify a missing object", e.d.Modify(e.ctx, directory.Ref{DN: gone, Marker: a.Marker}, map[string]string{directory.AttrTitle: "x"}),
 		directory.ErrNoSuchObject, gone)
 }
 
@@ -464,7 +491,7 @@ func accountControl(e *env) {
 		{directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACAccountDisable, false},
 	}
 	for _, st := range steps {
-		if err := e.d.SetAccountControl(e.ctx, a.DN, st.uac); err != nil {
+		if err := e.d.SetAccountControl(e.ctx, ref(a), st.uac); err != nil {
 			e.t.Fatalf("SetAccountControl(%d): %v", st.uac, err)
 		}
 		got := e.mustAccount(e.read(), a.DN)
@@ -473,7 +500,7 @@ func accountControl(e *env) {
 		}
 	}
 	gone := "CN=Nobody " + e.token + "," + e.fix.OU
-	e.wantErr("SetAccountControl of a missing object", e.d.SetAccountControl(e.ctx, gone, directory.UACNormalAccount),
+	e.wantErr("SetAccountControl of a missing object", e.d.SetAccountControl(e.ctx, directory.Ref{DN: gone, Marker: a.Marker}, directory.UACNormalAccount),
 		directory.ErrNoSuchObject, gone)
 }
 
@@ -482,7 +509,7 @@ func moveAndRename(e *env) {
 	g, _ := e.mkGroup("movers")
 	a := e.account("mover", from)
 	e.create(a)
-	if err := e.d.AddMember(e.ctx, g, a.DN); err != nil {
+	if err := e.d.AddMember(e.ctx, at(g), ref(a)); err != nil {
 		e.t.Fatalf("AddMember: %v", err)
 	}
 	before := e.mustAccount(e.read(), a.DN)
@@ -497,7 +524,7 @@ func moveAndRename(e *env) {
 	}
 	dn := a.DN
 	for _, tt := range tests {
-		if err := e.d.Move(e.ctx, dn, tt.newDN); err != nil {
+		if err := e.d.Move(e.ctx, directory.Ref{DN: dn, Marker: a.Marker}, tt.newDN); err != nil {
 			e.t.Fatalf("%s: Move(%s, %s): %v", tt.name, dn, tt.newDN, err)
 		}
 		s := e.read()
@@ -530,10 +557,10 @@ func moveErrors(e *env) {
 	e.create(a)
 	e.create(b)
 	missing := "CN=" + a.Name + "," + e.ou("Missing")
-	e.wantErr("Move below a missing OU", e.d.Move(e.ctx, a.DN, missing), directory.ErrNoSuchObject, a.DN)
-	e.wantErr("Move onto an existing DN", e.d.Move(e.ctx, a.DN, b.DN), directory.ErrExists, a.DN)
+	e.wantErr("Move below a missing OU", e.d.Move(e.ctx, ref(a), missing), directory.ErrNoSuchObject, a.DN)
+	e.wantErr("Move onto an existing DN", e.d.Move(e.ctx, ref(a), b.DN), directory.ErrExists, a.DN)
 	gone := "CN=Nobody " + e.token + "," + e.fix.OU
-	e.wantErr("Move a missing object", e.d.Move(e.ctx, gone, "CN=Somebody "+e.token+","+e.fix.OU),
+	e.wantErr("Move a missing object", e.d.Move(e.ctx, directory.Ref{DN: gone, Marker: a.Marker}, "CN=Somebody "+e.token+","+e.fix.OU),
 		directory.ErrNoSuchObject, gone)
 	s := e.read()
 	if got := e.mustAccount(s, a.DN); got.Name != a.Name {
@@ -546,7 +573,7 @@ func members(e *env) {
 	a := e.account("member", e.fix.OU)
 	e.create(a)
 
-	if err := e.d.AddMember(e.ctx, g, a.DN); err != nil {
+	if err := e.d.AddMember(e.ctx, at(g), ref(a)); err != nil {
 		e.t.Fatalf("AddMember: %v", err)
 	}
 	s := e.read()
@@ -561,9 +588,9 @@ func members(e *env) {
 		e.t.Errorf("memberOf %v, want [%s]", got, g)
 	}
 
-	e.wantErr("AddMember of a member", e.d.AddMember(e.ctx, g, a.DN), directory.ErrExists, g)
+	e.wantErr("AddMember of a member", e.d.AddMember(e.ctx, at(g), ref(a)), directory.ErrExists, g)
 
-	if err := e.d.RemoveMember(e.ctx, g, a.DN); err != nil {
+	if err := e.d.RemoveMember(e.ctx, at(g), ref(a)); err != nil {
 		e.t.Fatalf("RemoveMember: %v", err)
 	}
 	s = e.read()
@@ -574,12 +601,29 @@ func members(e *env) {
 		e.t.Errorf("memberOf %v after RemoveMember, want none", got)
 	}
 
-	e.wantErr("RemoveMember of a non-member", e.d.RemoveMember(e.ctx, g, a.DN), directory.ErrNoSuchObject, g)
+	e.wantErr("RemoveMember of a non-member", e.d.RemoveMember(e.ctx, at(g), ref(a)), directory.ErrNoSuchObject, g)
 	noGroup := "CN=No Group " + e.token + "," + e.fix.OU
-	e.wantErr("AddMember to a missing group", e.d.AddMember(e.ctx, noGroup, a.DN), directory.ErrNoSuchObject, noGroup)
+	e.wantErr("AddMember to a missing group", e.d.AddMember(e.ctx, at(noGroup), ref(a)), directory.ErrNoSuchObject, noGroup)
 	noUser := "CN=Nobody " + e.token + "," + e.fix.OU
 	// Samba refuses a DN naming no object as a constraint (000020B5), Windows as 32.
-	e.wantErr("AddMember of a missing object", e.d.AddMember(e.ctx, g, noUser), anyOf{directory.ErrConstraint, directory.ErrNoSuchObject}, g)
+	e.wantErr("AddMember of a missing object", e.d.AddMember(e.ctx, at(g), at(noUser)), anyOf{directory.ErrConstraint, directory.ErrNoSuchObject}, g)
+
+	// By GUID, as plans name what they read.
+	got := e.mustAccount(e.read(), a.DN)
+	grp = e.mustGroup(e.read(), g)
+	byGUID := directory.Ref{DN: a.DN, GUID: got.GUID, Marker: a.Marker}
+	if err := e.d.AddMember(e.ctx, directory.Ref{DN: g, GUID: grp.GUID}, byGUID); err != nil {
+		e.t.Fatalf("AddMember by GUID: %v", err)
+	}
+	if m := e.mustGroup(e.read(), g).Members; len(m) != 1 || !directory.SameDN(m[0], a.DN) {
+		e.t.Errorf("members %v after AddMember by GUID, want [%s]", m, a.DN)
+	}
+	if err := e.d.RemoveMember(e.ctx, directory.Ref{DN: g, GUID: grp.GUID}, byGUID); err != nil {
+		e.t.Fatalf("RemoveMember by GUID: %v", err)
+	}
+	if m := e.mustGroup(e.read(), g).Members; len(m) != 0 {
+		e.t.Errorf("members %v after RemoveMember by GUID, want none", m)
+	}
 }
 
 func deleteAccount(e *env) {
@@ -587,12 +631,12 @@ func deleteAccount(e *env) {
 	a, b := e.account("gone", e.fix.OU), e.account("kept", e.fix.OU)
 	e.create(a)
 	e.create(b)
-	for _, dn := range []string{a.DN, b.DN} {
-		if err := e.d.AddMember(e.ctx, g, dn); err != nil {
-			e.t.Fatalf("AddMember(%s): %v", dn, err)
+	for _, x := range []directory.NewAccount{a, b} {
+		if err := e.d.AddMember(e.ctx, at(g), ref(x)); err != nil {
+			e.t.Fatalf("AddMember(%s): %v", x.DN, err)
 		}
 	}
-	if err := e.d.Delete(e.ctx, a.DN); err != nil {
+	if err := e.d.Delete(e.ctx, ref(a)); err != nil {
 		e.t.Fatalf("Delete: %v", err)
 	}
 	s := e.read()
@@ -603,20 +647,20 @@ func deleteAccount(e *env) {
 	if m := e.mustGroup(s, g).Members; len(m) != 1 || !directory.SameDN(m[0], b.DN) {
 		e.t.Errorf("members %v after deleting %s, want [%s]", m, a.DN, b.DN)
 	}
-	e.wantErr("Delete a deleted object", e.d.Delete(e.ctx, a.DN), directory.ErrNoSuchObject, a.DN)
+	e.wantErr("Delete a deleted object", e.d.Delete(e.ctx, ref(a)), directory.ErrNoSuchObject, a.DN)
 }
 
 func deleteNonEmptyOU(e *env) {
 	ou := e.mkOU("Full")
 	a := e.account("inside", ou)
 	e.create(a)
-	e.wantErr("Delete an OU holding an account", e.d.Delete(e.ctx, ou), directory.ErrNotEmpty, ou)
+	e.wantErr("Delete an OU holding an account", e.d.Delete(e.ctx, at(ou)), directory.ErrNotEmpty, ou)
 	e.mustAccount(e.read(), a.DN)
 
-	if err := e.d.Delete(e.ctx, a.DN); err != nil {
+	if err := e.d.Delete(e.ctx, ref(a)); err != nil {
 		e.t.Fatalf("Delete(%s): %v", a.DN, err)
 	}
-	if err := e.d.Delete(e.ctx, ou); err != nil {
+	if err := e.d.Delete(e.ctx, at(ou)); err != nil {
 		e.t.Fatalf("Delete of the emptied OU: %v", err)
 	}
 	if s := e.read(ou); len(s.OUs) != 0 {
@@ -634,10 +678,10 @@ func stateChanges(e *env) {
 		write func() error
 	}{
 		{"Modify", func() error {
-			return e.d.Modify(e.ctx, a.DN, map[string]string{directory.AttrTitle: "x"})
+			return e.d.Modify(e.ctx, ref(a), map[string]string{directory.AttrTitle: "x"})
 		}},
 		{"SetAccountControl", func() error {
-			return e.d.SetAccountControl(e.ctx, a.DN, directory.UACNormalAccount|directory.UACAccountDisable)
+			return e.d.SetAccountControl(e.ctx, ref(a), directory.UACNormalAccount)
 		}},
 		{"CreateOU", func() error { return e.d.CreateOU(e.ctx, e.ou("State")) }},
 	}
@@ -649,5 +693,248 @@ func stateChanges(e *env) {
 		if after := e.read().State; after == before {
 			e.t.Errorf("State %q unchanged by %s", after, w.name)
 		}
+	}
+}
+
+// createAgain: an add whose answer was lost is tried again by apply; the
+// account the first attempt made (same DN, same marker) is success, while
+// a DN held by another owner's account stays an error.
+func createAgain(e *env) {
+	a := e.account("again", e.fix.OU)
+	e.create(a)
+	if err := e.d.Create(e.ctx, a); err != nil {
+		e.t.Errorf("Create of the account just made, same marker: %v, want success", err)
+	}
+	other := a
+	other.Marker = directory.Marker("someone-else-" + e.token)
+	e.wantErr("Create at a DN held by another owner's account", e.d.Create(e.ctx, other), directory.ErrExists, a.DN)
+	if got := e.mustAccount(e.read(), a.DN); got.Marker != a.Marker {
+		e.t.Errorf("marker %q after the refused create, want %q", got.Marker, a.Marker)
+	}
+}
+
+// followGUID: a write addressed by GUID finds its object where it is now.
+func followGUID(e *env) {
+	a := e.account("follow", e.fix.OU)
+	e.create(a)
+	read := e.mustAccount(e.read(), a.DN)
+	moved := "CN=Elsewhere " + a.Name + "," + e.fix.OU
+	if err := e.d.Move(e.ctx, ref(a), moved); err != nil {
+		e.t.Fatalf("Move: %v", err)
+	}
+	stale := directory.Ref{DN: a.DN, GUID: read.GUID, Marker: a.Marker}
+	if err := e.d.Modify(e.ctx, stale, map[string]string{directory.AttrTitle: "Followed"}); err != nil {
+		e.t.Fatalf("Modify by GUID after a move: %v", err)
+	}
+	if err := e.d.SetAccountControl(e.ctx, stale, directory.UACNormalAccount); err != nil {
+		e.t.Fatalf("SetAccountControl by GUID after a move: %v", err)
+	}
+	got := e.mustAccount(e.read(), moved)
+	if got.Attributes[directory.AttrTitle] != "Followed" || !got.Enabled() {
+		e.t.Errorf("after writes by GUID: title %q enabled %v, want Followed, enabled", got.Attributes[directory.AttrTitle], got.Enabled())
+	}
+	back := directory.Ref{DN: moved, GUID: read.GUID, Marker: a.Marker}
+	if err := e.d.Move(e.ctx, back, a.DN); err != nil {
+		e.t.Fatalf("Move by GUID: %v", err)
+	}
+	if err := e.d.Move(e.ctx, back, a.DN); err != nil {
+		e.t.Errorf("Move to where the object is already (a retried move): %v, want success", err)
+	}
+	if err := e.d.Delete(e.ctx, stale); err != nil {
+		e.t.Fatalf("Delete by GUID: %v", err)
+	}
+	if findAccount(e.read(), a.DN) != nil {
+		e.t.Errorf("%s read after Delete by GUID", a.DN)
+	}
+}
+
+// replaced: the object read was deleted and another made at its DN; no
+// write meant for the first touches the second.
+func replaced(e *env) {
+	a := e.account("replaced", e.fix.OU)
+	e.create(a)
+	read := e.mustAccount(e.read(), a.DN)
+	if err := e.d.Delete(e.ctx, ref(a)); err != nil {
+		e.t.Fatalf("Delete: %v", err)
+	}
+	b := a
+	b.Name = e.name("usurper")
+	b.Marker = directory.Marker("usurper-" + e.token)
+	b.Attributes = map[string]string{directory.AttrTitle: "Usurper"}
+	e.create(b)
+
+	byGUID := directory.Ref{DN: a.DN, GUID: read.GUID, Marker: a.Marker}
+	byDN := ref(a)
+	e.wantErr("Modify by the GUID of the object replaced", e.d.Modify(e.ctx, byGUID, map[string]string{directory.AttrTitle: "x"}), directory.ErrNoSuchObject, a.DN)
+	e.wantErr("Modify by DN and the marker of the object replaced", e.d.Modify(e.ctx, byDN, map[string]string{directory.AttrTitle: "x"}), directory.ErrChanged, a.DN)
+	e.wantErr("SetAccountControl of the object replaced", e.d.SetAccountControl(e.ctx, byDN, directory.UACNormalAccount), directory.ErrChanged, a.DN)
+	e.wantErr("Move of the object replaced", e.d.Move(e.ctx, byDN, "CN=Moved "+b.Name+","+e.fix.OU), directory.ErrChanged, a.DN)
+	e.wantErr("Delete of the object replaced", e.d.Delete(e.ctx, byDN), directory.ErrChanged, a.DN)
+	e.wantErr("SetPassword of the object replaced", e.d.SetPassword(e.ctx, byDN), directory.ErrChanged, a.DN)
+	got := e.mustAccount(e.read(), a.DN)
+	if got.Marker != b.Marker || got.Attributes[directory.AttrTitle] != "Usurper" || got.Enabled() {
+		e.t.Errorf("the new object was written: marker %q title %q enabled %v", got.Marker, got.Attributes[directory.AttrTitle], got.Enabled())
+	}
+}
+
+// reowned: the object's marker changed since it was read; writes are refused.
+func reowned(e *env) {
+	a := e.account("reowned", e.fix.OU)
+	e.create(a)
+	read := e.mustAccount(e.read(), a.DN)
+	theirs := directory.Marker("theirs-" + e.token)
+	if err := e.d.Modify(e.ctx, ref(a), map[string]string{e.fix.MarkerAttribute: theirs}); err != nil {
+		e.t.Fatalf("Modify of the marker: %v", err)
+	}
+	stale := directory.Ref{DN: a.DN, GUID: read.GUID, Marker: a.Marker}
+	e.wantErr("Modify of a re-owned object", e.d.Modify(e.ctx, stale, map[string]string{directory.AttrTitle: "x"}), directory.ErrChanged, a.DN)
+	e.wantErr("SetAccountControl of a re-owned object", e.d.SetAccountControl(e.ctx, stale, directory.UACNormalAccount), directory.ErrChanged, a.DN)
+	e.wantErr("Move of a re-owned object", e.d.Move(e.ctx, stale, "CN=Moved "+a.Name+","+e.fix.OU), directory.ErrChanged, a.DN)
+	e.wantErr("Delete of a re-owned object", e.d.Delete(e.ctx, stale), directory.ErrChanged, a.DN)
+	got := e.mustAccount(e.read(), a.DN)
+	if got.Marker != theirs || got.Attributes[directory.AttrTitle] != "" || got.Enabled() {
+		e.t.Errorf("the re-owned object was written: marker %q title %q enabled %v", got.Marker, got.Attributes[directory.AttrTitle], got.Enabled())
+	}
+	// An object that had no marker when read must still have none.
+	orphan := directory.Ref{DN: a.DN, GUID: read.GUID}
+	e.wantErr("SetAccountControl of an orphan that gained a marker", e.d.SetAccountControl(e.ctx, orphan, directory.UACNormalAccount), directory.ErrChanged, a.DN)
+}
+
+// halfMade: an account that never had a password is told apart, and
+// SetPassword repairs it.
+func halfMade(e *env) {
+	name := e.name("half")
+	dn := "CN=" + name + "," + e.fix.OU
+	marker := directory.Marker("id-" + name)
+	if err := e.fix.AddWithoutPassword(e.ctx, dn, name, marker); err != nil {
+		e.t.Fatalf("add %s without a password: %v", dn, err)
+	}
+	whole := e.account("whole", e.fix.OU)
+	e.create(whole)
+	s := e.read()
+	if got := e.mustAccount(s, dn); !got.NoPassword || got.Enabled() {
+		e.t.Errorf("%s: NoPassword %v enabled %v, want a disabled account without a password", dn, got.NoPassword, got.Enabled())
+	}
+	if got := e.mustAccount(s, whole.DN); got.NoPassword {
+		e.t.Errorf("%s: NoPassword, but Create set one", whole.DN)
+	}
+	r := directory.Ref{DN: dn, GUID: e.mustAccount(s, dn).GUID, Marker: marker}
+	if err := e.d.SetPassword(e.ctx, r); err != nil {
+		e.t.Fatalf("SetPassword: %v", err)
+	}
+	if got := e.mustAccount(e.read(), dn); got.NoPassword {
+		e.t.Errorf("%s: NoPassword after SetPassword", dn)
+	}
+}
+
+// identity: accounts carry their SID; one alm makes is no built-in.
+func identity(e *env) {
+	a := e.account("sid", e.fix.OU)
+	e.create(a)
+	got := e.mustAccount(e.read(), a.DN)
+	rid, ok := directory.RID(got.SID)
+	if !ok || !strings.HasPrefix(got.SID, "S-1-5-21-") || rid < 1000 {
+		e.t.Errorf("SID %q: want a domain SID with a RID of 1000 or more", got.SID)
+	}
+	if why := got.Builtin(); why != "" || got.Critical || got.AdminCount {
+		e.t.Errorf("a new account reads as built-in (%q), critical %v, adminCount %v", why, got.Critical, got.AdminCount)
+	}
+	if got.PrimaryGroupID != directory.DomainUsersRID || !strings.HasSuffix(got.PrimaryGroupSID(), "-513") {
+		e.t.Errorf("primaryGroupID %d (%s), want Domain Users, 513", got.PrimaryGroupID, got.PrimaryGroupSID())
+	}
+	if err := e.fix.SetAdminCount(e.ctx, a.DN); err != nil {
+		e.t.Fatalf("set adminCount on %s: %v", a.DN, err)
+	}
+	if got := e.mustAccount(e.read(), a.DN); !got.AdminCount {
+		e.t.Errorf("%s: adminCount not read", a.DN)
+	}
+}
+
+// privilegedGroups: the domain's privileged groups are read wherever they
+// live, and a group nested in one, or carrying adminCount=1, is privileged.
+func privilegedGroups(e *env) {
+	nested, _ := e.mkGroup("nested")
+	inner, _ := e.mkGroup("inner")
+	flagged, _ := e.mkGroup("flagged")
+	plain, _ := e.mkGroup("plain")
+	domainAdmins := "CN=Domain Admins,CN=Users," + e.fix.BaseDN
+	if err := e.d.AddMember(e.ctx, at(domainAdmins), at(nested)); err != nil {
+		e.t.Fatalf("add %s to Domain Admins: %v", nested, err)
+	}
+	// The shared domain's Domain Admins must not keep a test's group.
+	e.t.Cleanup(func() { e.d.RemoveMember(context.WithoutCancel(e.ctx), at(domainAdmins), at(nested)) })
+	if err := e.d.AddMember(e.ctx, at(nested), at(inner)); err != nil {
+		e.t.Fatalf("nest %s: %v", inner, err)
+	}
+	if err := e.fix.SetAdminCount(e.ctx, flagged); err != nil {
+		e.t.Fatalf("set adminCount on %s: %v", flagged, err)
+	}
+	// Groups below a sub-OU only: the privileged ones come from elsewhere.
+	sub := e.mkOU("Sub")
+	s, err := e.d.Read(e.ctx, directory.Scope{BaseDN: e.fix.BaseDN, OUs: []string{sub}, GroupBase: sub, MarkerAttribute: e.fix.MarkerAttribute})
+	if err != nil {
+		e.t.Fatalf("Read: %v", err)
+	}
+	why := s.Privileged()
+	for _, tc := range []struct {
+		dn, want string
+	}{
+		{domainAdmins, "RID 512"},
+		{"CN=Administrators,CN=Builtin," + e.fix.BaseDN, "S-1-5-32-544"},
+		{"CN=Backup Operators,CN=Builtin," + e.fix.BaseDN, "S-1-5-32-551"},
+		{nested, "nested in " + domainAdmins},
+		{inner, "nested in " + nested},
+		{flagged, "adminCount=1"},
+	} {
+		if got := why[strings.ToLower(e.mustGroup(s, tc.dn).DN)]; !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
+			e.t.Errorf("%s: privileged because %q, want it to say %q", tc.dn, got, tc.want)
+		}
+	}
+	if findGroup(s, plain) != nil {
+		e.t.Errorf("%s read, though it is neither below the group base nor privileged", plain)
+	}
+	if g := findGroup(s, "CN=Domain Users,CN=Users,"+e.fix.BaseDN); g != nil {
+		e.t.Errorf("Domain Users read as privileged: %+v", g)
+	}
+}
+
+// namedGroups: groups a scope names by DN are read wherever they are; one
+// that does not exist is left out.
+func namedGroups(e *env) {
+	sub := e.mkOU("GroupBase")
+	elsewhere, _ := e.mkGroup("elsewhere")
+	missing := "CN=Missing " + e.token + "," + e.fix.OU
+	a := e.account("named", e.fix.OU)
+	e.create(a)
+	if err := e.d.AddMember(e.ctx, at(elsewhere), ref(a)); err != nil {
+		e.t.Fatalf("AddMember: %v", err)
+	}
+	s, err := e.d.Read(e.ctx, directory.Scope{BaseDN: e.fix.BaseDN, OUs: []string{e.fix.OU}, GroupBase: sub,
+		Groups: []string{elsewhere, missing}, MarkerAttribute: e.fix.MarkerAttribute})
+	if err != nil {
+		e.t.Fatalf("Read: %v", err)
+	}
+	g := e.mustGroup(s, elsewhere)
+	if len(g.Members) != 1 || !directory.SameDN(g.Members[0], a.DN) {
+		e.t.Errorf("members of %s: %v, want [%s]", elsewhere, g.Members, a.DN)
+	}
+	if findGroup(s, missing) != nil {
+		e.t.Errorf("%s read, but it does not exist", missing)
+	}
+}
+
+// MemoryFixture is the fixture of an in-memory directory, working below ou
+// (which must exist).
+func MemoryFixture(d *memory.Directory, ou string) Fixture {
+	return Fixture{
+		BaseDN:          d.BaseDN(),
+		OU:              ou,
+		MarkerAttribute: d.MarkerAttribute(),
+		CreateGroup:     func(_ context.Context, dn, name string) error { return d.AddGroup(dn, name) },
+		AddWithoutPassword: func(_ context.Context, dn, name, marker string) error {
+			return d.AddUserWithoutPassword(directory.NewAccount{DN: dn, Name: name, Marker: marker,
+				UAC: directory.UACNormalAccount | directory.UACAccountDisable})
+		},
+		SetAdminCount: func(_ context.Context, dn string) error { return d.SetAdminCount(dn, true) },
 	}
 }

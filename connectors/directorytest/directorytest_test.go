@@ -25,9 +25,10 @@ type mutant struct {
 	bug string
 }
 
-func (m *mutant) Move(ctx context.Context, dn, newDN string) error {
+func (m *mutant) Move(ctx context.Context, ref directory.Ref, newDN string) error {
+	dn := ref.DN
 	if m.bug != "move copies" {
-		return m.Directory.Move(ctx, dn, newDN)
+		return m.Directory.Move(ctx, ref, newDN)
 	}
 	// Copy and delete: a new GUID and lost memberships.
 	parent := dn[strings.Index(dn, ",")+1:]
@@ -37,16 +38,41 @@ func (m *mutant) Move(ctx context.Context, dn, newDN string) error {
 	}
 	for _, a := range s.Accounts {
 		if directory.SameDN(a.DN, dn) {
-			if err := m.Directory.Delete(ctx, dn); err != nil {
+			if err := m.Directory.Delete(ctx, ref); err != nil {
 				return err
 			}
 			return m.Create(ctx, directory.NewAccount{DN: newDN, Name: a.Name, Marker: a.Marker, UAC: a.UAC, Attributes: a.Attributes})
 		}
 	}
-	return m.Directory.Move(ctx, dn, newDN)
+	return m.Directory.Move(ctx, ref, newDN)
 }
 
-func (m *mutant) AddMember(ctx context.Context, g, member string) error {
+func (m *mutant) Modify(ctx context.Context, ref directory.Ref, attrs map[string]string) error {
+	if m.bug == "writes ignore the marker" {
+		ref.Marker = m.markerOf(ctx, ref)
+	}
+	return m.Directory.Modify(ctx, ref, attrs)
+}
+
+// markerOf is the marker ref's object has now, found by GUID or DN.
+func (m *mutant) markerOf(ctx context.Context, ref directory.Ref) string {
+	s, _ := m.Directory.Read(ctx, directory.Scope{OUs: []string{base}})
+	for _, a := range s.Accounts {
+		if a.GUID == ref.GUID || directory.SameDN(a.DN, ref.DN) {
+			return a.Marker
+		}
+	}
+	return ref.Marker
+}
+
+func (m *mutant) Create(ctx context.Context, a directory.NewAccount) error {
+	if m.bug == "create leaves no password" {
+		return m.Directory.AddUserWithoutPassword(a)
+	}
+	return m.Directory.Create(ctx, a)
+}
+
+func (m *mutant) AddMember(ctx context.Context, g, member directory.Ref) error {
 	err := m.Directory.AddMember(ctx, g, member)
 	if m.bug == "duplicate member accepted" && errors.Is(err, directory.ErrExists) {
 		return nil
@@ -54,7 +80,7 @@ func (m *mutant) AddMember(ctx context.Context, g, member string) error {
 	return err
 }
 
-func (m *mutant) RemoveMember(ctx context.Context, g, member string) error {
+func (m *mutant) RemoveMember(ctx context.Context, g, member directory.Ref) error {
 	err := m.Directory.RemoveMember(ctx, g, member)
 	if m.bug == "plain errors" && err != nil {
 		return fmt.Errorf("%v", err)
@@ -72,14 +98,23 @@ func (m *mutant) Read(ctx context.Context, sc directory.Scope) (*directory.Snaps
 			delete(s.Accounts[i].Attributes, directory.AttrAccountExpires)
 		}
 	}
+	if err == nil && m.bug == "privileged groups only below the group base" {
+		kept := s.Groups[:0]
+		for _, g := range s.Groups {
+			if strings.HasSuffix(strings.ToLower(g.DN), ","+strings.ToLower(sc.GroupBase)) {
+				kept = append(kept, g)
+			}
+		}
+		s.Groups = kept
+	}
 	return s, err
 }
 
-func (m *mutant) Delete(ctx context.Context, dn string) error {
+func (m *mutant) Delete(ctx context.Context, ref directory.Ref) error {
 	if m.bug == "delete keeps membership" {
 		return nil
 	}
-	return m.Directory.Delete(ctx, dn)
+	return m.Directory.Delete(ctx, ref)
 }
 
 func newMutant(bug string) func(t *testing.T) (directorytest.Dir, directorytest.Fixture) {
@@ -89,10 +124,7 @@ func newMutant(bug string) func(t *testing.T) (directorytest.Dir, directorytest.
 		if err := d.AddOU(ou); err != nil {
 			t.Fatal(err)
 		}
-		return &mutant{Directory: d, bug: bug}, directorytest.Fixture{
-			BaseDN: base, OU: ou, MarkerAttribute: d.MarkerAttribute(),
-			CreateGroup: func(_ context.Context, dn, name string) error { return d.AddGroup(dn, name) },
-		}
+		return &mutant{Directory: d, bug: bug}, directorytest.MemoryFixture(d, ou)
 	}
 }
 
@@ -119,6 +151,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"constant state", "state_changes", true},
 		{"no default expiry", "create_and_read", true},
 		{"delete keeps membership", "delete", true},
+		{"writes ignore the marker", "a_re-owned_object_is_not_touched", true},
+		{"create leaves no password", "half-made_account", true},
+		{"privileged groups only below the group base", "privileged_groups", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package memory_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/alm-project/alm/connectors/directorytest"
@@ -17,13 +16,6 @@ func TestConformance(t *testing.T) {
 		if err := d.AddOU(ou); err != nil {
 			t.Fatal(err)
 		}
-		return d, directorytest.Fixture{
-			BaseDN:          base,
-			OU:              ou,
-			MarkerAttribute: d.MarkerAttribute(),
-			CreateGroup: func(_ context.Context, dn, name string) error {
-				return d.AddGroup(dn, name)
-			},
-		}
+		return d, directorytest.MemoryFixture(d, ou)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -73,15 +74,22 @@ var fixedAttributes = map[string]string{
 var rdnAttributes = map[string]bool{"cn": true, "ou": true, "name": true}
 
 type object struct {
-	key     string // lower-case DN, the map key
-	dn      string // as the directory spells it
-	class   class
-	guid    string
-	name    string // sAMAccountName, for users and groups
-	uac     int
-	attrs   map[string]string  // lower-case attribute name -> value
-	links   map[string]*object // lower-case DN-valued attribute -> target
-	members []*object          // groups only; pointers, so renames follow
+	key   string // lower-case DN, the map key
+	dn    string // as the directory spells it
+	class class
+	guid  string
+	name  string // sAMAccountName, for users and groups
+	sid   string // users and groups: objectSid
+	uac   int
+	// critical is isCriticalSystemObject; adminCount is adminCount=1.
+	critical, adminCount bool
+	// password: a password was set (at the add or since); false for a user
+	// added without one, as a half-made account is.
+	password bool
+	primary  int                // users: primaryGroupID
+	attrs    map[string]string  // lower-case attribute name -> value
+	links    map[string]*object // lower-case DN-valued attribute -> target
+	members  []*object          // groups only; pointers, so renames follow
 }
 
 // value is an attribute's value as a search would return it.
@@ -106,6 +114,9 @@ type Directory struct {
 	objects map[string]*object // by key
 	names   map[string]*object // by lower-case sAMAccountName
 	upns    map[string]*object // by lower-case userPrincipalName
+	guids   map[string]*object // by objectGUID
+	sid     string             // the domain's SID
+	nextRID int
 	usn     int64
 	marker  string // the attribute Create writes the ownership marker to
 	faults  []fault
@@ -128,10 +139,14 @@ func New(baseDN string) *Directory {
 		objects: make(map[string]*object),
 		names:   make(map[string]*object),
 		upns:    make(map[string]*object),
+		guids:   make(map[string]*object),
+		sid:     newDomainSID(),
+		nextRID: firstRID,
 		marker:  DefaultMarkerAttribute,
 	}
 	d.base = &object{key: dnKey(rdns), dn: joinDN(rdns), class: classDomain, guid: newGUID()}
 	d.objects[d.base.key] = d.base
+	d.guids[d.base.guid] = d.base
 	d.provision()
 	return d
 }
@@ -214,28 +229,77 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 			memberOf[m] = append(memberOf[m], g.dn)
 		}
 	}
+	named := map[string]bool{}
+	for _, dn := range scope.Groups {
+		if rdns, err := parseDN(dn); err == nil {
+			named[dnKey(rdns)] = true
+		}
+	}
+	// Privileged groups and the groups nested in them, read domain-wide as
+	// the AD connector reads them: without members, with memberOf.
+	privileged := map[*object]bool{}
+	for _, o := range d.objects {
+		if o.class == classGroup && d.privilegedItself(o) {
+			privileged[o] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for g := range privileged {
+			for _, m := range g.members {
+				if m.class == classGroup && !privileged[m] {
+					privileged[m] = true
+					changed = true
+				}
+			}
+		}
+	}
 	for _, o := range d.objects {
 		switch {
 		case o.class == classUser && slices.ContainsFunc(ous, func(ou string) bool { return under(o.key, ou) }):
 			snap.Accounts = append(snap.Accounts, account(o, marker, memberOf[o]))
-		case o.class == classGroup && under(o.key, groupBase.key):
-			snap.Groups = append(snap.Groups, group(o))
+		case o.class == classGroup && (under(o.key, groupBase.key) || named[o.key]):
+			g := group(o, true)
+			if privileged[o] {
+				g.MemberOf = memberOf[o]
+			}
+			snap.Groups = append(snap.Groups, g)
+		case o.class == classGroup && privileged[o]:
+			g := group(o, false)
+			g.MemberOf = memberOf[o]
+			snap.Groups = append(snap.Groups, g)
 		}
 	}
 	snap.Sort()
 	return snap, nil
 }
 
+// privilegedItself is the AD connector's first privileged search and
+// directory's decision in one: the candidates it finds, kept when privileged.
+func (d *Directory) privilegedItself(o *object) bool {
+	g := group(o, false)
+	return (&directory.Snapshot{Groups: []directory.Group{g}}).Privileged()[strings.ToLower(g.DN)] != ""
+}
+
 func account(o *object, marker string, memberOf []string) directory.Account {
 	a := directory.Account{
-		DN:         o.dn,
-		GUID:       o.guid,
-		Name:       o.name,
-		UAC:        o.uac,
-		Attributes: make(map[string]string),
-		MemberOf:   memberOf, // built afresh on every Read
+		DN:             o.dn,
+		GUID:           o.guid,
+		Name:           o.name,
+		UAC:            o.uac,
+		Attributes:     make(map[string]string),
+		MemberOf:       memberOf, // built afresh on every Read
+		SID:            o.sid,
+		Critical:       o.critical,
+		AdminCount:     o.adminCount,
+		PrimaryGroupID: o.primary,
 	}
 	a.Marker, _ = o.value(marker)
+	// Like the AD connector, only accounts alm owns are asked whether they
+	// ever had a password.
+	if _, ok := directory.IDFromMarker(a.Marker); ok {
+		a.NoPassword = !o.password
+	}
 	for _, attr := range directory.ManagedAttributes {
 		if v, ok := o.value(strings.ToLower(attr)); ok {
 			a.Attributes[attr] = v
@@ -244,10 +308,12 @@ func account(o *object, marker string, memberOf []string) directory.Account {
 	return a
 }
 
-func group(o *object) directory.Group {
-	g := directory.Group{DN: o.dn, GUID: o.guid, Name: o.name}
-	for _, m := range o.members {
-		g.Members = append(g.Members, m.dn)
+func group(o *object, members bool) directory.Group {
+	g := directory.Group{DN: o.dn, GUID: o.guid, Name: o.name, SID: o.sid, Critical: o.critical, AdminCount: o.adminCount}
+	if members {
+		for _, m := range o.members {
+			g.Members = append(g.Members, m.dn)
+		}
 	}
 	return g
 }
@@ -266,9 +332,10 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 	return err
 }
 
-// Create adds a user. Like the AD connector it creates the account
-// disabled, sets a random password (notional here: none is kept), writes
-// the marker, then sets userAccountControl to a.UAC.
+// Create adds a user in one operation, as the AD connector does:
+// disabled, with its marker and attributes and a (notional) password. A DN
+// taken by an account with the same marker is the one an earlier attempt
+// made, and no error.
 func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create %s: %w", a.DN, err)
@@ -278,10 +345,17 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	if err := d.injected("Create", a.DN); err != nil {
 		return err
 	}
-	return d.createUser(a)
+	a.UAC |= directory.UACNormalAccount | directory.UACAccountDisable
+	err := d.createUser(a, true)
+	if errors.Is(err, directory.ErrExists) && a.Marker != "" {
+		if _, rerr := d.resolve(opAdd, directory.Ref{DN: a.DN, Marker: a.Marker}); rerr == nil {
+			return nil
+		}
+	}
+	return err
 }
 
-func (d *Directory) createUser(a directory.NewAccount) error {
+func (d *Directory) createUser(a directory.NewAccount, password bool) error {
 	name := a.Name
 	if name == "" { // the AD connector would send an empty value, which AD refuses
 		return &directory.Error{Op: opAdd, DN: a.DN, Class: directory.ErrInvalidSyntax,
@@ -314,6 +388,9 @@ func (d *Directory) createUser(a directory.NewAccount) error {
 		return err
 	}
 	o.name = name
+	o.password = password
+	o.sid = d.newSID()
+	o.primary = directory.DomainUsersRID
 	d.names[strings.ToLower(name)] = o
 	// Samba gives every new user these (dsdb_user_obj_set_defaults).
 	o.attrs[strings.ToLower(directory.AttrAccountExpires)] = directory.AccountExpiresNever
@@ -373,27 +450,29 @@ func (d *Directory) add(dn string, c class) (*object, error) {
 		links: make(map[string]*object),
 	}
 	d.objects[key] = o
+	d.guids[o.guid] = o
 	d.usn++
 	return o, nil
 }
 
 // Modify sets attributes; an empty value deletes the attribute (and is no
 // error when it is already absent, like an LDAP replace with no values).
-// The whole modification applies or none of it does.
-func (d *Directory) Modify(ctx context.Context, dn string, attrs map[string]string) error {
+// The whole modification applies or none of it does, and only while the
+// object still carries ref.Marker.
+func (d *Directory) Modify(ctx context.Context, ref directory.Ref, attrs map[string]string) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("modify %s: %w", dn, err)
+		return fmt.Errorf("modify %s: %w", ref.DN, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.injected("Modify", dn); err != nil {
+	if err := d.injected("Modify", ref.DN); err != nil {
 		return err
 	}
-	o, err := d.lookup(opModify, dn)
+	o, err := d.resolve(opModify, ref)
 	if err != nil {
 		return err
 	}
-	cs, err := d.check(opModify, dn, o, attrs)
+	cs, err := d.check(opModify, o.dn, o, attrs)
 	if err != nil {
 		return err
 	}
@@ -514,21 +593,21 @@ func (d *Directory) unindex(o *object, attr string) {
 }
 
 // SetAccountControl replaces userAccountControl.
-func (d *Directory) SetAccountControl(ctx context.Context, dn string, uac int) error {
+func (d *Directory) SetAccountControl(ctx context.Context, ref directory.Ref, uac int) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("set account control %s: %w", dn, err)
+		return fmt.Errorf("set account control %s: %w", ref.DN, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.injected("SetAccountControl", dn); err != nil {
+	if err := d.injected("SetAccountControl", ref.DN); err != nil {
 		return err
 	}
-	o, err := d.lookup(opModify, dn)
+	o, err := d.resolve(opModify, ref)
 	if err != nil {
 		return err
 	}
 	if o.class != classUser {
-		return &directory.Error{Op: opModify, DN: dn, Class: directory.ErrConstraint,
+		return &directory.Error{Op: opModify, DN: ref.DN, Class: directory.ErrConstraint,
 			Detail: fmt.Sprintf("a %s has no userAccountControl", o.class), Hint: "name a user object"}
 	}
 	o.uac = uac
@@ -536,10 +615,34 @@ func (d *Directory) SetAccountControl(ctx context.Context, dn string, uac int) e
 	return nil
 }
 
+// SetPassword gives a user a (notional) password.
+func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set password %s: %w", ref.DN, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected("SetPassword", ref.DN); err != nil {
+		return err
+	}
+	o, err := d.resolve(opModify, ref)
+	if err != nil {
+		return err
+	}
+	if o.class != classUser {
+		return &directory.Error{Op: opModify, DN: ref.DN, Class: directory.ErrConstraint,
+			Detail: fmt.Sprintf("a %s has no password", o.class), Hint: "name a user object"}
+	}
+	o.password = true
+	d.usn++
+	return nil
+}
+
 // Move renames and/or moves an object (and everything below it) in one
 // operation. The GUID stays; group memberships and manager links follow,
 // as they are links to the object, not copies of its DN.
-func (d *Directory) Move(ctx context.Context, dn, newDN string) error {
+func (d *Directory) Move(ctx context.Context, ref directory.Ref, newDN string) error {
+	dn := ref.DN
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("move %s: %w", dn, err)
 	}
@@ -548,7 +651,7 @@ func (d *Directory) Move(ctx context.Context, dn, newDN string) error {
 	if err := d.injected("Move", dn); err != nil {
 		return err
 	}
-	o, err := d.lookup(opModRDN, dn)
+	o, err := d.resolve(opModRDN, ref)
 	if err != nil {
 		return err
 	}
@@ -566,6 +669,9 @@ func (d *Directory) Move(ctx context.Context, dn, newDN string) error {
 			Hint:   "keep the naming attribute when renaming"}
 	}
 	key := dnKey(rdns)
+	if key == o.key {
+		return nil // there already: an earlier attempt moved it
+	}
 	if other, ok := d.objects[key]; ok && other != o {
 		return &directory.Error{Op: opModRDN, DN: dn, Class: directory.ErrExists,
 			Detail: "Entry " + newDN + " already exists",
@@ -603,79 +709,86 @@ func (d *Directory) Move(ctx context.Context, dn, newDN string) error {
 	return nil
 }
 
-// AddMember adds memberDN to the group's member attribute.
-func (d *Directory) AddMember(ctx context.Context, groupDN, memberDN string) error {
+// AddMember adds member to the group's member attribute.
+func (d *Directory) AddMember(ctx context.Context, group, member directory.Ref) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("add member to %s: %w", groupDN, err)
+		return fmt.Errorf("add member to %s: %w", group.DN, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.injected("AddMember", groupDN); err != nil {
+	if err := d.injected("AddMember", group.DN); err != nil {
 		return err
 	}
-	g, m, err := d.membership(groupDN, memberDN)
+	g, m, err := d.membership(group, member)
 	if err != nil {
 		return err
 	}
 	if slices.Contains(g.members, m) {
-		return &directory.Error{Op: opModify, DN: groupDN, Class: directory.ErrExists,
-			Detail: "Attribute member already exists", Hint: memberDN + " is a member already"}
+		return &directory.Error{Op: opModify, DN: group.DN, Class: directory.ErrExists,
+			Detail: "Attribute member already exists", Hint: member.DN + " is a member already"}
 	}
 	g.members = append(g.members, m)
 	d.usn++
 	return nil
 }
 
-// RemoveMember removes memberDN from the group's member attribute. Samba
+// RemoveMember removes member from the group's member attribute. Samba
 // answers a non-member with 53 "Attribute member doesn't exist" (Windows:
 // 00000561); the AD connector classes it ErrNoSuchObject, as here.
-func (d *Directory) RemoveMember(ctx context.Context, groupDN, memberDN string) error {
+func (d *Directory) RemoveMember(ctx context.Context, group, member directory.Ref) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("remove member from %s: %w", groupDN, err)
+		return fmt.Errorf("remove member from %s: %w", group.DN, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.injected("RemoveMember", groupDN); err != nil {
+	if err := d.injected("RemoveMember", group.DN); err != nil {
 		return err
 	}
-	g, m, err := d.membership(groupDN, memberDN)
+	g, m, err := d.membership(group, member)
 	if err != nil {
 		return err
 	}
 	i := slices.Index(g.members, m)
 	if i < 0 {
-		return &directory.Error{Op: opModify, DN: groupDN, Class: directory.ErrNoSuchObject,
-			Detail: "Attribute member doesn't exist", Hint: memberDN + " is not a member of this group"}
+		return &directory.Error{Op: opModify, DN: group.DN, Class: directory.ErrNoSuchObject,
+			Detail: "Attribute member doesn't exist", Hint: member.DN + " is not a member of this group"}
 	}
 	g.members = slices.Delete(g.members, i, i+1)
 	d.usn++
 	return nil
 }
 
-// membership resolves a group and a would-be member. The caller holds d.mu.
-func (d *Directory) membership(groupDN, memberDN string) (g, m *object, err error) {
-	g, err = d.lookup(opModify, groupDN)
-	if err != nil {
+// membership resolves a group and a would-be member, each by GUID when
+// known. The caller holds d.mu.
+func (d *Directory) membership(group, member directory.Ref) (g, m *object, err error) {
+	if g, err = d.find(opModify, group); err != nil {
 		return nil, nil, err
 	}
 	if g.class != classGroup {
-		return nil, nil, &directory.Error{Op: opModify, DN: groupDN, Class: directory.ErrConstraint,
+		return nil, nil, &directory.Error{Op: opModify, DN: group.DN, Class: directory.ErrConstraint,
 			Detail: fmt.Sprintf("a %s has no member attribute", g.class), Hint: "name a group"}
 	}
-	rdns, err := parseDN(memberDN)
+	if member.GUID != "" {
+		if m = d.guids[member.GUID]; m == nil {
+			return nil, nil, referenceMissing(opModify, group.DN, "member", "<GUID="+member.GUID+">")
+		}
+		return g, m, nil
+	}
+	rdns, err := parseDN(member.DN)
 	if err != nil {
-		return nil, nil, invalidDN(opModify, groupDN, fmt.Errorf("member: %w", err))
+		return nil, nil, invalidDN(opModify, group.DN, fmt.Errorf("member: %w", err))
 	}
 	m, ok := d.objects[dnKey(rdns)]
 	if !ok {
-		return nil, nil, referenceMissing(opModify, groupDN, "member", memberDN)
+		return nil, nil, referenceMissing(opModify, group.DN, "member", member.DN)
 	}
 	return g, m, nil
 }
 
 // Delete removes a leaf object; the links to it (group members, manager)
 // go with it, as they do when AD moves an object to Deleted Objects.
-func (d *Directory) Delete(ctx context.Context, dn string) error {
+func (d *Directory) Delete(ctx context.Context, ref directory.Ref) error {
+	dn := ref.DN
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete %s: %w", dn, err)
 	}
@@ -684,7 +797,7 @@ func (d *Directory) Delete(ctx context.Context, dn string) error {
 	if err := d.injected("Delete", dn); err != nil {
 		return err
 	}
-	o, err := d.lookup(opDelete, dn)
+	o, err := d.resolve(opDelete, ref)
 	if err != nil {
 		return err
 	}
@@ -705,6 +818,7 @@ func (d *Directory) Delete(ctx context.Context, dn string) error {
 		}
 	}
 	delete(d.objects, o.key)
+	delete(d.guids, o.guid)
 	d.unindex(o, upnKey)
 	if o.name != "" {
 		delete(d.names, strings.ToLower(o.name))
@@ -723,6 +837,35 @@ func (d *Directory) lookup(op, dn string) (*object, error) {
 	if !ok {
 		return nil, &directory.Error{Op: op, DN: dn, Class: directory.ErrNoSuchObject,
 			Detail: "object does not exist", Hint: "read the directory again; it may have been moved or deleted"}
+	}
+	return o, nil
+}
+
+// find finds the object ref names: by GUID when known (wherever it is
+// now), else by DN. The caller holds d.mu.
+func (d *Directory) find(op string, ref directory.Ref) (*object, error) {
+	if ref.GUID == "" {
+		return d.lookup(op, ref.DN)
+	}
+	o, ok := d.guids[ref.GUID]
+	if !ok {
+		return nil, &directory.Error{Op: op, DN: ref.DN, Class: directory.ErrNoSuchObject,
+			Detail: "Base-DN '<GUID=" + ref.GUID + ">' not found", Hint: "it was deleted since it was read: plan again"}
+	}
+	return o, nil
+}
+
+// resolve is find, refusing with ErrChanged an object that no longer
+// carries ref.Marker, as the AD connector refuses it. The caller holds d.mu.
+func (d *Directory) resolve(op string, ref directory.Ref) (*object, error) {
+	o, err := d.find(op, ref)
+	if err != nil {
+		return nil, err
+	}
+	if have, _ := o.value(strings.ToLower(d.marker)); !strings.EqualFold(have, ref.Marker) {
+		return nil, &directory.Error{Op: op, DN: ref.DN, Class: directory.ErrChanged,
+			Detail: fmt.Sprintf("its %s is %q, the plan was made when it was %q", d.marker, have, ref.Marker),
+			Hint:   "someone changed or replaced the object since it was read; nothing was written: plan again"}
 	}
 	return o, nil
 }
@@ -750,6 +893,26 @@ func referenceMissing(op, dn, attr, value string) error {
 func invalidDN(op, dn string, err error) error {
 	return &directory.Error{Op: op, DN: dn, Class: directory.ErrInvalidSyntax,
 		Detail: "invalid DN syntax: " + err.Error(), Hint: "check the DN's spelling and escaping"}
+}
+
+// firstRID is where Samba starts the RIDs of objects made after provisioning.
+const firstRID = 1100
+
+// newDomainSID returns a random domain SID, S-1-5-21-x-y-z.
+func newDomainSID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	u := func(p []byte) uint32 { return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3]) }
+	return fmt.Sprintf("S-1-5-21-%d-%d-%d", u(b[0:4]), u(b[4:8]), u(b[8:12]))
+}
+
+// newSID gives the next object a SID of the domain. The caller holds d.mu.
+func (d *Directory) newSID() string {
+	sid := fmt.Sprintf("%s-%d", d.sid, d.nextRID)
+	d.nextRID++
+	return sid
 }
 
 // newGUID returns a random (version 4) UUID, as objectGUIDs read.

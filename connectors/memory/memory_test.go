@@ -41,6 +41,26 @@ func user(cn string) directory.NewAccount {
 	}
 }
 
+// at names an object by DN, for writes that check no marker.
+func at(dn string) directory.Ref { return directory.Ref{DN: dn} }
+
+// cur names the object at dn with the marker it carries now, as a plan
+// made just before would: these tests are about other things than the
+// marker check, which connectors/directorytest covers.
+func cur(t testing.TB, d *memory.Directory, dn string) directory.Ref {
+	t.Helper()
+	s, err := d.Read(context.Background(), directory.Scope{BaseDN: base, OUs: []string{base}, MarkerAttribute: d.MarkerAttribute()})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	for _, a := range s.Accounts {
+		if directory.SameDN(a.DN, dn) {
+			return directory.Ref{DN: dn, Marker: a.Marker}
+		}
+	}
+	return directory.Ref{DN: dn}
+}
+
 func scope(ous ...string) directory.Scope {
 	return directory.Scope{BaseDN: base, OUs: ous, MarkerAttribute: memory.DefaultMarkerAttribute}
 }
@@ -92,7 +112,7 @@ func TestProvisionedDomain(t *testing.T) {
 		uac      int
 		memberOf int
 	}{
-		"Administrator": {66048, 3},
+		"Administrator": {66048, 5}, // as in Samba: Administrators, Domain, Enterprise and Schema Admins, Group Policy Creator Owners
 		"Guest":         {66082, 0},
 		"krbtgt":        {514, 0},
 	}
@@ -109,9 +129,20 @@ func TestProvisionedDomain(t *testing.T) {
 			t.Errorf("%s: uac %d memberOf %v marker %q, want %d, %d groups, no marker",
 				a.Name, a.UAC, a.MemberOf, a.Marker, w.uac, w.memberOf)
 		}
+		if a.Builtin() == "" || !a.Critical {
+			t.Errorf("%s (%s): not built-in by identity", a.Name, a.SID)
+		}
 	}
-	if s.BaseDN != base || len(s.Groups) != 5 {
-		t.Errorf("base %q, %d groups; want %q and the 5 provisioned groups", s.BaseDN, len(s.Groups), base)
+	if s.BaseDN != base || len(s.Groups) != 12 {
+		t.Errorf("base %q, %d groups; want %q and the 12 provisioned groups", s.BaseDN, len(s.Groups), base)
+	}
+	why := s.Privileged()
+	for _, g := range s.Groups {
+		privileged := why[strings.ToLower(g.DN)] != ""
+		want := !slices.Contains([]string{"Domain Users", "Domain Guests", "Users"}, g.Name)
+		if privileged != want {
+			t.Errorf("%s: privileged %v (%q), want %v", g.DN, privileged, why[strings.ToLower(g.DN)], want)
+		}
 	}
 }
 
@@ -122,7 +153,7 @@ func TestReadReturnsCopies(t *testing.T) {
 	if err := d.Create(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.AddMember(ctx, "CN=Staff,OU=ALM,"+base, a.DN); err != nil {
+	if err := d.AddMember(ctx, at("CN=Staff,OU=ALM,"+base), at(a.DN)); err != nil {
 		t.Fatal(err)
 	}
 	a.Attributes[directory.AttrGivenName] = "changed after Create"
@@ -186,28 +217,28 @@ func TestNamingRules(t *testing.T) {
 			return d.Create(ctx, a)
 		}, directory.ErrInvalidSyntax},
 		{"OU into itself", func(d *memory.Directory) error {
-			return d.Move(ctx, "OU=ALM,"+base, "OU=ALM,"+people)
+			return d.Move(ctx, cur(t, d, "OU=ALM,"+base), "OU=ALM,"+people)
 		}, directory.ErrConstraint},
 		{"rename a user to OU=", func(d *memory.Directory) error {
-			return d.Move(ctx, "CN=Guest,"+users, "OU=Guest,"+users)
+			return d.Move(ctx, cur(t, d, "CN=Guest,"+users), "OU=Guest,"+users)
 		}, directory.ErrInvalidSyntax},
 		{"write memberOf", func(d *memory.Directory) error {
-			return d.Modify(ctx, "CN=Guest,"+users, map[string]string{"memberOf": "CN=Staff,OU=ALM," + base})
+			return d.Modify(ctx, cur(t, d, "CN=Guest,"+users), map[string]string{"memberOf": "CN=Staff,OU=ALM," + base})
 		}, nil},
 		{"write the RDN", func(d *memory.Directory) error {
-			return d.Modify(ctx, "CN=Guest,"+users, map[string]string{"CN": "Other"})
+			return d.Modify(ctx, cur(t, d, "CN=Guest,"+users), map[string]string{"CN": "Other"})
 		}, directory.ErrConstraint},
 		{"write a password", func(d *memory.Directory) error {
-			return d.Modify(ctx, "CN=Guest,"+users, map[string]string{"unicodePwd": "x"})
+			return d.Modify(ctx, cur(t, d, "CN=Guest,"+users), map[string]string{"unicodePwd": "x"})
 		}, nil},
 		{"userAccountControl not a number", func(d *memory.Directory) error {
-			return d.Modify(ctx, "CN=Guest,"+users, map[string]string{"userAccountControl": "enabled"})
+			return d.Modify(ctx, cur(t, d, "CN=Guest,"+users), map[string]string{"userAccountControl": "enabled"})
 		}, directory.ErrInvalidSyntax},
 		{"members of a user", func(d *memory.Directory) error {
-			return d.AddMember(ctx, "CN=Guest,"+users, "CN=krbtgt,"+users)
+			return d.AddMember(ctx, at("CN=Guest,"+users), at("CN=krbtgt,"+users))
 		}, directory.ErrConstraint},
 		{"account control of a group", func(d *memory.Directory) error {
-			return d.SetAccountControl(ctx, "CN=Staff,OU=ALM,"+base, 512)
+			return d.SetAccountControl(ctx, cur(t, d, "CN=Staff,OU=ALM,"+base), 512)
 		}, directory.ErrConstraint},
 		{"empty sAMAccountName", func(d *memory.Directory) error {
 			a := user("Nameless")
@@ -215,10 +246,10 @@ func TestNamingRules(t *testing.T) {
 			return d.Create(ctx, a)
 		}, directory.ErrInvalidSyntax},
 		{"member that does not exist", func(d *memory.Directory) error {
-			return d.RemoveMember(ctx, "CN=Staff,OU=ALM,"+base, "CN=Nobody,"+users)
+			return d.RemoveMember(ctx, at("CN=Staff,OU=ALM,"+base), at("CN=Nobody,"+users))
 		}, directory.ErrConstraint},
 		{"manager that does not exist", func(d *memory.Directory) error {
-			return d.Modify(ctx, "CN=Guest,"+users, map[string]string{"manager": "CN=Nobody," + users})
+			return d.Modify(ctx, cur(t, d, "CN=Guest,"+users), map[string]string{"manager": "CN=Nobody," + users})
 		}, directory.ErrConstraint},
 	}
 	for _, tt := range tests {
@@ -242,14 +273,14 @@ func TestModifyIsAtomic(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := d.Modify(ctx, ann.DN, map[string]string{directory.AttrTitle: "Boss", directory.AttrSAMAccountName: "BOB"})
+	err := d.Modify(ctx, cur(t, d, ann.DN), map[string]string{directory.AttrTitle: "Boss", directory.AttrSAMAccountName: "BOB"})
 	wantClass(t, err, directory.ErrExists)
 	if got := mustFind(t, read(t, d, people), ann.DN); got.Attributes[directory.AttrTitle] != "" || got.Name != "ann" {
 		t.Errorf("after a refused Modify: title %q name %q, want neither changed", got.Attributes[directory.AttrTitle], got.Name)
 	}
 
 	// A rename frees the old sAMAccountName for someone else.
-	if err := d.Modify(ctx, ann.DN, map[string]string{directory.AttrSAMAccountName: "ann.lee"}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, ann.DN), map[string]string{directory.AttrSAMAccountName: "ann.lee"}); err != nil {
 		t.Fatal(err)
 	}
 	other := user("Other")
@@ -276,19 +307,19 @@ func TestUserPrincipalNameUnique(t *testing.T) {
 	if err := d.Create(ctx, bob); err != nil {
 		t.Fatal(err)
 	}
-	wantClass(t, d.Modify(ctx, bob.DN, map[string]string{directory.AttrUserPrincipalName: "ann@example.test"}), directory.ErrExists)
+	wantClass(t, d.Modify(ctx, cur(t, d, bob.DN), map[string]string{directory.AttrUserPrincipalName: "ann@example.test"}), directory.ErrExists)
 
 	// A changed or deleted holder frees the name.
-	if err := d.Modify(ctx, ann.DN, map[string]string{directory.AttrUserPrincipalName: "ann.lee@example.test"}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, ann.DN), map[string]string{directory.AttrUserPrincipalName: "ann.lee@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Modify(ctx, bob.DN, map[string]string{directory.AttrUserPrincipalName: "ann@example.test"}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, bob.DN), map[string]string{directory.AttrUserPrincipalName: "ann@example.test"}); err != nil {
 		t.Errorf("take a freed userPrincipalName: %v", err)
 	}
-	if err := d.Delete(ctx, ann.DN); err != nil {
+	if err := d.Delete(ctx, cur(t, d, ann.DN)); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Modify(ctx, bob.DN, map[string]string{directory.AttrUserPrincipalName: "ann.lee@example.test"}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, bob.DN), map[string]string{directory.AttrUserPrincipalName: "ann.lee@example.test"}); err != nil {
 		t.Errorf("take the userPrincipalName of a deleted account: %v", err)
 	}
 }
@@ -302,20 +333,20 @@ func TestManagerLink(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := d.Modify(ctx, ann.DN, map[string]string{"Manager": strings.ToUpper(boss.DN)}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, ann.DN), map[string]string{"Manager": strings.ToUpper(boss.DN)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustFind(t, read(t, d, people), ann.DN).Attributes[directory.AttrManager]; got != boss.DN {
 		t.Errorf("manager %q, want %q as the directory spells it", got, boss.DN)
 	}
 	moved := "CN=Big Boss," + people
-	if err := d.Move(ctx, boss.DN, moved); err != nil {
+	if err := d.Move(ctx, cur(t, d, boss.DN), moved); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustFind(t, read(t, d, people), ann.DN).Attributes[directory.AttrManager]; got != moved {
 		t.Errorf("manager %q after the manager's rename, want %q", got, moved)
 	}
-	if err := d.Delete(ctx, moved); err != nil {
+	if err := d.Delete(ctx, cur(t, d, moved)); err != nil {
 		t.Fatal(err)
 	}
 	if got, ok := mustFind(t, read(t, d, people), ann.DN).Attributes[directory.AttrManager]; ok {
@@ -331,10 +362,10 @@ func TestMoveSubtree(t *testing.T) {
 	if err := d.Create(ctx, ann); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.AddMember(ctx, staff, ann.DN); err != nil {
+	if err := d.AddMember(ctx, at(staff), at(ann.DN)); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Move(ctx, people, "OU=Staff People,"+users); err != nil {
+	if err := d.Move(ctx, cur(t, d, people), "OU=Staff People,"+users); err != nil {
 		t.Fatal(err)
 	}
 	s, err := d.Read(ctx, directory.Scope{OUs: []string{"OU=Staff People," + users}})
@@ -350,7 +381,7 @@ func TestMoveSubtree(t *testing.T) {
 			t.Errorf("members of %s: %v, want [%s]", staff, g.Members, want)
 		}
 	}
-	if err := d.Modify(ctx, want, map[string]string{directory.AttrTitle: "x"}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, want), map[string]string{directory.AttrTitle: "x"}); err != nil {
 		t.Errorf("Modify at the moved DN: %v", err)
 	}
 }
@@ -385,7 +416,7 @@ func TestMarkerAttribute(t *testing.T) {
 		})
 	}
 	// Someone editing the attribute by hand is drift alm must see.
-	if err := d.Modify(ctx, a.DN, map[string]string{"extensionAttribute1": ""}); err != nil {
+	if err := d.Modify(ctx, cur(t, d, a.DN), map[string]string{"extensionAttribute1": ""}); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustFind(t, read(t, d, people), a.DN).Marker; got != "" {
@@ -449,7 +480,7 @@ func TestFailOn(t *testing.T) {
 			tt.arm(d)
 			for i, want := range tt.calls {
 				before := read(t, d, people).State
-				err := d.Modify(ctx, ann.DN, map[string]string{directory.AttrTitle: fmt.Sprint(i)})
+				err := d.Modify(ctx, cur(t, d, ann.DN), map[string]string{directory.AttrTitle: fmt.Sprint(i)})
 				after := read(t, d, people)
 				if want == nil {
 					if err != nil {
@@ -520,7 +551,7 @@ func TestConcurrentUse(t *testing.T) {
 				errs <- err
 				return
 			}
-			if err := d.AddMember(ctx, "CN=Staff,OU=ALM,"+base, a.DN); err != nil {
+			if err := d.AddMember(ctx, at("CN=Staff,OU=ALM,"+base), at(a.DN)); err != nil {
 				errs <- err
 			}
 		}()

@@ -11,40 +11,60 @@ import (
 
 // provision fills a new domain the way samba-tool domain provision does,
 // as far as alm can see it: the well-known containers, the built-in
-// accounts alm must never touch, and the groups they belong to.
+// accounts alm must never touch, and the groups they belong to, with their
+// well-known SIDs, isCriticalSystemObject and adminCount as Samba sets them.
 func (d *Directory) provision() {
 	b := d.base.dn
 	for _, dn := range []string{"CN=Users," + b, "CN=Computers," + b, "CN=Builtin," + b} {
 		d.must(d.add(dn, classContainer))
 	}
 	d.must(d.add("OU=Domain Controllers,"+b, classOU))
-	users := []directory.NewAccount{
-		{DN: "CN=Administrator,CN=Users," + b, Name: "Administrator",
+	users := []struct {
+		rid        int
+		adminCount bool
+		a          directory.NewAccount
+	}{
+		{500, true, directory.NewAccount{DN: "CN=Administrator,CN=Users," + b, Name: "Administrator",
 			UAC:        directory.UACNormalAccount | directory.UACDontExpirePassword,
-			Attributes: map[string]string{directory.AttrDescription: "Built-in account for administering the computer/domain"}},
-		{DN: "CN=Guest,CN=Users," + b, Name: "Guest",
+			Attributes: map[string]string{directory.AttrDescription: "Built-in account for administering the computer/domain"}}},
+		{501, false, directory.NewAccount{DN: "CN=Guest,CN=Users," + b, Name: "Guest",
 			UAC:        directory.UACNormalAccount | directory.UACDontExpirePassword | directory.UACAccountDisable | directory.UACPasswordNotRequired,
-			Attributes: map[string]string{directory.AttrDescription: "Built-in account for guest access to the computer/domain"}},
-		{DN: "CN=krbtgt,CN=Users," + b, Name: "krbtgt",
+			Attributes: map[string]string{directory.AttrDescription: "Built-in account for guest access to the computer/domain"}}},
+		{502, true, directory.NewAccount{DN: "CN=krbtgt,CN=Users," + b, Name: "krbtgt",
 			UAC:        directory.UACNormalAccount | directory.UACAccountDisable,
-			Attributes: map[string]string{directory.AttrDescription: "Key Distribution Center Service Account"}},
+			Attributes: map[string]string{directory.AttrDescription: "Key Distribution Center Service Account"}}},
 	}
 	for _, u := range users {
-		d.must(nil, d.createUser(u))
+		d.must(nil, d.createUser(u.a, true))
+		o := d.names[strings.ToLower(u.a.Name)]
+		o.sid, o.critical, o.adminCount = fmt.Sprintf("%s-%d", d.sid, u.rid), true, u.adminCount
 	}
 	groups := []struct {
-		name    string
-		members []string
+		name, sid  string // sid: a RID of the domain, or a BUILTIN SID
+		adminCount bool
+		members    []string
 	}{
-		{"Domain Admins", []string{"Administrator"}},
-		{"Domain Users", nil}, // members by primaryGroupID, which no member attribute shows
-		{"Domain Guests", nil},
-		{"Enterprise Admins", []string{"Administrator"}},
-		{"Schema Admins", []string{"Administrator"}},
+		{"Domain Admins", "512", true, []string{"Administrator"}},
+		{"Domain Users", "513", false, nil}, // members by primaryGroupID, which no member attribute shows
+		{"Domain Guests", "514", false, nil},
+		{"Schema Admins", "518", true, []string{"Administrator"}},
+		{"Enterprise Admins", "519", true, []string{"Administrator"}},
+		{"Group Policy Creator Owners", "520", false, []string{"Administrator"}},
+		{"Administrators", "S-1-5-32-544", true, []string{"Administrator", "Domain Admins", "Enterprise Admins"}},
+		{"Users", "S-1-5-32-545", false, nil},
+		{"Account Operators", "S-1-5-32-548", true, nil},
+		{"Server Operators", "S-1-5-32-549", true, nil},
+		{"Print Operators", "S-1-5-32-550", true, nil},
+		{"Backup Operators", "S-1-5-32-551", true, nil},
 	}
 	for _, g := range groups {
-		o, err := d.addGroup("CN="+g.name+",CN=Users,"+b, g.name)
+		container, sid := "CN=Users,", d.sid+"-"+g.sid
+		if strings.HasPrefix(g.sid, "S-") {
+			container, sid = "CN=Builtin,", g.sid
+		}
+		o, err := d.addGroup("CN="+g.name+","+container+b, g.name)
 		d.must(o, err)
+		o.sid, o.critical, o.adminCount = sid, true, g.adminCount
 		for _, m := range g.members {
 			o.members = append(o.members, d.names[strings.ToLower(m)])
 		}
@@ -114,6 +134,7 @@ func (d *Directory) addGroup(dn, name string) (*object, error) {
 		return nil, err
 	}
 	o.name = name
+	o.sid = d.newSID()
 	d.names[strings.ToLower(name)] = o
 	return o, nil
 }
@@ -123,7 +144,44 @@ func (d *Directory) addGroup(dn, name string) (*object, error) {
 func (d *Directory) AddUser(a directory.NewAccount) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.createUser(a)
+	return d.createUser(a, true)
+}
+
+// AddUserWithoutPassword creates a user that never had a password, as an
+// add interrupted before its password was set leaves one: for tests of
+// half-made accounts.
+func (d *Directory) AddUserWithoutPassword(a directory.NewAccount) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.createUser(a, false)
+}
+
+// SetPrimaryGroup sets a user's primaryGroupID, as an administrator may
+// make a privileged group its primary one.
+func (d *Directory) SetPrimaryGroup(dn string, rid int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, err := d.lookup(opModify, dn)
+	if err != nil {
+		return err
+	}
+	o.primary = rid
+	d.usn++
+	return nil
+}
+
+// SetAdminCount sets or clears adminCount on a user or group, as AD's
+// SDProp sets it on members of privileged groups.
+func (d *Directory) SetAdminCount(dn string, on bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, err := d.lookup(opModify, dn)
+	if err != nil {
+		return err
+	}
+	o.adminCount = on
+	d.usn++
+	return nil
 }
 
 // methods are the names FailOn accepts: the directory's write and read methods.
@@ -133,6 +191,7 @@ var methods = map[string]string{
 	"Create":            opAdd,
 	"Modify":            opModify,
 	"SetAccountControl": opModify,
+	"SetPassword":       opModify,
 	"Move":              opModRDN,
 	"AddMember":         opModify,
 	"RemoveMember":      opModify,
@@ -204,4 +263,18 @@ func lowerKey(dn string) string {
 		return dnKey(rdns)
 	}
 	return strings.ToLower(dn)
+}
+
+// RefOf names the object at dn as a plan made now would: its DN, GUID and
+// marker, or just the DN when there is none. For tests and the demo, which
+// change the directory "by hand" between runs.
+func (d *Directory) RefOf(dn string) directory.Ref {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, err := d.lookup(opSearch, dn)
+	if err != nil {
+		return directory.Ref{DN: dn}
+	}
+	marker, _ := o.value(strings.ToLower(d.marker))
+	return directory.Ref{DN: o.dn, GUID: o.guid, Marker: marker}
 }

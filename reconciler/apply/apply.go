@@ -1,8 +1,9 @@
 // Package apply carries a guarded plan into the directory: in the plan's
 // safe order, each change on its own, transient errors retried with
-// backoff, one failure never stopping the others. The result says exactly
-// what applied, what failed and why, and what was skipped because a change
-// it needed did not apply.
+// backoff, one failure never stopping the others - except a directory that
+// cannot be reached at all, which stops the run. The result says exactly
+// what applied, what failed and why, and what was not attempted and why.
+// A directory that cannot be reached, or refuses alm's bind, stops the run.
 package apply
 
 import (
@@ -22,19 +23,25 @@ import (
 
 // Writer is what apply needs of a directory. connectors/ad and
 // connectors/memory implement it. Errors are *directory.Error values of
-// the directory.Err* classes, so apply can tell what to retry.
+// the directory.Err* classes, so apply can tell what to retry. Every write
+// but CreateOU and Create names its object with a directory.Ref: the
+// object as the plan read it, addressed by GUID, written only while it
+// still carries the marker it had (else directory.ErrChanged).
 type Writer interface {
 	CreateOU(ctx context.Context, dn string) error
-	// Create adds the account disabled, with a random password it never reveals.
+	// Create adds the account disabled, with a random password it never
+	// reveals, in one operation.
 	Create(ctx context.Context, a directory.NewAccount) error
+	// SetPassword gives an account a random password it never reveals.
+	SetPassword(ctx context.Context, target directory.Ref) error
 	// Modify sets single-valued attributes; an empty value removes one.
-	Modify(ctx context.Context, dn string, attrs map[string]string) error
-	SetAccountControl(ctx context.Context, dn string, uac int) error
+	Modify(ctx context.Context, target directory.Ref, attrs map[string]string) error
+	SetAccountControl(ctx context.Context, target directory.Ref, uac int) error
 	// Move gives an object a new DN: a new RDN, a new parent, or both.
-	Move(ctx context.Context, dn, newDN string) error
-	AddMember(ctx context.Context, groupDN, memberDN string) error
-	RemoveMember(ctx context.Context, groupDN, memberDN string) error
-	Delete(ctx context.Context, dn string) error
+	Move(ctx context.Context, target directory.Ref, newDN string) error
+	AddMember(ctx context.Context, group, member directory.Ref) error
+	RemoveMember(ctx context.Context, group, member directory.Ref) error
+	Delete(ctx context.Context, target directory.Ref) error
 }
 
 // Options tune Run.
@@ -50,7 +57,7 @@ type Outcome string
 const (
 	Applied Outcome = "applied"
 	Failed  Outcome = "failed"
-	Skipped Outcome = "skipped" // a change it depends on did not apply, or the run was cancelled
+	Skipped Outcome = "skipped" // not attempted: a change it depends on did not apply, the run was stopped, or the directory could not be reached
 )
 
 // ChangeResult is one change and what became of it.
@@ -76,16 +83,22 @@ type Result struct {
 func (r *Result) OK() bool { return r.Failed == 0 && r.Skipped == 0 }
 
 // Run applies a plan that plan.Guard has passed. Changes run in phase
-// order (see plan.Action.Phase). A change whose dependencies did not apply
+// order (see plan.Change.Phase). A change whose dependencies did not apply
 // is skipped; a change to an account moved earlier in the run finds it at
 // its new DN, and at its old one if the move failed.
+//
+// When ctx ends (SIGINT, SIGTERM), the change in flight finishes - its
+// writes run under a context that is not cancelled with ctx, bounded by
+// the connector's timeouts - and the rest are skipped as not attempted.
+// When the directory cannot be reached (directory.ErrUnreachable), the
+// run stops there too, rather than trying every change against it.
 func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 	r := &runner{w: w, opts: opts, log: opts.Logger, dn: map[string]string{}, outcome: map[string]Outcome{}, base: p.BaseDN}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	changes := append([]plan.Change{}, p.Changes...)
-	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Action.Phase() < changes[j].Action.Phase() })
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Phase() < changes[j].Phase() })
 	res := Result{Revision: p.Revision, DirectoryState: p.DirectoryState, Changes: make([]ChangeResult, 0, len(changes))}
 	for _, c := range changes {
 		cr := r.run(ctx, c)
@@ -99,9 +112,19 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 			r.log.Warn("change failed", "change", c.ID, "dn", c.DN, "attempts", cr.Attempts, "error", cr.Error)
 		case Skipped:
 			res.Skipped++
-			r.log.Warn("change skipped", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			if r.dead != nil || ctx.Err() != nil {
+				r.log.Debug("change not attempted", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			} else {
+				r.log.Warn("change skipped", "change", c.ID, "dn", c.DN, "why", cr.Error)
+			}
 		}
 		res.Changes = append(res.Changes, cr)
+	}
+	switch notAttempted := res.Skipped; {
+	case r.dead != nil:
+		r.log.Warn("the directory could not be reached or refused the bind: the run stopped", "notAttempted", notAttempted, "at", r.deadAt, "error", r.dead)
+	case ctx.Err() != nil:
+		r.log.Warn("the run was stopped after the change in flight", "notAttempted", notAttempted, "why", ctx.Err())
 	}
 	return res
 }
@@ -114,12 +137,22 @@ type runner struct {
 	dn       map[string]string // account id -> its DN after the moves made so far
 	outcome  map[string]Outcome
 	attempts int
+	dead     error  // the directory could not be reached: nothing more is tried
+	deadAt   string // the change that found it so
 }
 
 func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	cr := ChangeResult{Change: c}
+	if r.dead != nil {
+		why := "the directory could not be reached"
+		if errors.Is(r.dead, directory.ErrAuth) {
+			why = "the directory refused alm's bind"
+		}
+		cr.Outcome, cr.Error = Skipped, "not attempted: "+why+" (see "+r.deadAt+")"
+		return cr
+	}
 	if err := ctx.Err(); err != nil {
-		cr.Outcome, cr.Error = Skipped, "not tried: "+err.Error()
+		cr.Outcome, cr.Error = Skipped, "not attempted: the run was stopped ("+err.Error()+")"
 		return cr
 	}
 	for _, dep := range c.DependsOn {
@@ -133,29 +166,42 @@ func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 		}
 	}
 	r.attempts = 0
-	note, err := r.change(ctx, c)
+	// The change in flight is not cut short by a stop: it finishes (or
+	// fails on the connector's timeout) and is reported as what it became.
+	note, err := r.change(context.WithoutCancel(ctx), ctx, c)
 	cr.Attempts = r.attempts
 	if err != nil {
 		cr.Outcome, cr.Error = Failed, err.Error()
+		if directory.Fatal(err) {
+			r.dead, r.deadAt = err, c.ID
+		}
 		return cr
 	}
 	cr.Outcome, cr.Note = Applied, note
 	return cr
 }
 
-// change makes one change: one or two directory operations.
-func (r *runner) change(ctx context.Context, c plan.Change) (note string, err error) {
+// change makes one change: one or two directory operations, under ctx;
+// stop ends the waits between retries.
+func (r *runner) change(ctx, stop context.Context, c plan.Change) (note string, err error) {
 	dn := c.DN
 	if cur, ok := r.dn[c.AccountID]; ok && c.AccountID != "" {
 		dn = cur
 	}
+	// The account as the plan read it: its GUID finds it wherever it is.
+	target := directory.Ref{DN: dn, GUID: c.GUID, Marker: c.Marker}
+	group := directory.Ref{DN: c.Group, GUID: c.GroupGUID}
+	try := func(op func() error) error { return r.try(stop, op) }
 	switch c.Action {
 	case plan.CreateOU:
-		err = r.createOU(ctx, c.DN)
+		err = r.createOU(ctx, stop, c.DN)
 		if errors.Is(err, directory.ErrExists) {
 			return "already exists", nil
 		}
 		return "", err
+
+	case plan.SetPassword:
+		return "", try(func() error { return r.w.SetPassword(ctx, target) })
 
 	case plan.Create:
 		na := directory.NewAccount{DN: c.DN, Name: c.Account, Marker: c.Marker, Attributes: map[string]string{},
@@ -169,7 +215,7 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 			}
 			na.Attributes[a.Name] = a.New
 		}
-		return "", r.try(ctx, func() error { return r.w.Create(ctx, na) })
+		return "", try(func() error { return r.w.Create(ctx, na) })
 
 	case plan.Update:
 		attrs, flags, err := split(c.Attributes)
@@ -177,12 +223,12 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 			return "", err
 		}
 		if len(attrs) > 0 {
-			if err := r.try(ctx, func() error { return r.w.Modify(ctx, dn, attrs) }); err != nil {
+			if err := try(func() error { return r.w.Modify(ctx, target, attrs) }); err != nil {
 				return "", err
 			}
 		}
 		if flags >= 0 {
-			return "", r.try(ctx, func() error { return r.w.SetAccountControl(ctx, dn, flags) })
+			return "", try(func() error { return r.w.SetAccountControl(ctx, target, flags) })
 		}
 		return "", nil
 
@@ -190,29 +236,30 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 		// A login changed by hand under the same CN needs no modrdn: Windows
 		// AD may refuse one to the identical RDN.
 		if !directory.SameDN(dn, c.NewDN) {
-			if err := r.try(ctx, func() error { return r.w.Move(ctx, dn, c.NewDN) }); err != nil {
+			if err := try(func() error { return r.w.Move(ctx, target, c.NewDN) }); err != nil {
 				return "", err
 			}
 		}
 		r.dn[c.AccountID] = c.NewDN
+		target.DN = c.NewDN
 		attrs, _, err := split(c.Attributes)
 		if err != nil || len(attrs) == 0 {
 			return "", err
 		}
-		if err := r.try(ctx, func() error { return r.w.Modify(ctx, c.NewDN, attrs) }); err != nil {
+		if err := try(func() error { return r.w.Modify(ctx, target, attrs) }); err != nil {
 			return "", fmt.Errorf("moved to %s, but %w", c.NewDN, err)
 		}
 		return "", nil
 
 	case plan.AddMember:
-		err = r.try(ctx, func() error { return r.w.AddMember(ctx, c.Group, dn) })
+		err = try(func() error { return r.w.AddMember(ctx, group, target) })
 		if errors.Is(err, directory.ErrExists) {
 			return "already a member", nil
 		}
 		return "", err
 
 	case plan.RemoveMember:
-		err = r.try(ctx, func() error { return r.w.RemoveMember(ctx, c.Group, dn) })
+		err = try(func() error { return r.w.RemoveMember(ctx, group, target) })
 		if errors.Is(err, directory.ErrNoSuchObject) {
 			return "not a member", nil
 		}
@@ -227,10 +274,10 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 		if err != nil {
 			return "", err
 		}
-		return "", r.try(ctx, func() error { return r.w.SetAccountControl(ctx, dn, v) })
+		return "", try(func() error { return r.w.SetAccountControl(ctx, target, v) })
 
 	case plan.Delete:
-		err = r.try(ctx, func() error { return r.w.Delete(ctx, dn) })
+		err = try(func() error { return r.w.Delete(ctx, target) })
 		if errors.Is(err, directory.ErrNoSuchObject) {
 			return "already gone", nil
 		}
@@ -241,23 +288,19 @@ func (r *runner) change(ctx context.Context, c plan.Change) (note string, err er
 
 // createOU creates an OU, and first the OUs above it below the base DN
 // that do not exist either: the plan names only the managed OU itself.
-func (r *runner) createOU(ctx context.Context, dn string) error {
-	err := r.try(ctx, func() error { return r.w.CreateOU(ctx, dn) })
+func (r *runner) createOU(ctx, stop context.Context, dn string) error {
+	err := r.try(stop, func() error { return r.w.CreateOU(ctx, dn) })
 	if !errors.Is(err, directory.ErrNoSuchObject) {
 		return err
 	}
 	parent := desired.Parent(dn)
-	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !below(parent, r.base) {
+	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !directory.Under(parent, r.base) || directory.SameDN(parent, r.base) {
 		return err
 	}
-	if perr := r.createOU(ctx, parent); perr != nil && !errors.Is(perr, directory.ErrExists) {
+	if perr := r.createOU(ctx, stop, parent); perr != nil && !errors.Is(perr, directory.ErrExists) {
 		return perr
 	}
-	return r.try(ctx, func() error { return r.w.CreateOU(ctx, dn) })
-}
-
-func below(dn, base string) bool {
-	return base != "" && strings.HasSuffix(strings.ToLower(dn), ","+strings.ToLower(base))
+	return r.try(stop, func() error { return r.w.CreateOU(ctx, dn) })
 }
 
 // split separates userAccountControl (written with SetAccountControl) from
@@ -285,7 +328,7 @@ func uac(v string) (int, error) {
 }
 
 // try runs one directory operation, retrying transient errors with
-// exponential backoff while the context allows.
+// exponential backoff until ctx (the run's) ends.
 func (r *runner) try(ctx context.Context, op func() error) error {
 	wait := r.opts.Backoff
 	for retry := 0; ; retry++ {

@@ -22,14 +22,17 @@ type recorder struct {
 	script   map[string][]error
 	always   map[string]error
 	accounts []directory.NewAccount
-	cancel   func() // called on the first call, to test cancellation
+	refs     []directory.Ref // the objects written, as each call named them
+	cancel   func()          // called on the first call, to test cancellation
+	ctxErrs  []error         // each call's ctx.Err() once the call is made
 }
 
-func (r *recorder) do(method, dn string, args ...string) error {
+func (r *recorder) do(ctx context.Context, method, dn string, args ...string) error {
 	if r.cancel != nil {
 		r.cancel()
 		r.cancel = nil
 	}
+	r.ctxErrs = append(r.ctxErrs, ctx.Err())
 	key := method + " " + dn
 	r.calls = append(r.calls, strings.Join(append([]string{key}, args...), " "))
 	if err, ok := r.always[key]; ok {
@@ -42,30 +45,44 @@ func (r *recorder) do(method, dn string, args ...string) error {
 	return nil
 }
 
-func (r *recorder) CreateOU(_ context.Context, dn string) error { return r.do("CreateOU", dn) }
-func (r *recorder) Create(_ context.Context, a directory.NewAccount) error {
+func (r *recorder) CreateOU(ctx context.Context, dn string) error { return r.do(ctx, "CreateOU", dn) }
+func (r *recorder) Create(ctx context.Context, a directory.NewAccount) error {
 	r.accounts = append(r.accounts, a)
-	return r.do("Create", a.DN)
+	return r.do(ctx, "Create", a.DN)
 }
-func (r *recorder) Modify(_ context.Context, dn string, attrs map[string]string) error {
+func (r *recorder) SetPassword(ctx context.Context, t directory.Ref) error {
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "SetPassword", t.DN)
+}
+func (r *recorder) Modify(ctx context.Context, t directory.Ref, attrs map[string]string) error {
 	var kv []string
 	for k, v := range attrs {
 		kv = append(kv, k+"="+v)
 	}
 	sort.Strings(kv)
-	return r.do("Modify", dn, kv...)
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "Modify", t.DN, kv...)
 }
-func (r *recorder) SetAccountControl(_ context.Context, dn string, uac int) error {
-	return r.do("SetAccountControl", dn, fmt.Sprint(uac))
+func (r *recorder) SetAccountControl(ctx context.Context, t directory.Ref, uac int) error {
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "SetAccountControl", t.DN, fmt.Sprint(uac))
 }
-func (r *recorder) Move(_ context.Context, dn, newDN string) error { return r.do("Move", dn, newDN) }
-func (r *recorder) AddMember(_ context.Context, groupDN, memberDN string) error {
-	return r.do("AddMember", groupDN, memberDN)
+func (r *recorder) Move(ctx context.Context, t directory.Ref, newDN string) error {
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "Move", t.DN, newDN)
 }
-func (r *recorder) RemoveMember(_ context.Context, groupDN, memberDN string) error {
-	return r.do("RemoveMember", groupDN, memberDN)
+func (r *recorder) AddMember(ctx context.Context, g, m directory.Ref) error {
+	r.refs = append(r.refs, m)
+	return r.do(ctx, "AddMember", g.DN, m.DN)
 }
-func (r *recorder) Delete(_ context.Context, dn string) error { return r.do("Delete", dn) }
+func (r *recorder) RemoveMember(ctx context.Context, g, m directory.Ref) error {
+	r.refs = append(r.refs, m)
+	return r.do(ctx, "RemoveMember", g.DN, m.DN)
+}
+func (r *recorder) Delete(ctx context.Context, t directory.Ref) error {
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "Delete", t.DN)
+}
 
 func fail(class error) error {
 	return &directory.Error{Op: "modify", DN: "x", Class: class, Detail: "injected"}
@@ -117,15 +134,16 @@ func changes() *plan.Plan {
 	}}
 }
 
+// fullRun is the safe order: what takes access away first, what grants it last.
 var fullRun = []string{
+	"SetAccountControl CN=jdoe," + people + " 514",
+	"RemoveMember " + sales + " CN=jdoe," + people,
 	"CreateOU " + leavers,
 	"Create CN=njoin," + people,
 	"Modify CN=jdoe," + people + " manager= title=Engineer",
 	"Move CN=jdoe," + people + " CN=jdoe," + leavers,
 	"AddMember " + sales + " CN=njoin," + people,
 	"SetAccountControl CN=njoin," + people + " 512",
-	"RemoveMember " + sales + " CN=jdoe," + leavers,
-	"SetAccountControl CN=jdoe," + leavers + " 514",
 }
 
 func outcomes(res Result) []string {
@@ -161,32 +179,45 @@ func TestRun(t *testing.T) {
 			calls: slices.DeleteFunc(slices.Clone(fullRun), func(c string) bool {
 				return strings.Contains(c, "AddMember") || strings.Contains(c, "CN=njoin,"+people+" 512")
 			}),
-			outcomes: []string{"applied create-ou", "failed create:5000: modify x: already exists: injected", "applied update:4217", "applied move:4217",
-				"skipped add-member:5000:Sales: depends on create:5000, which failed", "skipped enable:5000: depends on create:5000, which failed",
-				"applied remove-member", "applied disable:4217"},
+			outcomes: []string{"applied disable:4217", "applied remove-member", "applied create-ou", "failed create:5000: modify x: already exists: injected",
+				"applied update:4217", "applied move:4217",
+				"skipped add-member:5000:Sales: depends on create:5000, which failed", "skipped enable:5000: depends on create:5000, which failed"},
 			counts: [3]int{5, 1, 2},
 		},
 		{
-			name:   "a failed move: later changes find the account where it still is",
+			name:   "a failed move: the rest applies",
 			always: map[string]error{"Move CN=jdoe," + people: fail(directory.ErrAccessDenied)},
-			calls: []string{fullRun[0], fullRun[1], fullRun[2], fullRun[3], fullRun[4], fullRun[5],
-				"RemoveMember " + sales + " CN=jdoe," + people, "SetAccountControl CN=jdoe," + people + " 514"},
 			counts: [3]int{7, 1, 0},
 		},
 		{
 			name:    "transient errors are retried",
 			script:  map[string][]error{"Create CN=njoin," + people: {unavailable, unavailable}},
 			retries: 2,
-			calls:   append([]string{fullRun[0], fullRun[1], fullRun[1]}, fullRun[1:]...),
+			calls:   append(append(slices.Clone(fullRun[:4]), fullRun[3], fullRun[3]), fullRun[4:]...),
 			counts:  [3]int{8, 0, 0},
 		},
 		{
 			name:     "retries run out",
 			script:   map[string][]error{"Create CN=njoin," + people: {unavailable, unavailable, unavailable}},
 			retries:  2,
-			calls:    []string{fullRun[0], fullRun[1], fullRun[1], fullRun[1], fullRun[2], fullRun[3], fullRun[6], fullRun[7]},
-			outcomes: []string{"applied", "failed create:5000: after 3 attempts: modify x: directory unavailable: injected"},
+			calls:    []string{fullRun[0], fullRun[1], fullRun[2], fullRun[3], fullRun[3], fullRun[3], fullRun[4], fullRun[5]},
+			outcomes: []string{"applied", "applied", "applied", "failed create:5000: after 3 attempts: modify x: directory unavailable: injected"},
 			counts:   [3]int{5, 1, 2},
+		},
+		{
+			name:     "a refused bind stops the run: no bind after bind to lock the account out",
+			always:   map[string]error{"RemoveMember " + sales: fail(directory.ErrAuth)},
+			calls:    fullRun[:2],
+			outcomes: []string{"applied disable:4217", "failed remove-member:4217:Sales", "skipped create-ou:" + leavers + ": not attempted: the directory refused alm's bind"},
+			counts:   [3]int{1, 1, 6},
+		},
+		{
+			name:   "an unreachable directory stops the run: the rest is not attempted",
+			always: map[string]error{"RemoveMember " + sales: fail(directory.ErrUnreachable)},
+			calls:  fullRun[:2],
+			outcomes: []string{"applied disable:4217", "failed remove-member:4217:Sales: modify x: directory unreachable",
+				"skipped create-ou:" + leavers + ": not attempted: the directory could not be reached"},
+			counts: [3]int{1, 1, 6},
 		},
 		{
 			name:    "errors that are not transient are not retried",
@@ -200,8 +231,8 @@ func TestRun(t *testing.T) {
 				"CreateOU " + leavers: fail(directory.ErrExists), "AddMember " + sales: fail(directory.ErrExists),
 				"RemoveMember " + sales: fail(directory.ErrNoSuchObject),
 			},
-			outcomes: []string{"applied create-ou:" + leavers + " (already exists)", "applied", "applied", "applied",
-				"applied add-member:5000:Sales (already a member)", "applied", "applied remove-member:4217:Sales (not a member)", "applied"},
+			outcomes: []string{"applied disable", "applied remove-member:4217:Sales (not a member)", "applied create-ou:" + leavers + " (already exists)",
+				"applied", "applied", "applied", "applied add-member:5000:Sales (already a member)", "applied"},
 			counts: [3]int{8, 0, 0},
 		},
 	}
@@ -288,21 +319,69 @@ func TestCreateOUParents(t *testing.T) {
 	}
 }
 
-func TestCancelled(t *testing.T) {
+// A stop (SIGINT, SIGTERM) lets the change in flight finish and skips the
+// rest: the write in flight runs under a context the stop does not cancel.
+func TestStopped(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &recorder{cancel: cancel}
 	res := Run(ctx, w, changes(), Options{})
-	if len(w.calls) != 1 || res.Applied != 1 || res.Skipped != 7 || !strings.Contains(res.Changes[1].Error, "not tried: context canceled") {
+	if len(w.calls) != 1 || res.Applied != 1 || res.Skipped != 7 || !strings.Contains(res.Changes[1].Error, "not attempted: the run was stopped (context canceled)") {
 		t.Errorf("calls %q\n%s", w.calls, strings.Join(outcomes(res), "\n"))
 	}
-	// A cancelled wait for a retry ends the change at once.
+	if w.ctxErrs[0] != nil {
+		t.Errorf("the write in flight saw its context end (%v): a stop must not cut it short", w.ctxErrs[0])
+	}
+	// A stop while waiting to retry ends the change at once.
 	ctx, cancel = context.WithCancel(context.Background())
-	w = &recorder{always: map[string]error{"CreateOU " + leavers: fail(directory.ErrUnavailable)}, cancel: cancel}
+	w = &recorder{always: map[string]error{"SetAccountControl CN=jdoe," + people: fail(directory.ErrUnavailable)}, cancel: cancel}
 	start := time.Now()
 	res = Run(ctx, w, changes(), Options{Retries: 3, Backoff: time.Hour})
 	if time.Since(start) > time.Minute || res.Failed != 1 || !strings.Contains(res.Changes[0].Error, "retry cancelled") {
 		t.Errorf("%s", strings.Join(outcomes(res), "\n"))
+	}
+}
+
+// Writes name the object as the plan read it: its GUID and marker, at the
+// DN it has after a move made earlier in the run.
+func TestWritesNameTheObjectRead(t *testing.T) {
+	p := &plan.Plan{BaseDN: base, Changes: []plan.Change{
+		{ID: "move:1", Action: plan.Move, AccountID: "1", Account: "jdoe", GUID: "g-1", Marker: "alm:1", DN: "CN=jdoe," + people, NewDN: "CN=jdoe," + leavers},
+		{ID: "set-password:1", Action: plan.SetPassword, AccountID: "1", Account: "jdoe", GUID: "g-1", Marker: "alm:1", DN: "CN=jdoe," + people},
+		{ID: "add-member:1:Sales", Action: plan.AddMember, AccountID: "1", Account: "jdoe", GUID: "g-1", Marker: "alm:1", DN: "CN=jdoe," + people, Group: sales, GroupGUID: "g-sales"},
+		{ID: "enable:1", Action: plan.Enable, AccountID: "1", Account: "jdoe", GUID: "g-1", Marker: "alm:1", DN: "CN=jdoe," + people,
+			Attributes: uacAttr("514", "512"), DependsOn: []string{"set-password:1"}},
+	}}
+	w := &recorder{}
+	res := Run(context.Background(), w, p, Options{})
+	want := []directory.Ref{
+		{DN: "CN=jdoe," + people, GUID: "g-1", Marker: "alm:1"},
+		{DN: "CN=jdoe," + people, GUID: "g-1", Marker: "alm:1"},
+		{DN: "CN=jdoe," + leavers, GUID: "g-1", Marker: "alm:1"},
+		{DN: "CN=jdoe," + leavers, GUID: "g-1", Marker: "alm:1"},
+	}
+	// The repair runs before the move (phases), the rest after it.
+	if !slices.Equal(w.refs, want) || !res.OK() {
+		t.Errorf("refs\n  %v\nwant\n  %v\n%v\n%v", w.refs, want, w.calls, outcomes(res))
+	}
+	// Never enabled when the repair fails.
+	w = &recorder{always: map[string]error{"SetPassword CN=jdoe," + people: fail(directory.ErrChanged)}}
+	res = Run(context.Background(), w, p, Options{})
+	if got := outcomes(res); !strings.Contains(got[len(got)-1], "skipped enable:1: depends on set-password:1, which failed") {
+		t.Errorf("outcomes %v", got)
+	}
+}
+
+// A removal from a privileged group goes before everything else.
+func TestPrivilegedFirst(t *testing.T) {
+	p := changes()
+	admins := "CN=Domain Admins,CN=Users," + base
+	p.Changes = append(p.Changes, plan.Change{ID: "remove-member:5000:Domain Admins", Action: plan.RemoveMember, AccountID: "4217", Account: "jdoe",
+		Marker: "alm:4217", DN: "CN=jdoe," + people, Group: admins, GroupName: "Domain Admins", Privileged: "one of AD's privileged groups"})
+	w := &recorder{}
+	Run(context.Background(), w, p, Options{})
+	if want := "RemoveMember " + admins + " CN=jdoe," + people; len(w.calls) == 0 || w.calls[0] != want {
+		t.Errorf("calls %q, want %q first", w.calls, want)
 	}
 }
 

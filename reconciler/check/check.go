@@ -19,6 +19,7 @@ import (
 	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/policy"
+	"github.com/alm-project/alm/reconciler/preview"
 )
 
 // RuleLoad names the loader's problems (schema, syntax, references) among the
@@ -58,6 +59,29 @@ type Result struct {
 	Change      change.Set         `json:"change"`
 	PullRequest *approval.Request  `json:"pullRequest"`
 	Violations  []policy.Violation `json:"violations"`
+	// Preview is what the merge would do to the directory now (alm check
+	// --directory or --preview); the verdict never depends on it. When it
+	// was asked for but could not be made, NoPreview says why.
+	Preview   *preview.Preview `json:"preview,omitempty"`
+	NoPreview string           `json:"noPreview,omitempty"`
+
+	// The revisions as Run loaded them, for the preview.
+	base, head                 *model.Repository
+	baseProblems, headProblems int
+}
+
+// Repositories returns the base and the head as Run loaded them, or says
+// why they cannot be planned: a revision with problems has no plan.
+func (r *Result) Repositories() (base, head *model.Repository, err error) {
+	switch {
+	case r.base == nil || r.head == nil:
+		return nil, nil, errors.New("the revisions were not loaded")
+	case r.baseProblems > 0:
+		return nil, nil, fmt.Errorf("the base %s has %d problems: fix them on the base branch first (alm validate --rev %s)", short(r.Base), r.baseProblems, short(r.Base))
+	case r.headProblems > 0:
+		return nil, nil, fmt.Errorf("the head has %d problems, listed above: fix them first", r.headProblems)
+	}
+	return r.base, r.head, nil
 }
 
 // Counts returns the number of denials and warnings.
@@ -102,7 +126,8 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	}
 	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems))
 
-	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head)}
+	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head),
+		base: base, head: head, baseProblems: len(baseProblems), headProblems: len(problems)}
 	if o.Approvals != nil {
 		if res.PullRequest, err = o.Approvals.Request(ctx, base); err != nil {
 			return nil, fmt.Errorf("approvals: %w", err)

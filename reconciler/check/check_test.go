@@ -566,12 +566,13 @@ func TestRender(t *testing.T) {
 	res.Base, res.Head = "base0000000000000000", "head0000000000000000"
 	res.Change.Base, res.Change.Head = res.Base, res.Head
 	res.PullRequest.Head = res.Head
+	res.Preview = samplePreview()
 	for _, tt := range []struct {
 		file   string
 		render func(*bytes.Buffer) error
 	}{
 		{"check.txt", func(b *bytes.Buffer) error { return Text(b, res) }},
-		{"check.md", func(b *bytes.Buffer) error { return Markdown(b, res, "create svc-web in OU=Service Accounts") }},
+		{"check.md", func(b *bytes.Buffer) error { return Markdown(b, res) }},
 		{"check.annotations", func(b *bytes.Buffer) error { return Annotations(b, res) }},
 		{"check.json", func(b *bytes.Buffer) error { return JSON(b, res) }},
 	} {

@@ -22,7 +22,8 @@ func (r *Result) Verdict() string {
 	return "passed"
 }
 
-// Text writes the result for a terminal.
+// Text writes the result for a terminal, or a CI log: everything, the
+// whole preview of the merge included, however long.
 func Text(w io.Writer, r *Result) error {
 	var b strings.Builder
 	denied, warned := r.Counts()
@@ -58,6 +59,12 @@ func Text(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(&b, "\n%s:\n%s\n", title, strings.Join(lines, "\n"))
 	}
+	switch {
+	case r.Preview != nil:
+		previewText(&b, r.Preview)
+	case r.NoPreview != "":
+		b.WriteString("\nWhat the merge would do to the directory: no preview: " + r.NoPreview + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -70,42 +77,64 @@ func JSON(w io.Writer, r *Result) error {
 	return enc.Encode(r)
 }
 
-// Markdown writes the result as a pull-request comment, headed by Marker.
-// plan, when not empty, is the summary of what the merge will do to the
-// directory, shown as preformatted text.
-func Markdown(w io.Writer, r *Result, plan string) error {
-	var b strings.Builder
+// CommentLimit is the most characters GitHub keeps in one comment.
+const CommentLimit = 65536
+
+// Markdown writes the result as a pull-request comment, headed by Marker,
+// with the preview of the merge when there is one. The comment stays below
+// CommentLimit whatever it holds (counted in bytes, never fewer than
+// characters): when it would not, the longest lists - violations, changed
+// files, the preview's changes and warnings - are cut, each in proportion,
+// denials kept before warnings, and a line says what was left out and
+// where the full result is.
+func Markdown(w io.Writer, r *Result) error {
+	_, err := io.WriteString(w, fit(markdownParts(r), CommentLimit))
+	return err
+}
+
+func markdownParts(r *Result) []part {
 	denied, warned := r.Counts()
 	icon := "✅"
 	if r.Denied {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "%s\n## %s alm check: %s\n\n", Marker, icon, r.Verdict())
-	fmt.Fprintf(&b, "`%s`..`%s` · %s · %s\n\n%s\n", short(r.Base), short(r.Head), count(denied, "denial"), count(warned, "warning"), mdText(approvalLine(r)))
+	ps := []part{whole(fmt.Sprintf("%s\n## %s alm check: %s\n\n`%s`..`%s` · %s · %s\n\n%s\n", Marker, icon, r.Verdict(),
+		short(r.Base), short(r.Head), count(denied, "denial"), count(warned, "warning"), clip(mdText(approvalLine(r)), 4000)))}
 	if len(r.Violations) > 0 {
-		b.WriteString("\n| | Where | Rule | Message |\n| --- | --- | --- | --- |\n")
-		for _, v := range r.Violations {
+		rows := part{first: make([]bool, len(r.Violations)), cut: func(left, total int) string {
+			return fmt.Sprintf("\n*%d of %s not shown here: %s. The check's log has them all (`alm check` prints its whole result as text).*\n",
+				left, count(total, "violation"), limitWhy)
+		}}
+		for i, v := range r.Violations {
 			mark := "❌"
 			if v.Severity == policy.Warn {
 				mark = "⚠️"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", mark, cell(where(v)), cell(v.Rule), cell(v.Message))
+			rows.first[i] = v.Severity == policy.Deny
+			rows.rows = append(rows.rows, fmt.Sprintf("| %s | `%s` | `%s` | %s |\n", mark, cell(clip(where(v), 500)), cell(clip(v.Rule, 200)), cell(clip(v.Message, 2000))))
 		}
+		ps = append(ps, whole("\n| | Where | Rule | Message |\n| --- | --- | --- | --- |\n"), rows)
 	}
-	b.WriteString("\n### What the merge changes\n\n")
+	ps = append(ps, whole("\n### What the merge changes\n\n"))
 	if r.Change.Empty() {
-		b.WriteString("No files change.\n")
+		ps = append(ps, whole("No files change.\n"))
 	} else {
-		b.WriteString("| Class | File | Why |\n| --- | --- | --- |\n")
+		rows := part{cut: func(left, total int) string {
+			return fmt.Sprintf("\n*%d of %s not shown here: %s. The check's log lists them all (`alm check` prints its whole result as text).*\n",
+				left, count(total, "file"), limitWhy)
+		}}
 		for _, f := range r.Change.Files {
-			fmt.Fprintf(&b, "| %s | `%s` | %s |\n", f.Class, cell(f.Path), cell(why(f)))
+			rows.rows = append(rows.rows, fmt.Sprintf("| %s | `%s` | %s |\n", f.Class, cell(clip(f.Path, 500)), cell(clip(why(f), 2000))))
 		}
+		ps = append(ps, whole("| Class | File | Why |\n| --- | --- | --- |\n"), rows)
 	}
-	if strings.TrimSpace(plan) != "" {
-		fmt.Fprintf(&b, "\n### Plan\n\n```text\n%s\n```\n", strings.TrimRight(plan, "\n"))
+	switch {
+	case r.Preview != nil:
+		ps = append(ps, previewParts(r.Preview)...)
+	case r.NoPreview != "":
+		ps = append(ps, whole("\n### What the merge would do to the directory\n\nNo preview: "+clip(mdText(r.NoPreview), 2000)+"\n"))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return ps
 }
 
 // Annotations writes one GitHub Actions workflow command per violation

@@ -264,7 +264,7 @@ func reenableLeaver(ctx context.Context, s *session) error {
 	for _, a := range snap.Accounts {
 		if strings.EqualFold(a.Name, "oobrien") {
 			fmt.Fprintf(s.opts.Out, "  by hand: userAccountControl of %s set to 512 (enabled)\n\n", a.DN)
-			return s.dir.SetAccountControl(ctx, a.DN, directory.UACNormalAccount)
+			return s.dir.SetAccountControl(ctx, directory.Ref{DN: a.DN, GUID: a.GUID, Marker: a.Marker}, directory.UACNormalAccount)
 		}
 	}
 	return errors.New("oobrien is not in the directory")

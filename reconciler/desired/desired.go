@@ -66,6 +66,10 @@ type Group struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Reason Reason `json:"reason"`
+	// Privileged: a role marked privileged grants it (its own approvers
+	// approved it). Only such a grant may put an account in a group the
+	// directory holds as privileged.
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // Account is one account as alm wants it at the instant.
@@ -86,7 +90,7 @@ type Account struct {
 	DN        string `json:"dn"`
 	Enabled   bool   `json:"enabled"`
 	// UAC is userAccountControl: normal account, the template's flags, and
-	// the disable bit when not Enabled. Only the ManagedUAC bits are compared.
+	// the disable bit when not Enabled. Only the bits ManagedUAC gives are compared.
 	UAC int `json:"userAccountControl"`
 	// Attributes holds every one of directory.ManagedAttributes; an empty
 	// value means the attribute must be absent. accountExpires is always set
@@ -107,11 +111,34 @@ type Account struct {
 }
 
 // ManagedGroup is a group some role names: alm manages its membership for
-// managed accounts. Groups no role names are left alone.
+// managed accounts. A role names a group by name (found below the groups
+// OU) or by DN (found wherever it is); Name is as the role writes it.
 type ManagedGroup struct {
 	Name  string   `json:"name"`
+	DN    string   `json:"dn,omitempty"` // set when the role names the group by DN
 	Roles []string `json:"roles"`
 	File  string   `json:"file"` // the first role's file
+	// Privileged: some role naming it is marked privileged.
+	Privileged bool `json:"privileged,omitempty"`
+}
+
+// GroupKey is how two role entries are told to name the same group: DNs
+// as the directory compares them, names ignoring case.
+func GroupKey(entry string) string {
+	if dn, ok := GroupDNOf(entry); ok {
+		return strings.ToLower(dn)
+	}
+	return strings.ToLower(entry)
+}
+
+// GroupDNOf returns the DN a role's group entry names, and whether it
+// names one: an entry with '=' is a DN ("CN=Domain Admins,CN=Users,..."),
+// anything else a group's name.
+func GroupDNOf(entry string) (string, bool) {
+	if !strings.Contains(entry, "=") {
+		return "", false
+	}
+	return cleanDN(entry), true
 }
 
 // State is the desired state of the whole directory at one instant.
@@ -128,13 +155,15 @@ type State struct {
 	RetiredOU string `json:"retiredOU,omitempty"`
 	// OUs are the managed OUs (full DNs): every template's OU, the leavers
 	// and retired OUs. Unmarked accounts in them are orphans.
-	OUs       []string       `json:"ous"`
-	Protected []string       `json:"protected"` // names or DNs never touched
-	Orphans   string         `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
-	Limits    model.Limits   `json:"limits"`
-	Accounts  []*Account     `json:"accounts"` // sorted by name
-	Groups    []ManagedGroup `json:"groups"`   // sorted by name
-	Warnings  []Warning      `json:"warnings,omitempty"`
+	OUs       []string `json:"ous"`
+	Protected []string `json:"protected"` // names or DNs never touched
+	Orphans   string   `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
+	// UnmanagedMemberships is model.MembershipsReport or MembershipsRemove.
+	UnmanagedMemberships string         `json:"unmanagedMemberships"`
+	Limits               model.Limits   `json:"limits"`
+	Accounts             []*Account     `json:"accounts"` // sorted by name
+	Groups               []ManagedGroup `json:"groups"`   // sorted by name
+	Warnings             []Warning      `json:"warnings,omitempty"`
 
 	byID map[string]*Account
 }
@@ -175,9 +204,16 @@ func IsProtected(list []string, name, dn string) bool {
 	return false
 }
 
-// Scope is what the directory must be read for: the managed OUs and the groups.
+// Scope is what the directory must be read for: the managed OUs, the
+// groups below the groups OU, and the groups roles name by DN.
 func (s *State) Scope() directory.Scope {
-	return directory.Scope{BaseDN: s.BaseDN, OUs: s.OUs, GroupBase: s.GroupsOU, MarkerAttribute: s.MarkerAttribute}
+	sc := directory.Scope{BaseDN: s.BaseDN, OUs: s.OUs, GroupBase: s.GroupsOU, MarkerAttribute: s.MarkerAttribute}
+	for _, g := range s.Groups {
+		if g.DN != "" {
+			sc.Groups = append(sc.Groups, g.DN)
+		}
+	}
+	return sc
 }
 
 // GroupDN is where a group the directory lacks is expected: in the groups
@@ -198,7 +234,7 @@ func Compute(repo *model.Repository, now time.Time) (*State, error) {
 	if repo == nil || repo.Directory == nil {
 		return nil, fmt.Errorf("%s: missing: the access repository needs one Directory object at its top", model.DirectoryFile)
 	}
-	c := &computer{repo: repo, now: now.UTC()}
+	c := &computer{repo: repo, now: now.UTC(), zone: repo.Zone()}
 	c.directory(repo.Directory)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
@@ -226,6 +262,7 @@ func Compute(repo *model.Repository, now time.Time) (*State, error) {
 type computer struct {
 	repo   *model.Repository
 	now    time.Time
+	zone   *time.Location // alm.yaml's spec.timeZone: the files' dates mean midnight there
 	s      *State
 	errs   []error
 	people map[string]*Account // by name, for manager and owner links
@@ -266,6 +303,10 @@ func (c *computer) directory(d *model.Directory) {
 	}
 	if c.s.Orphans == "" {
 		c.s.Orphans = model.OrphansReport
+	}
+	c.s.UnmanagedMemberships = spec.UnmanagedMemberships
+	if c.s.UnmanagedMemberships == "" {
+		c.s.UnmanagedMemberships = model.MembershipsReport
 	}
 	if spec.GroupsOU != "" {
 		c.s.GroupsOU = underDN(spec.GroupsOU, base)
@@ -317,7 +358,7 @@ func (c *computer) person(p *model.Person) {
 	if p.Spec.Template != "" {
 		templateField = "spec.template"
 	}
-	st := lifecycle.Person(p, t, c.now)
+	st := lifecycle.Person(p, t, c.zone, c.now)
 	if !c.common(a, st, t, templateField) {
 		return
 	}
@@ -336,13 +377,13 @@ func (c *computer) person(p *model.Person) {
 	set(directory.AttrDescription, "", "spec")
 	set(directory.AttrEmployeeID, p.Metadata.ID, "metadata.id")
 	// A person's account expires when they leave: the instant the lifecycle
-	// makes them a leaver (the start of endDate, UTC, or the end of an
-	// inactive window that leaves), so the account stops working then even
-	// if no reconciler runs that day.
+	// makes them a leaver (the start of endDate in alm.yaml's timeZone, or of
+	// the end of an inactive window that leaves), so the account stops
+	// working then even if no reconciler runs that day.
 	if end, field := lifecycle.LeavingDate(p, t); end.IsZero() {
 		set(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
 	} else {
-		set(directory.AttrAccountExpires, FileTime(end), field)
+		set(directory.AttrAccountExpires, FileTime(end.Midnight(c.zone)), field)
 	}
 	a.manager, a.managerField = p.Spec.Manager, "spec.manager"
 	a.grant(c, p.Spec.Roles, p)
@@ -358,7 +399,7 @@ func (c *computer) service(sa *model.ServiceAccount) {
 		c.fail(at("spec.template"), "spec.template: no template %q; name one of templates/*.yaml", sa.Spec.Template)
 		return
 	}
-	st := lifecycle.ServiceAccount(sa, t, c.now)
+	st := lifecycle.ServiceAccount(sa, t, c.zone, c.now)
 	if !c.common(a, st, t, "spec.template") {
 		return
 	}
@@ -378,7 +419,7 @@ func (c *computer) service(sa *model.ServiceAccount) {
 	if sa.Spec.Expires.IsZero() || review {
 		set(directory.AttrAccountExpires, directory.AccountExpiresNever, "spec.expires")
 	} else {
-		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Time), "spec.expires")
+		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Midnight(c.zone)), "spec.expires")
 	}
 	// A service account's manager in the directory is its owner, so that
 	// the directory's own tools show who answers for it.
@@ -474,13 +515,16 @@ func (a *Account) setter() func(name, value, field string) {
 // kept only when the lifecycle lets the account hold them.
 func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 	var groups []Group
-	seen := map[string]bool{}
+	at := map[string]int{} // GroupKey -> index in groups
 	add := func(role *model.Role, r Reason) {
 		for _, g := range role.Spec.Groups {
-			if k := strings.ToLower(g); !seen[k] {
-				seen[k] = true
-				groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r})
+			k := GroupKey(g)
+			if i, ok := at[k]; ok {
+				groups[i].Privileged = groups[i].Privileged || role.Spec.Privileged
+				continue
 			}
+			at[k] = len(groups)
+			groups = append(groups, Group{Name: g, Role: role.Metadata.Name, Reason: r, Privileged: role.Spec.Privileged})
 		}
 	}
 	asked := map[string]bool{}
@@ -521,7 +565,9 @@ func (a *Account) grant(c *computer, requested []string, p *model.Person) {
 		if t != nil && t.Spec.Leaver != nil {
 			grace = t.Spec.Leaver.GroupGrace
 		}
-		ended := a.State.Reason.Date.Add(grace.Std())
+		// Counted from the leaving day as the lifecycle counts: calendar days in the zone.
+		left, _ := lifecycle.LeavingDate(p, t)
+		ended := left.Plus(grace, c.zone)
 		a.NoGroups.Date = ended
 		a.NoGroups.Text += fmt.Sprintf("; the %s group grace period of template %s ended %s", grace, a.Template, ended.Format(time.DateOnly))
 	default:
@@ -598,14 +644,16 @@ func (c *computer) managed() {
 	for _, name := range slices.Sorted(maps.Keys(c.repo.Roles)) {
 		role := c.repo.Roles[name]
 		for _, g := range role.Spec.Groups {
-			k := strings.ToLower(g)
+			k := GroupKey(g)
 			mg := groups[k]
 			if mg == nil {
 				mg = &ManagedGroup{Name: g, File: filePath(role.Source, model.KindRole, name)}
+				mg.DN, _ = GroupDNOf(g)
 				groups[k] = mg
 				order = append(order, k)
 			}
 			mg.Roles = append(mg.Roles, name)
+			mg.Privileged = mg.Privileged || role.Spec.Privileged
 		}
 	}
 	sort.Strings(order)

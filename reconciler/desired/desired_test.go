@@ -455,7 +455,7 @@ func TestLongestGraceAtTheLatestDate(t *testing.T) {
 	p := jdoe()
 	p.Spec.EndDate = model.MustDate("9999-12-31")
 	r.People["jdoe"] = p
-	end := p.Spec.EndDate.Add(model.Duration{D: model.MaxDuration})
+	end := p.Spec.EndDate.Plus(model.Duration{D: model.MaxDuration}, time.UTC) // the fixture sets no timeZone
 	s, err := Compute(r, end.Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -513,6 +513,71 @@ func TestAccountExpiresWhenLeaving(t *testing.T) {
 			}
 			if f := a.AttributeReasons[directory.AttrAccountExpires].Field; f != tc.field {
 				t.Errorf("field %q, want %q", f, tc.field)
+			}
+		})
+	}
+}
+
+// TestTimeZone: with alm.yaml's timeZone set, a person is a leaver, and the
+// account expires, at the start of endDate there; a service account expires
+// at the start of expires there; reasons show the dates as written.
+func TestTimeZone(t *testing.T) {
+	tests := []struct {
+		zone    string
+		endDate string
+		now     string // RFC 3339
+		status  lifecycle.Status
+		expires string // accountExpires, RFC 3339 in UTC
+		svc     string // the service account's accountExpires
+		noGroup string // a fragment of why the account holds no groups
+	}{
+		{zone: "Pacific/Auckland", endDate: "2026-11-30", now: "2026-11-29T10:59:59Z", status: lifecycle.Active,
+			expires: "2026-11-29T11:00:00Z", svc: "2027-05-30T12:00:00Z"},
+		{zone: "Pacific/Auckland", endDate: "2026-11-30", now: "2026-11-29T11:00:00Z", status: lifecycle.Leaver,
+			expires: "2026-11-29T11:00:00Z", svc: "2027-05-30T12:00:00Z"},
+		{zone: "Pacific/Auckland", endDate: "2026-11-30", now: "2026-12-13T11:00:00Z", status: lifecycle.Leaver,
+			expires: "2026-11-29T11:00:00Z", svc: "2027-05-30T12:00:00Z", noGroup: "endDate 2026-11-30 has passed; the 14d group grace period of template employee ended 2026-12-14"},
+		{zone: "America/Los_Angeles", endDate: "2026-11-30", now: "2026-11-30T07:59:59Z", status: lifecycle.Active,
+			expires: "2026-11-30T08:00:00Z", svc: "2027-05-31T07:00:00Z"},
+		{zone: "America/Los_Angeles", endDate: "2026-11-30", now: "2026-11-30T08:00:00Z", status: lifecycle.Leaver,
+			expires: "2026-11-30T08:00:00Z", svc: "2027-05-31T07:00:00Z"},
+		{zone: "UTC", endDate: "2026-11-30", now: "2026-11-29T11:00:00Z", status: lifecycle.Active,
+			expires: "2026-11-30T00:00:00Z", svc: "2027-05-31T00:00:00Z"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.zone+" at "+tc.now, func(t *testing.T) {
+			r := fixture()
+			r.Directory.Spec.TimeZone = model.MustTimeZone(tc.zone)
+			p := jdoe()
+			p.Spec.EndDate = model.MustDate(tc.endDate)
+			r.People["jdoe"] = p
+			r.ServiceAccounts["svc-backup"] = svcBackup()
+			now, err := time.Parse(time.RFC3339, tc.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Compute(r, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := s.Account("004217")
+			if a.State.Status != tc.status {
+				t.Errorf("status %s, want %s (%s)", a.State.Status, tc.status, a.Lifecycle.Text)
+			}
+			for id, want := range map[string]string{"004217": tc.expires, "sa-01": tc.svc} {
+				v := s.Account(id).Attributes[directory.AttrAccountExpires]
+				got, ok := ParseFileTime(v)
+				if !ok || got.UTC().Format(time.RFC3339) != want {
+					t.Errorf("%s: accountExpires %s (%s), want %s", id, v, got, want)
+				}
+			}
+			if tc.status == lifecycle.Leaver {
+				if d := a.Lifecycle.Date.Format(time.DateOnly); d != tc.endDate {
+					t.Errorf("the leaver's reason is dated %s, want %s as written", d, tc.endDate)
+				}
+			}
+			if !strings.Contains(a.NoGroups.Text, tc.noGroup) {
+				t.Errorf("no groups because %q, want it to say %q", a.NoGroups.Text, tc.noGroup)
 			}
 		})
 	}

@@ -1,6 +1,10 @@
 package desired
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/alm-project/alm/reconciler/directory"
+)
 
 // escapeRDN escapes an attribute value for use in a DN (RFC 4514 section
 // 2.4). connectors/ad exports the same rule as ad.RDN; the reconciler does
@@ -77,7 +81,7 @@ func underDN(ou, base string) string {
 	switch {
 	case ou == "":
 		return base
-	case strings.EqualFold(ou, base) || strings.HasSuffix(strings.ToLower(ou), ","+strings.ToLower(base)):
+	case directory.Under(ou, base):
 		return ou
 	}
 	return ou + "," + base

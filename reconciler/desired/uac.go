@@ -14,27 +14,80 @@ import (
 // may name, spelled as Microsoft documents them. Names are read
 // case-insensitively, with '-' for '_' also accepted.
 var AccountFlags = map[string]int{
-	"DONT_EXPIRE_PASSWORD":   directory.UACDontExpirePassword,
-	"NOT_DELEGATED":          directory.UACNotDelegated,
-	"SMARTCARD_REQUIRED":     directory.UACSmartcardRequired,
-	"TRUSTED_FOR_DELEGATION": directory.UACTrustedForDelegation,
-	"PASSWD_NOTREQD":         directory.UACPasswordNotRequired,
+	"DONT_EXPIRE_PASSWORD": directory.UACDontExpirePassword,
+	"NOT_DELEGATED":        directory.UACNotDelegated,
+	"SMARTCARD_REQUIRED":   directory.UACSmartcardRequired,
 }
 
-// ManagedUAC are the userAccountControl bits alm keeps equal to the files:
-// the disable bit and every flag a template may set. Other bits (set by the
-// directory itself, or by hand for reasons alm has no say in) are kept.
-var ManagedUAC = func() int {
-	m := directory.UACAccountDisable
+// DangerousFlags weaken an account: no template may set them, and on an
+// account alm manages they are drift, reverted, whoever set them.
+// DONT_EXPIRE_PASSWORD is dangerous only where the template does not ask
+// for it (it is one of AccountFlags); it is listed for the words.
+var DangerousFlags = map[string]struct {
+	Bit  int
+	Risk string
+}{
+	"PASSWD_NOTREQD":                 {directory.UACPasswordNotRequired, "the account may have an empty password"},
+	"TRUSTED_FOR_DELEGATION":         {directory.UACTrustedForDelegation, "unconstrained delegation: services it runs can act as anyone who signs in to them"},
+	"TRUSTED_TO_AUTH_FOR_DELEGATION": {directory.UACTrustedToAuthForDelegation, "protocol transition: it can obtain tickets as any user"},
+	"DONT_REQ_PREAUTH":               {directory.UACDontRequirePreauth, "no Kerberos pre-authentication: its password can be cracked offline (AS-REP roasting)"},
+	"USE_DES_KEY_ONLY":               {directory.UACUseDESKeyOnly, "DES keys only: broken encryption"},
+	"ENCRYPTED_TEXT_PWD_ALLOWED":     {directory.UACEncryptedTextPasswordAllowed, "its password is stored with reversible encryption"},
+	"DONT_EXPIRE_PASSWORD":           {directory.UACDontExpirePassword, "its password never expires"},
+}
+
+// ManagedUAC returns the userAccountControl bits alm keeps equal to the
+// files on an account whose desired value is uac: the disable bit, the
+// flags its template asks for (added when missing), and every flag that
+// weakens an account (removed unless the template asks for it). A
+// protective flag the template does not ask for (NOT_DELEGATED,
+// SMARTCARD_REQUIRED set by hand) is left alone: removing it would weaken
+// the account. Other bits - set by the directory itself, or by hand for
+// reasons alm has no say in - are kept.
+func ManagedUAC(uac int) int {
+	m := directory.UACAccountDisable | uac&templateUAC
+	for _, f := range DangerousFlags {
+		m |= f.Bit
+	}
+	return m
+}
+
+// templateUAC are the bits a template may set.
+var templateUAC = func() int {
+	m := 0
 	for _, bit := range AccountFlags {
 		m |= bit
 	}
 	return m
 }()
 
+// FlagNames names the dangerous and template flags set in bits, sorted.
+func FlagNames(bits int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for name, f := range DangerousFlags {
+		if bits&f.Bit != 0 {
+			out, seen[name] = append(out, name), true
+		}
+	}
+	for name, bit := range AccountFlags {
+		if bits&bit != 0 && !seen[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // flag returns the bit a template's flag name stands for.
 func flag(name string) (int, error) {
-	bit, ok := AccountFlags[strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))]
+	key := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
+	if f, ok := DangerousFlags[key]; ok {
+		if _, allowed := AccountFlags[key]; !allowed {
+			return 0, fmt.Errorf("account flag %s is refused: %s; alm never sets it, and reverts it where it finds it", key, f.Risk)
+		}
+	}
+	bit, ok := AccountFlags[key]
 	if !ok {
 		names := make([]string, 0, len(AccountFlags))
 		for n := range AccountFlags {

@@ -47,6 +47,12 @@ const (
 	UACPasswordNotRequired  = 0x0020
 	UACSmartcardRequired    = 0x40000
 	UACTrustedForDelegation = 0x80000
+	// Bits that weaken an account when set by hand: alm treats them as
+	// drift on the accounts it manages (see desired.ManagedUAC).
+	UACEncryptedTextPasswordAllowed = 0x0080
+	UACUseDESKeyOnly                = 0x200000
+	UACDontRequirePreauth           = 0x400000
+	UACTrustedToAuthForDelegation   = 0x1000000
 )
 
 // AccountExpiresNever is accountExpires for an account without expiry.
@@ -62,6 +68,17 @@ type Account struct {
 	UAC        int               `json:"userAccountControl"`
 	Attributes map[string]string `json:"attributes"` // ManagedAttributes present on the object
 	MemberOf   []string          `json:"memberOf"`   // DNs of groups, as the directory reports them
+	// What protects an account by identity rather than by name (see Builtin).
+	SID        string `json:"sid,omitempty"`        // objectSid, S-1-5-21-...-RID
+	Critical   bool   `json:"critical,omitempty"`   // isCriticalSystemObject
+	AdminCount bool   `json:"adminCount,omitempty"` // adminCount=1: AD protects it as privileged (SDProp)
+	// PrimaryGroupID is the RID of the account's primary group (513,
+	// Domain Users, as a rule): a membership no member or memberOf shows.
+	PrimaryGroupID int `json:"primaryGroupID,omitempty"`
+	// NoPassword: no password was ever set (pwdLastSet 0, never written
+	// since the account was added): a half-made account that must not be
+	// enabled before it gets one.
+	NoPassword bool `json:"noPassword,omitempty"`
 }
 
 // Enabled reports whether the account may log on.
@@ -72,15 +89,23 @@ type Group struct {
 	DN      string   `json:"dn"`
 	GUID    string   `json:"guid"`
 	Name    string   `json:"name"`    // sAMAccountName (also cn for groups alm references)
-	Members []string `json:"members"` // DNs
+	Members []string `json:"members"` // DNs; empty for privileged groups read only to know them
+	// Facts that make a group privileged (see Snapshot.Privileged).
+	SID        string   `json:"sid,omitempty"`
+	Critical   bool     `json:"critical,omitempty"`
+	AdminCount bool     `json:"adminCount,omitempty"`
+	MemberOf   []string `json:"memberOf,omitempty"` // for privileged and nested groups: the groups it is a direct member of
 }
 
 // Snapshot is everything a plan needs from the directory, read once.
 type Snapshot struct {
 	BaseDN   string    `json:"baseDN"`
 	Accounts []Account `json:"accounts"` // every user object in the managed OUs
-	Groups   []Group   `json:"groups"`   // every group under the base DN that roles may name
-	OUs      []string  `json:"ous"`      // the managed OUs that exist
+	// Groups are the groups below the scope's GroupBase, the groups the
+	// scope names by DN, and the domain's privileged groups wherever they
+	// live, with the groups nested in them. Each group once.
+	Groups []Group  `json:"groups"`
+	OUs    []string `json:"ous"` // the managed OUs that exist
 	// State is the server's own change counter when read (AD: the
 	// highestCommittedUSN), for logs. It moves with any write anywhere in
 	// the domain, so a saved plan's freshness uses Digest instead.
@@ -113,11 +138,12 @@ func (s *Snapshot) Sort() {
 	}
 	for i := range s.Groups {
 		sort.Strings(s.Groups[i].Members)
+		sort.Strings(s.Groups[i].MemberOf)
 	}
 }
 
 // NewAccount is what it takes to create a user. The connector creates it
-// disabled and sets a random password it never reveals.
+// disabled, with a random password it never reveals, in one operation.
 type NewAccount struct {
 	DN         string            `json:"dn"`
 	Name       string            `json:"name"`
@@ -126,15 +152,26 @@ type NewAccount struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
-// SameDN compares distinguished names the way the directory does: case-insensitively.
-func SameDN(a, b string) bool { return strings.EqualFold(a, b) }
+// Ref is the object a write is meant for, as it was read: the DN it had,
+// its objectGUID (empty for an object this run creates), and the ownership
+// marker it carried ("" for an object alm does not own). Connectors address
+// the write by GUID where there is one and refuse it with ErrChanged when
+// the object no longer carries Marker, so that an object replaced or
+// re-owned between read and write is never touched.
+type Ref struct {
+	DN     string `json:"dn"`
+	GUID   string `json:"guid,omitempty"`
+	Marker string `json:"marker,omitempty"`
+}
 
-// Scope says what to read: the user objects below the managed OUs, and the
-// groups below GroupBase (the base DN when empty).
+// Scope says what to read: the user objects below the managed OUs, the
+// groups below GroupBase (the base DN when empty), the groups named in
+// Groups wherever they are, and always the domain's privileged groups.
 type Scope struct {
 	BaseDN          string   `json:"baseDN"`
 	OUs             []string `json:"ous"` // full DNs
 	GroupBase       string   `json:"groupBase,omitempty"`
+	Groups          []string `json:"groups,omitempty"` // DNs roles name, read wherever they live
 	MarkerAttribute string   `json:"markerAttribute"`
 }
 

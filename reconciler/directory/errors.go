@@ -19,6 +19,13 @@ var (
 	ErrAuth          = errors.New("invalid credentials")
 	// ErrUnavailable is transient: busy, unavailable, timed out, connection lost.
 	ErrUnavailable = errors.New("directory unavailable")
+	// ErrUnreachable: the connection is gone and dialling again failed, or
+	// the server cannot be found. Not transient: a run stops at it instead
+	// of trying every change against a dead connection.
+	ErrUnreachable = errors.New("directory unreachable")
+	// ErrChanged: the object is no longer the one the plan was made from
+	// (replaced, or its ownership marker changed): nothing was written.
+	ErrChanged = errors.New("object changed since it was read")
 )
 
 // Error is one failed directory operation.
@@ -49,3 +56,8 @@ func (e *Error) Unwrap() error { return e.Class }
 
 // Transient reports whether an error is worth retrying.
 func Transient(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// Fatal reports whether an error ends a run: the directory cannot be
+// reached, or refuses alm's bind. Every change after it would meet it
+// too (and bind after bind could lock the bind account out).
+func Fatal(err error) bool { return errors.Is(err, ErrUnreachable) || errors.Is(err, ErrAuth) }

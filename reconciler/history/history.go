@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -191,6 +192,69 @@ func Introduced(ctx context.Context, r *git.Repository, merge string) ([]Commit,
 	return out, nil
 }
 
+// FileChange is a file that differs between two commits, by blob hash:
+// From is "" when the file was added, To is "" when it was removed.
+type FileChange struct {
+	Path string `json:"path"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Changed returns the files whose content differs between the commits from
+// and to, sorted by path, keeping those keep accepts (nil keeps all). With
+// from empty it compares with an empty tree, as for a root commit. A change
+// of mode alone is no change: the content read is the same.
+func Changed(ctx context.Context, r *git.Repository, from, to string, keep func(path string) bool) ([]FileChange, error) {
+	var a *object.Tree
+	if from != "" {
+		c, err := commitObject(r, from)
+		if err != nil {
+			return nil, err
+		}
+		if a, err = c.Tree(); err != nil {
+			return nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
+		}
+	}
+	c, err := commitObject(r, to)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, a, b, nil) // no rename detection: a rename is a removal and an addition
+	if err != nil {
+		return nil, fmt.Errorf("diff %s..%s: %w", orEmpty(from), to, err)
+	}
+	var out []FileChange
+	for _, ch := range changes {
+		fc := FileChange{Path: ch.To.Name}
+		if fc.Path == "" {
+			fc.Path = ch.From.Name
+		}
+		if ch.From.Name != "" {
+			fc.From = ch.From.TreeEntry.Hash.String()
+		}
+		if ch.To.Name != "" {
+			fc.To = ch.To.TreeEntry.Hash.String()
+		}
+		if fc.From == fc.To || (keep != nil && !keep(fc.Path)) {
+			continue
+		}
+		out = append(out, fc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func orEmpty(rev string) string {
+	if rev == "" {
+		return "the empty tree"
+	}
+	return rev
+}
+
 // Trailer is one "Key: value" line of a message's trailer block.
 type Trailer struct {
 	Key   string `json:"key"`
@@ -238,6 +302,8 @@ func TrailerValues(message, key string) []string {
 // LastApplied returns the revision named by the newest receipt on the status
 // branch (its Alm-Applied-Revision trailer), looking at the local branch and
 // then at origin's. It returns "" when there is no status branch or no receipt.
+// Receipts of refused runs carry Alm-Refused-Revision instead and are passed
+// over: a refusal applied nothing.
 func LastApplied(ctx context.Context, r *git.Repository, statusBranch string) (string, error) {
 	var tip *plumbing.Reference
 	for _, name := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(statusBranch), plumbing.NewRemoteReferenceName("origin", statusBranch)} {

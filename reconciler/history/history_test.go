@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/alm-project/alm/reconciler/history"
 	"github.com/alm-project/alm/reconciler/history/historytest"
@@ -123,6 +126,7 @@ func TestLastApplied(t *testing.T) {
 	r.OrphanCommit("alm-status", "Applied\n\n"+history.AppliedTrailer+": "+h["root"]+"\n", bot)
 	r.OrphanCommit("alm-status", "Applied\n\n"+history.AppliedTrailer+": "+h["m1"]+"\n", bot)
 	r.OrphanCommit("alm-status", "Notices sent\n", bot) // a receipt without a revision
+	r.OrphanCommit("alm-status", "alm refused d1\n\nAlm-Refused-Revision: "+h["d1"]+"\n", bot)
 	got, err = history.LastApplied(ctx, r.R, "alm-status")
 	if err != nil || got != h["m1"] {
 		t.Errorf("got %q, %v; want %s", got, err, h["m1"])
@@ -142,4 +146,61 @@ func TestResolveAndRead(t *testing.T) {
 	if _, err := history.Resolve(r.R, "nope"); err == nil {
 		t.Error("resolved a missing revision")
 	}
+}
+
+func TestChanged(t *testing.T) {
+	r, h := repo(t)
+	r.Write("people/a.yaml", "a, changed\n")
+	r.Remove("people/b.yaml")
+	r.Write("README.md", "notes\n")
+	h["d2"] = r.Commit("Change a, remove b", jane)
+	blob := func(rev, path string) string {
+		t.Helper()
+		c, err := r.R.CommitObject(plumbingHash(t, r, rev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := c.File(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Hash.String()
+	}
+	people := func(p string) bool { return strings.HasPrefix(p, "people/") }
+	tests := []struct {
+		name     string
+		from, to string
+		keep     func(string) bool
+		want     []history.FileChange
+	}{
+		{"root against the empty tree", "", h["root"], nil,
+			[]history.FileChange{{Path: "alm.yaml", To: blob(h["root"], "alm.yaml")}}},
+		{"a merge adds two", h["root"], h["m1"], nil, []history.FileChange{
+			{Path: "people/a.yaml", To: blob(h["m1"], "people/a.yaml")},
+			{Path: "people/b.yaml", To: blob(h["m1"], "people/b.yaml")}}},
+		{"changed, removed, and a file not kept", h["d1"], h["d2"], people, []history.FileChange{
+			{Path: "people/a.yaml", From: blob(h["d1"], "people/a.yaml"), To: blob(h["d2"], "people/a.yaml")},
+			{Path: "people/b.yaml", From: blob(h["d1"], "people/b.yaml")}}},
+		{"no change", h["d2"], h["d2"], nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := history.Changed(context.Background(), r.R, tt.from, tt.to, tt.keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func plumbingHash(t *testing.T, r *historytest.Repo, rev string) plumbing.Hash {
+	t.Helper()
+	h, err := r.R.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *h
 }

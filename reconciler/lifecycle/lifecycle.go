@@ -1,8 +1,14 @@
 // Package lifecycle computes where an account stands in its life at an
-// instant: a pure function of its file, its template and the time. It says
-// what the account in the directory must look like (exists, enabled, holds
-// its groups, where it lives) and when that next changes, so the reconciler
-// needs no memory between runs.
+// instant: a pure function of its file, its template, the time zone its
+// dates are written in and the time. It says what the account in the
+// directory must look like (exists, enabled, holds its groups, where it
+// lives) and when that next changes, so the reconciler needs no memory
+// between runs.
+//
+// A date in a file means the instant that day begins in the zone
+// (model.Date.Midnight); a duration added to a date counts whole days as
+// calendar days there (model.Date.Plus), so a 14d grace from an endDate ends
+// at midnight 14 days later whatever daylight saving does in between.
 package lifecycle
 
 import (
@@ -62,90 +68,97 @@ type State struct {
 	NextReason string    `json:"nextReason,omitempty"`
 }
 
-func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+// day is the date an instant falls on in zone, as the files write dates.
+func day(t time.Time, zone *time.Location) string { return t.In(zone).Format(time.DateOnly) }
 
-// Person returns a person's state at now under template t (nil: defaults).
-func Person(p *model.Person, t *model.WorkflowTemplate, now time.Time) State {
+// Person returns a person's state at now under template t (nil: defaults),
+// reading the file's dates in zone.
+func Person(p *model.Person, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
 	var (
-		ahead     time.Duration
-		grace     time.Duration
-		retention time.Duration
+		ahead     model.Duration
+		grace     model.Duration
+		retention model.Duration
 		archive   = model.ArchiveStub
 	)
 	if t != nil {
-		ahead = t.Spec.ProvisionAhead.Std()
+		ahead = t.Spec.ProvisionAhead
 		if l := t.Spec.Leaver; l != nil {
-			grace, retention = l.GroupGrace.Std(), l.Retention.Std()
+			grace, retention = l.GroupGrace, l.Retention
 			if l.Archive != "" {
 				archive = l.Archive
 			}
 		}
 	}
-	start := p.Spec.StartDate.Time
-	end, endField := LeavingDate(p, t)
+	start := p.Spec.StartDate.Midnight(zone)
+	endDay, endField := LeavingDate(p, t)
+	var end time.Time
+	if !endDay.IsZero() {
+		end = endDay.Midnight(zone)
+	}
 	var s State
 	var next []event
 
 	switch {
-	case !end.IsZero() && retention > 0 && !now.Before(end.Add(retention)):
-		at := end.Add(retention)
-		s = State{Status: Archived, Reason: Reason{endField, at, fmt.Sprintf("%s %s plus retention %s passed on %s", fieldName(endField), day(end), model.Duration{D: retention}, day(at))}}
+	case !end.IsZero() && !retention.IsZero() && !now.Before(endDay.Plus(retention, zone)):
+		at := endDay.Plus(retention, zone)
+		s = State{Status: Archived, Reason: Reason{endField, at, fmt.Sprintf("%s %s plus retention %s passed on %s", fieldName(endField), endDay, retention, day(at, zone))}}
 		if archive == model.ArchiveStub {
 			s.Exists, s.Placement = true, Leavers
 		}
 	case !end.IsZero() && !now.Before(end):
-		s = State{Status: Leaver, Exists: true, Placement: Leavers, Reason: Reason{endField, end, fmt.Sprintf("%s %s has passed", fieldName(endField), day(end))}}
-		if now.Before(end.Add(grace)) {
+		s = State{Status: Leaver, Exists: true, Placement: Leavers, Reason: Reason{endField, end, fmt.Sprintf("%s %s has passed", fieldName(endField), endDay)}}
+		if ungrouped := endDay.Plus(grace, zone); now.Before(ungrouped) {
 			s.Groups = true
-			next = append(next, event{end.Add(grace), fmt.Sprintf("groups removed after the %s grace period", model.Duration{D: grace})})
+			next = append(next, event{ungrouped, fmt.Sprintf("groups removed after the %s grace period", grace)})
 		}
-		if retention > 0 {
-			next = append(next, event{end.Add(retention), "archived after the " + model.Duration{D: retention}.String() + " retention"})
+		if !retention.IsZero() {
+			next = append(next, event{endDay.Plus(retention, zone), "archived after the " + retention.String() + " retention"})
 		}
 	case now.Before(start):
-		s = State{Status: Pending, Placement: Home, Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s is ahead", day(start))}}
-		provisionAt := start.Add(-ahead)
+		s = State{Status: Pending, Placement: Home, Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s is ahead", p.Spec.StartDate)}}
+		provisionAt := p.Spec.StartDate.Minus(ahead, zone)
 		switch {
-		case now.Before(provisionAt) && ahead == 0:
+		case now.Before(provisionAt) && ahead.IsZero():
 			next = append(next, event{provisionAt, "startDate: account created and enabled"})
 		case now.Before(provisionAt):
-			next = append(next, event{provisionAt, fmt.Sprintf("account created %s ahead of startDate", model.Duration{D: ahead})})
+			next = append(next, event{provisionAt, fmt.Sprintf("account created %s ahead of startDate", ahead)})
 		default:
 			s.Exists = true
 			next = append(next, event{start, "startDate: account enabled"})
 		}
-	case inWindow(p.Spec.Inactive, t, now):
+	case inWindow(p.Spec.Inactive, t, zone, now):
 		w := p.Spec.Inactive
 		s = State{Status: Inactive, Exists: true, Groups: true, Placement: Home,
-			Reason: Reason{"spec.inactive", w.From.Time, fmt.Sprintf("inactive (%s) since %s", w.Type, day(w.From.Time))}}
+			Reason: Reason{"spec.inactive", w.From.Midnight(zone), fmt.Sprintf("inactive (%s) since %s", w.Type, w.From)}}
 		if !w.Until.IsZero() && atEnd(w.Type, t) == model.AtEndResume {
-			next = append(next, event{w.Until.Time, "inactive window ends: account enabled"})
+			next = append(next, event{w.Until.Midnight(zone), "inactive window ends: account enabled"})
 		}
 	default:
 		s = State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home,
-			Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s has passed", day(start))}}
-		if w := p.Spec.Inactive; w != nil && now.Before(w.From.Time) {
-			next = append(next, event{w.From.Time, fmt.Sprintf("inactive (%s) from %s", w.Type, day(w.From.Time))})
+			Reason: Reason{"spec.startDate", start, fmt.Sprintf("startDate %s has passed", p.Spec.StartDate)}}
+		if w := p.Spec.Inactive; w != nil && now.Before(w.From.Midnight(zone)) {
+			next = append(next, event{w.From.Midnight(zone), fmt.Sprintf("inactive (%s) from %s", w.Type, w.From)})
 		}
-		if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && !now.Before(w.Until.Time) {
-			s.Reason = Reason{"spec.inactive.until", w.Until.Time, fmt.Sprintf("inactive window ended %s", day(w.Until.Time))}
+		if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && !now.Before(w.Until.Midnight(zone)) {
+			s.Reason = Reason{"spec.inactive.until", w.Until.Midnight(zone), fmt.Sprintf("inactive window ended %s", w.Until)}
 		}
 	}
 	if !end.IsZero() && now.Before(end) {
-		next = append(next, event{end, fieldName(endField) + " " + day(end) + ": leaver"})
+		next = append(next, event{end, fieldName(endField) + " " + endDay.String() + ": leaver"})
 	}
 	s.Next, s.NextReason = earliest(now, next)
 	return s
 }
 
-// LeavingDate is the instant a person becomes a leaver, and the field that
-// sets it: endDate, or the end of an inactive window whose type leaves at its
-// end, whichever comes first. Zero when neither is set.
-func LeavingDate(p *model.Person, t *model.WorkflowTemplate) (time.Time, string) {
-	end, field := p.Spec.EndDate.Time, "spec.endDate"
+// LeavingDate is the day a person becomes a leaver, and the field that sets
+// it: endDate, or the end of an inactive window whose type leaves at its end,
+// whichever comes first. Zero when neither is set. The person is a leaver
+// from the instant the day begins in the repository's zone (Midnight).
+func LeavingDate(p *model.Person, t *model.WorkflowTemplate) (model.Date, string) {
+	end, field := p.Spec.EndDate, "spec.endDate"
 	if w := p.Spec.Inactive; w != nil && !w.Until.IsZero() && atEnd(w.Type, t) == model.AtEndLeave {
-		if end.IsZero() || w.Until.Before(end) {
-			end, field = w.Until.Time, "spec.inactive.until"
+		if end.IsZero() || w.Until.Before(end.Time) {
+			end, field = w.Until, "spec.inactive.until"
 		}
 	}
 	return end, field
@@ -163,11 +176,11 @@ func fieldName(field string) string {
 
 // inWindow reports whether now falls in the inactive window. A window whose
 // type remains inactive at its end lasts until the file is edited.
-func inWindow(w *model.Inactive, t *model.WorkflowTemplate, now time.Time) bool {
-	if w == nil || now.Before(w.From.Time) {
+func inWindow(w *model.Inactive, t *model.WorkflowTemplate, zone *time.Location, now time.Time) bool {
+	if w == nil || now.Before(w.From.Midnight(zone)) {
 		return false
 	}
-	return w.Until.IsZero() || now.Before(w.Until.Time) || atEnd(w.Type, t) == model.AtEndRemain
+	return w.Until.IsZero() || now.Before(w.Until.Midnight(zone)) || atEnd(w.Type, t) == model.AtEndRemain
 }
 
 // atEnd is what the end of an inactive window of this type does, per the
@@ -184,10 +197,11 @@ func atEnd(typ string, t *model.WorkflowTemplate) string {
 	return model.AtEndResume
 }
 
-// ServiceAccount returns a service account's state at now under template t.
-func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, now time.Time) State {
+// ServiceAccount returns a service account's state at now under template t,
+// reading the file's dates in zone.
+func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
 	eol := model.EndOfLife{Action: model.ActionDisable, Retire: model.RetireMove}
-	var warnBefore time.Duration
+	var warnBefore model.Duration
 	if t != nil {
 		if t.Spec.EndOfLife != nil {
 			eol = *t.Spec.EndOfLife
@@ -196,10 +210,15 @@ func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, now time
 			}
 		}
 		for _, n := range t.Spec.Notices {
-			warnBefore = max(warnBefore, n.Before.Std())
+			if n.Before.D > warnBefore.D {
+				warnBefore = n.Before
+			}
 		}
 	}
-	expires := a.Spec.Expires.Time
+	var expires time.Time
+	if !a.Spec.Expires.IsZero() {
+		expires = a.Spec.Expires.Midnight(zone)
+	}
 	retired := func(r Reason) State {
 		s := State{Status: Retired, Reason: r}
 		if eol.Retire == model.RetireMove {
@@ -218,30 +237,30 @@ func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, now time
 		return State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home, Reason: Reason{Field: "spec.expires", Text: "no expiry"}}
 	}
 
-	retireAt := expires.Add(eol.RetireAfter.Std())
+	retireAt := a.Spec.Expires.Plus(eol.RetireAfter, zone)
 	switch {
 	case eol.Action == model.ActionDelete && !now.Before(expires):
 		eol.Retire = model.RetireDelete
-		return retired(Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: delete", day(expires))})
+		return retired(Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: delete", a.Spec.Expires)})
 	case eol.RetireAfter.D > 0 && !now.Before(retireAt):
-		return retired(Reason{"spec.expires", retireAt, fmt.Sprintf("expired %s, retired after %s", day(expires), eol.RetireAfter)})
+		return retired(Reason{"spec.expires", retireAt, fmt.Sprintf("expired %s, retired after %s", a.Spec.Expires, eol.RetireAfter)})
 	case !now.Before(expires):
 		s := State{Status: Expired, Exists: true, Groups: true, Placement: Home,
-			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: %s", day(expires), eol.Action)}}
+			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expired %s; end of life: %s", a.Spec.Expires, eol.Action)}}
 		s.Enabled = eol.Action == model.ActionReview
 		if eol.RetireAfter.D > 0 {
 			s.Next, s.NextReason = retireAt, fmt.Sprintf("retired %s after expiry (%s)", eol.RetireAfter, eol.Retire)
 		}
 		return s
-	case warnBefore > 0 && !now.Before(expires.Add(-warnBefore)):
+	case !warnBefore.IsZero() && !now.Before(a.Spec.Expires.Minus(warnBefore, zone)):
 		return State{Status: Expiring, Exists: true, Enabled: true, Groups: true, Placement: Home,
-			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expires %s, within %s", day(expires), model.Duration{D: warnBefore})},
+			Reason: Reason{"spec.expires", expires, fmt.Sprintf("expires %s, within %s", a.Spec.Expires, warnBefore)},
 			Next:   expires, NextReason: "expires: " + eol.Action}
 	}
 	s := State{Status: Active, Exists: true, Enabled: true, Groups: true, Placement: Home,
-		Reason: Reason{"spec.expires", expires, "expires " + day(expires)}}
-	if warnBefore > 0 {
-		s.Next, s.NextReason = expires.Add(-warnBefore), fmt.Sprintf("expiring: first notice %s before expiry", model.Duration{D: warnBefore})
+		Reason: Reason{"spec.expires", expires, "expires " + a.Spec.Expires.String()}}
+	if !warnBefore.IsZero() {
+		s.Next, s.NextReason = a.Spec.Expires.Minus(warnBefore, zone), fmt.Sprintf("expiring: first notice %s before expiry", warnBefore)
 	} else {
 		s.Next, s.NextReason = expires, "expires: "+eol.Action
 	}

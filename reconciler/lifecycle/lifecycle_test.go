@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func check(t *testing.T, got State, w want) {
 	}
 	var next string
 	if !got.Next.IsZero() {
-		next = got.Next.Format(time.RFC3339)
+		next = got.Next.UTC().Format(time.RFC3339)
 	}
 	if next != w.next {
 		t.Errorf("next %q (%s), want %q", next, got.NextReason, w.next)
@@ -163,7 +164,7 @@ func TestPerson(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			check(t, Person(tc.p, tc.t, at(tc.now)), tc.want)
+			check(t, Person(tc.p, tc.t, time.UTC, at(tc.now)), tc.want)
 		})
 	}
 }
@@ -228,7 +229,7 @@ func TestServiceAccount(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			check(t, ServiceAccount(tc.a, tc.t, at(tc.now)), tc.want)
+			check(t, ServiceAccount(tc.a, tc.t, time.UTC, at(tc.now)), tc.want)
 		})
 	}
 }
@@ -245,15 +246,15 @@ func TestNextIsWhenStateChanges(t *testing.T) {
 	now := at("2026-11-01T00:00:00Z")
 	var walked []Status
 	for i := 0; i < 20; i++ {
-		s := Person(p, tmpl, now)
+		s := Person(p, tmpl, time.UTC, now)
 		walked = append(walked, s.Status)
 		if s.Next.IsZero() {
 			break
 		}
-		if before := Person(p, tmpl, s.Next.Add(-time.Second)); !sameEffect(before, s) {
+		if before := Person(p, tmpl, time.UTC, s.Next.Add(-time.Second)); !sameEffect(before, s) {
 			t.Fatalf("state changed before Next %s: %+v vs %+v", s.Next, before, s)
 		}
-		if after := Person(p, tmpl, s.Next); sameEffect(after, s) {
+		if after := Person(p, tmpl, time.UTC, s.Next); sameEffect(after, s) {
 			t.Fatalf("nothing changed at Next %s (%s)", s.Next, s.NextReason)
 		}
 		now = s.Next
@@ -275,9 +276,108 @@ func sameEffect(a, b State) bool {
 		a.Groups == b.Groups && a.Placement == b.Placement
 }
 
+func zone(name string) *time.Location { return model.MustTimeZone(name).Location() }
+
+// TestZones: a date means midnight in the repository's zone, east and west
+// of UTC, and a duration's days are calendar days there across daylight
+// saving changes. Instants are written in UTC; the reason shows the date as
+// the file writes it.
+func TestZones(t *testing.T) {
+	auckland, losAngeles := zone("Pacific/Auckland"), zone("America/Los_Angeles")
+	tmpl := employeeTemplate()
+	leavesOn := func(d string) *model.Person { return person(func(s *model.PersonSpec) { s.EndDate = date(d) }) }
+	startsOn := func(d string) *model.Person { return person(func(s *model.PersonSpec) { s.StartDate = date(d) }) }
+	tests := []struct {
+		name   string
+		p      *model.Person
+		zone   *time.Location
+		now    string
+		want   want
+		reason string // a fragment of the reason's text
+	}{
+		// Auckland is UTC+13 in November: 2026-11-30 begins at 2026-11-29T11:00Z.
+		{"Auckland: not yet a leaver the second before its midnight", leavesOn("2026-11-30"), auckland, "2026-11-29T10:59:59Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-11-29T11:00:00Z"}, "startDate 2026-01-05 has passed"},
+		{"Auckland: a leaver at its midnight, 13 hours before UTC's", leavesOn("2026-11-30"), auckland, "2026-11-29T11:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-12-13T11:00:00Z", field: "spec.endDate"}, "endDate 2026-11-30 has passed"},
+		{"UTC: the same instant is still the day before", leavesOn("2026-11-30"), time.UTC, "2026-11-29T11:00:00Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-11-30T00:00:00Z"}, ""},
+		// Los Angeles is UTC-8 in November: 2026-11-30 begins at 08:00Z.
+		{"Los Angeles: still active at UTC's midnight", leavesOn("2026-11-30"), losAngeles, "2026-11-30T07:59:59Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-11-30T08:00:00Z"}, ""},
+		{"Los Angeles: a leaver at its own midnight", leavesOn("2026-11-30"), losAngeles, "2026-11-30T08:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-12-14T08:00:00Z"}, "endDate 2026-11-30 has passed"},
+		// Auckland moves to UTC+13 on 2026-09-27: 14 calendar days from
+		// 2026-09-20 (begins 09-19T12:00Z) end at 10-03T11:00Z, 335 hours later.
+		{"Auckland DST: groups kept until the grace's last calendar day ends", leavesOn("2026-09-20"), auckland, "2026-10-03T10:59:59Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-10-03T11:00:00Z"}, ""},
+		{"Auckland DST: groups removed at midnight 14 days on, not 14×24h on", leavesOn("2026-09-20"), auckland, "2026-10-03T11:00:00Z",
+			want{status: Leaver, exists: true, placement: Leavers, next: "2026-12-18T11:00:00Z"}, ""},
+		// Los Angeles goes back to UTC-8 on 2026-11-01: 2026-10-25 begins at
+		// 07:00Z, 2026-11-08 at 08:00Z.
+		{"Los Angeles DST: the grace is 14 days and one hour", leavesOn("2026-10-25"), losAngeles, "2026-10-25T07:00:00Z",
+			want{status: Leaver, exists: true, groups: true, placement: Leavers, next: "2026-11-08T08:00:00Z"}, ""},
+		{"Los Angeles DST: archived at midnight 90 days on", leavesOn("2026-10-25"), losAngeles, "2027-01-23T08:00:00Z",
+			want{status: Archived}, "plus retention 90d passed on 2027-01-23"},
+		// Los Angeles moves to UTC-7 on 2026-03-08: 7 days ahead of 2026-03-12
+		// (07:00Z) is 2026-03-05 (08:00Z).
+		{"Los Angeles DST: provisioned 7 calendar days ahead", startsOn("2026-03-12"), losAngeles, "2026-03-05T07:59:59Z",
+			want{status: Pending, next: "2026-03-05T08:00:00Z"}, "startDate 2026-03-12 is ahead"},
+		{"Los Angeles DST: provisioned, enabled at the start's midnight", startsOn("2026-03-12"), losAngeles, "2026-03-05T08:00:00Z",
+			want{status: Pending, exists: true, placement: Home, next: "2026-03-12T07:00:00Z"}, ""},
+		{"Auckland: an inactive window begins at its midnight", person(func(s *model.PersonSpec) {
+			s.Inactive = &model.Inactive{Type: model.InactiveLongTermAway, From: date("2026-07-01"), Until: date("2026-12-31")}
+		}), auckland, "2026-06-30T12:00:00Z",
+			want{status: Inactive, exists: true, groups: true, placement: Home, next: "2026-12-30T11:00:00Z"}, "inactive (long-term-away) since 2026-07-01"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Person(tc.p, tmpl, tc.zone, at(tc.now))
+			check(t, got, tc.want)
+			if !strings.Contains(got.Reason.Text, tc.reason) {
+				t.Errorf("reason %q does not say %q", got.Reason.Text, tc.reason)
+			}
+			if w := tc.want.field; w != "" {
+				// The reason's instant falls on the date the file writes, in the zone.
+				if d := got.Reason.Date.In(tc.zone).Format(time.DateOnly); d != tc.p.Spec.EndDate.String() {
+					t.Errorf("reason date %s in the zone, want %s", d, tc.p.Spec.EndDate)
+				}
+			}
+		})
+	}
+}
+
+func TestServiceAccountZones(t *testing.T) {
+	auckland := zone("Pacific/Auckland")
+	sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
+		Spec: model.ServiceAccountSpec{Template: "service-account", Owner: "jdoe", Created: date("2026-06-01"), Expires: date("2026-12-10")}}
+	disable := serviceTemplate(model.ActionDisable, model.RetireDelete)
+	tests := []struct {
+		name string
+		now  string
+		want want
+	}{
+		// 2026-12-10 begins at 2026-12-09T11:00Z; the 30-day notice at 2026-11-10, 2026-11-09T11:00Z.
+		{"active until the notice's midnight", "2026-11-09T10:59:59Z",
+			want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2026-11-09T11:00:00Z"}},
+		{"expiring from the notice's midnight", "2026-11-09T11:00:00Z",
+			want{status: Expiring, exists: true, enabled: true, groups: true, placement: Home, next: "2026-12-09T11:00:00Z"}},
+		{"expired at midnight of expires", "2026-12-09T11:00:00Z",
+			want{status: Expired, exists: true, groups: true, placement: Home, next: "2027-01-08T11:00:00Z", field: "spec.expires"}},
+		{"retired 30 days on", "2027-01-08T11:00:00Z",
+			want{status: Retired}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, ServiceAccount(sa, disable, auckland, at(tc.now)), tc.want)
+		})
+
+	}
+}
+
 // The longest durations added to the latest and earliest dates a file can
-// hold: every instant the lifecycle computes stays in order, none wraps
-// around to a date before the one it was added to.
+// hold, in zones at both ends of the offsets: every instant the lifecycle
+// computes stays in order, none wraps round to before the date it came from.
 func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
 	longest := model.Duration{D: model.MaxDuration}
 	person := &model.WorkflowTemplate{Metadata: model.Metadata{Name: "employee"}, Spec: model.TemplateSpec{
@@ -290,26 +390,31 @@ func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
 		EndOfLife: &model.EndOfLife{Action: model.ActionDisable, RetireAfter: longest, Retire: model.RetireMove},
 	}}
 	last, first := date("9999-12-31"), date("0000-01-01")
-	nows := []time.Time{first.Time, first.Time.Add(-model.MaxDuration), at("2026-05-01T00:00:00Z"), last.Time,
-		last.Add(longest).Add(-time.Hour), last.Add(longest), last.Add(longest).Add(model.MaxDuration)}
-	for _, d := range []model.Date{first, last} {
-		p := &model.Person{Metadata: model.Metadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
-		sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
-		for _, now := range nows {
-			for _, s := range []State{Person(p, person, now), ServiceAccount(sa, service, now)} {
-				if !s.Next.IsZero() && !s.Next.After(now) {
-					t.Errorf("date %s at %s: %s, next %s is not after now", d, now, s.Status, s.Next)
-				}
-				if s.Next.After(last.Add(longest)) {
-					t.Errorf("date %s at %s: %s, next %s is past the latest date plus the longest duration", d, now, s.Status, s.Next)
+	for _, name := range []string{"UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"} {
+		zone := model.MustTimeZone(name).Location()
+		latest := last.Plus(longest, zone)
+		nows := []time.Time{first.Minus(longest, zone), first.Midnight(zone), at("2026-05-01T00:00:00Z"),
+			last.Midnight(zone), latest.Add(-time.Hour), latest, latest.Add(model.MaxDuration)}
+		for _, d := range []model.Date{first, last} {
+			p := &model.Person{Metadata: model.Metadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
+			sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
+			for _, now := range nows {
+				for _, s := range []State{Person(p, person, zone, now), ServiceAccount(sa, service, zone, now)} {
+					if !s.Next.IsZero() && !s.Next.After(now) {
+						t.Errorf("%s, date %s at %s: %s, next %s is not after now", name, d, now, s.Status, s.Next)
+					}
+					if s.Next.After(latest) {
+						t.Errorf("%s, date %s at %s: %s, next %s is past the latest date plus the longest duration", name, d, now, s.Status, s.Next)
+					}
 				}
 			}
-		}
-		if got := Person(p, person, d.Add(longest).Add(-time.Hour)); got.Status != Leaver || !got.Groups || !got.Next.Equal(d.Add(longest)) {
-			t.Errorf("date %s, an hour before archiving: %s groups=%v next %s", d, got.Status, got.Groups, got.Next)
-		}
-		if got := Person(p, person, d.Add(longest)); got.Status != Archived {
-			t.Errorf("date %s plus 36500d: %s, want archived", d, got.Status)
+			archived := d.Plus(longest, zone)
+			if got := Person(p, person, zone, archived.Add(-time.Hour)); got.Status != Leaver || !got.Groups || !got.Next.Equal(archived) {
+				t.Errorf("%s, date %s, an hour before archiving: %s groups=%v next %s", name, d, got.Status, got.Groups, got.Next)
+			}
+			if got := Person(p, person, zone, archived); got.Status != Archived {
+				t.Errorf("%s, date %s plus 36500d: %s, want archived", name, d, got.Status)
+			}
 		}
 	}
 }

@@ -8,8 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/model"
 )
 
@@ -28,6 +32,35 @@ func check(repo *model.Repository, c *collector) {
 	}
 	checkRoles(repo, c)
 	checkManagerChains(repo, c)
+	checkProtected(repo, c)
+}
+
+// checkProtected refuses a file whose login is a built-in account or one
+// alm.yaml protects: alm never manages those, so such a file can only
+// mislead (or, merged, be a way to reach them).
+func checkProtected(repo *model.Repository, c *collector) {
+	protected := map[string]string{}
+	for _, n := range model.AlwaysProtected {
+		protected[strings.ToLower(n)] = "a built-in account of Active Directory"
+	}
+	if repo.Directory != nil {
+		for _, n := range repo.Directory.Spec.Protected {
+			if n = strings.TrimSpace(n); n != "" && !strings.Contains(n, "=") {
+				protected[strings.ToLower(n)] = "protected by alm.yaml spec.protected"
+			}
+		}
+	}
+	check := func(src model.Source, name string) {
+		if why, ok := protected[strings.ToLower(name)]; ok {
+			c.field(src, "metadata.name", "%q is %s: alm never manages it; remove this file (alm changes nothing on such an account, whatever a file says)", name, why)
+		}
+	}
+	for _, name := range repo.PersonNames() {
+		check(repo.People[name].Source, name)
+	}
+	for _, name := range repo.ServiceAccountNames() {
+		check(repo.ServiceAccounts[name].Source, name)
+	}
 }
 
 type named struct {
@@ -258,7 +291,8 @@ func checkLifetime(a *model.ServiceAccount, t *model.WorkflowTemplate, c *collec
 		c.field(a.Source, "spec.expires", "%s is not after created %s", a.Spec.Expires, a.Spec.Created)
 		return
 	}
-	if limit := a.Spec.Created.Add(l.Max); a.Spec.Expires.After(limit) {
+	// Two dates of the same zone compare the same in any zone: count in UTC.
+	if limit := a.Spec.Created.Plus(l.Max, time.UTC); a.Spec.Expires.After(limit) {
 		c.field(a.Source, "spec.expires", "%s is past template %s's maximum lifetime of %s from created %s: expire on or before %s, and renew later", a.Spec.Expires, t.Metadata.Name, l.Max, a.Spec.Created, model.Date{Time: limit})
 	}
 }
@@ -268,6 +302,21 @@ func checkRoles(repo *model.Repository, c *collector) {
 		r := repo.Roles[name]
 		for i, ap := range r.Spec.Approvers {
 			checkApprovalRole(repo, r.Source, "spec.approvers", i, ap, c)
+		}
+		for i, g := range r.Spec.Groups {
+			field := "spec.groups[" + strconv.Itoa(i) + "]"
+			name := g
+			if strings.Contains(g, "=") {
+				dn, err := ldap.ParseDN(g)
+				if err != nil || len(dn.RDNs) == 0 {
+					c.field(r.Source, field, "%q is not a DN (%v): name a group by its name, found below the groups OU, or by its whole DN, e.g. CN=Domain Admins,CN=Users,DC=example,DC=test", g, err)
+					continue
+				}
+				name = dn.RDNs[0].Attributes[0].Value
+			}
+			if directory.WellKnownPrivileged(name) && !r.Spec.Privileged {
+				c.field(r.Source, field, "%q is one of Active Directory's privileged groups: a role that grants it must be marked privileged: true, with its own approvers (spec.approvers)", g)
+			}
 		}
 		if r.Spec.Privileged && len(r.Spec.Approvers) == 0 {
 			c.field(r.Source, "spec.privileged", "a privileged role needs its own approvers: add spec.approvers, e.g. [{role: security-approvers, count: 1}]")

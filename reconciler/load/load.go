@@ -57,6 +57,11 @@ func wanted(p string) bool {
 	return false
 }
 
+// Reads reports whether the loader reads a repository path: alm.yaml, the
+// YAML files of the kinds' folders and policies/*.rego. Nothing else in a
+// repository can change what alm plans or how a change is judged.
+func Reads(p string) bool { return wanted(p) }
+
 func isYAML(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }

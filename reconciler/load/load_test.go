@@ -79,6 +79,33 @@ func TestMinimalIsValid(t *testing.T) {
 	}
 }
 
+// TestTimeZone: alm.yaml's spec.timeZone is the zone of the repository's
+// dates, UTC when left out.
+func TestTimeZone(t *testing.T) {
+	tests := []struct{ name, line, want string }{
+		{"left out", "", "UTC"},
+		{"UTC", "  timeZone: UTC\n", "UTC"},
+		{"east of UTC", "  timeZone: Pacific/Auckland\n", "Pacific/Auckland"},
+		{"west of UTC", "  timeZone: America/Los_Angeles\n", "America/Los_Angeles"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyTree(t, "testdata/minimal")
+			edit(t, dir, "alm.yaml", "  groupsOU:", tc.line+"  groupsOU:")
+			repo, problems, err := Dir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(problems) > 0 {
+				t.Fatalf("problems:\n%s", problems.Error())
+			}
+			if got := repo.Zone().String(); got != tc.want {
+				t.Errorf("zone %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestProblems breaks the minimal repository one way per case and expects
 // exactly the problems named, each at its place.
 func TestProblems(t *testing.T) {
@@ -140,6 +167,18 @@ func TestProblems(t *testing.T) {
 			`people/JDoe.yaml:4:3 "JDoe" does not match template employee's naming pattern`,
 			`people/jdoe.yaml:4:3 "jdoe" is also used by people/JDoe.yaml`,
 		}},
+		{"a group by a DN that does not parse", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: ['CN=VPN Users,,DC=example']")
+		}, []string{`roles/vpn-users.yaml:6:12 spec.groups[0]: "CN=VPN Users,,DC=example" is not a DN`}},
+		{"a privileged group in a role not marked privileged", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: [VPN Users, 'CN=Domain Admins,CN=Users,DC=example,DC=test', backup operators]")
+		}, []string{`roles/vpn-users.yaml:6:23 spec.groups[1]: "CN=Domain Admins,CN=Users,DC=example,DC=test" is one of Active Directory's privileged groups`,
+			`roles/vpn-users.yaml:6:71 spec.groups[2]: "backup operators" is one of Active Directory's privileged groups`}},
+		{"a login of a built-in account", func(t *testing.T, d string) {
+			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
+			s := strings.Replace(strings.Replace(string(data), "name: jdoe", "name: Guest", 1), `"004217"`, `"000501"`, 1)
+			write(t, d, "people/Guest.yaml", s)
+		}, []string{`people/Guest.yaml:4:3 metadata.name: "Guest" does not match`, `people/Guest.yaml:4:3 metadata.name: "Guest" is a built-in account of Active Directory`}},
 		{"duplicate id", func(t *testing.T, d string) {
 			data, _ := os.ReadFile(filepath.Join(d, "people/jdoe.yaml"))
 			write(t, d, "people/jroe.yaml", strings.Replace(string(data), "name: jdoe", "name: jroe", 1))
@@ -203,6 +242,15 @@ func TestProblems(t *testing.T) {
 			s := strings.Replace(string(data), "name: employee", "name: staff", 1)
 			write(t, d, "templates/staff.yaml", strings.Replace(s, "personTypes: [employee, contractor]", "personTypes: [partner, employee]", 1))
 		}, []string{`templates/staff.yaml:7:26 spec.personTypes[1]: person type "employee" is claimed by template employee already`}},
+		{"time zone that does not exist", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: Europe/Berln")
+		}, []string{`alm.yaml:8:13 time zone "Europe/Berln" is not an IANA time zone: write a name such as Europe/Berlin`}},
+		{"time zone of the machine", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: Local")
+		}, []string{`alm.yaml:8:13 time zone "Local" is this machine's zone`}},
+		{"time zone that is not a name", func(t *testing.T, d string) {
+			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: ../../etc/passwd")
+		}, []string{`alm.yaml:8:3 "spec.timeZone" is "../../etc/passwd": it must be an IANA time zone name such as Europe/Berlin or UTC`}},
 		{"missing alm.yaml", func(t *testing.T, d string) {
 			os.Remove(filepath.Join(d, "alm.yaml"))
 		}, []string{"alm.yaml missing"}},
@@ -277,5 +325,32 @@ func TestRevision(t *testing.T) {
 	}
 	if _, _, err := Revision(context.Background(), dir, "no-such-branch"); err == nil || !strings.Contains(err.Error(), "no-such-branch") {
 		t.Fatalf("unknown revision: %v", err)
+	}
+}
+
+// TestReads: what the loader reads is what --require-approved must see approved.
+func TestReads(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"alm.yaml", true},
+		{"people/jdoe.yaml", true},
+		{"service-accounts/svc-web.yml", true},
+		{"templates/employee.yaml", true},
+		{"roles/vpn-users.yaml", true},
+		{"policies/descriptions.rego", true},
+		{"README.md", false},
+		{"people/README.md", false},
+		{"people/archive/jdoe.yaml", false},
+		{"policies/data.json", false},
+		{"docs/alm.yaml", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if got := Reads(tt.path); got != tt.want {
+				t.Errorf("Reads(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
 	}
 }

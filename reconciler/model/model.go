@@ -110,6 +110,7 @@ type Directory struct {
 type DirectorySpec struct {
 	Domain          string   `yaml:"domain" json:"domain"` // DNS name; the userPrincipalName suffix
 	BaseDN          string   `yaml:"baseDN" json:"baseDN"`
+	TimeZone        TimeZone `yaml:"timeZone,omitempty" json:"timeZone"` // dates in the files mean midnight here
 	URL             string   `yaml:"url,omitempty" json:"url,omitempty"`
 	MarkerAttribute string   `yaml:"markerAttribute,omitempty" json:"markerAttribute,omitempty"`
 	GroupsOU        string   `yaml:"groupsOU,omitempty" json:"groupsOU,omitempty"`
@@ -117,8 +118,11 @@ type DirectorySpec struct {
 	RetiredOU       string   `yaml:"retiredOU,omitempty" json:"retiredOU,omitempty"`
 	Protected       []string `yaml:"protected,omitempty" json:"protected,omitempty"`
 	Orphans         string   `yaml:"orphans,omitempty" json:"orphans,omitempty"` // report | disable
-	Limits          Limits   `yaml:"limits,omitempty" json:"limits"`
-	StatusBranch    string   `yaml:"statusBranch,omitempty" json:"statusBranch,omitempty"`
+	// UnmanagedMemberships: report | remove, for memberships of groups no
+	// role names that are neither privileged nor in the groups OU.
+	UnmanagedMemberships string `yaml:"unmanagedMemberships,omitempty" json:"unmanagedMemberships,omitempty"`
+	Limits               Limits `yaml:"limits,omitempty" json:"limits"`
+	StatusBranch         string `yaml:"statusBranch,omitempty" json:"statusBranch,omitempty"`
 }
 
 // Defaults for fields of alm.yaml left out.
@@ -127,10 +131,15 @@ const (
 	DefaultStatusBranch    = "alm-status"
 	OrphansReport          = "report"
 	OrphansDisable         = "disable"
+	MembershipsReport      = "report"
+	MembershipsRemove      = "remove"
 )
 
-// AlwaysProtected are never touched, whatever alm.yaml lists.
-var AlwaysProtected = []string{"Administrator", "krbtgt", "Guest"}
+// AlwaysProtected are the built-in accounts' names, never touched and
+// never the login of a file, whatever alm.yaml lists. Protection is by
+// identity too (RID below 1000, critical system objects), so a built-in
+// account renamed stays protected.
+var AlwaysProtected = []string{"Administrator", "krbtgt", "Guest", "DefaultAccount", "WDAGUtilityAccount"}
 
 // Limits bound the destructive changes of one run.
 type Limits struct {
@@ -139,9 +148,9 @@ type Limits struct {
 	Delete          Limit `yaml:"delete,omitempty" json:"delete"`
 }
 
-// DefaultLimits apply when alm.yaml sets no limits at all: a tool that can
-// disable and delete accounts must not be unbounded by omission. Counts
-// only: a fraction refuses the first leaver of a small directory.
+// DefaultLimits apply to each kind of limit alm.yaml leaves unset: a tool
+// that can disable and delete accounts must not be unbounded by omission.
+// Counts only: a fraction refuses the first leaver of a small directory.
 var DefaultLimits = Limits{
 	Disable:         Limit{Count: 10},
 	RemoveFromGroup: Limit{Count: 25},

@@ -10,7 +10,9 @@ import (
 )
 
 // Date is a calendar day from a file (2026-05-30). It means the instant the
-// day begins in UTC, so that lifecycle decisions are the same on every machine.
+// day begins in alm.yaml's timeZone: Midnight gives that instant. The
+// embedded Time is the day at 00:00 UTC, a label for comparing and ordering
+// days, not the instant anything happens.
 type Date struct{ time.Time }
 
 // ParseDate reads YYYY-MM-DD.
@@ -60,14 +62,55 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(d.String())), nil
 }
 
-// Add returns the instant a duration after the start of the day. It cannot
-// overflow: a Date is at most 9999-12-31 and a parsed Duration at most
-// MaxDuration, so the sum is near the year 10100, far inside time.Time, and
-// time.Time.Add saturates rather than wraps for a Duration built in Go.
-func (d Date) Add(x Duration) time.Time { return d.Time.Add(x.Std()) }
+// AddDays returns the calendar day n days later (earlier when n < 0).
+func (d Date) AddDays(n int) Date { return Date{d.Time.AddDate(0, 0, n)} }
+
+// Midnight returns the instant day d begins in zone: its first instant whose
+// wall clock reads that date. That is midnight, except in the few zones whose
+// clocks change at midnight: when they skip it, the day begins at the jump
+// (01:00); when they repeat it, at the first of the two midnights.
+func (d Date) Midnight(zone *time.Location) time.Time {
+	y, m, day := d.Date()
+	t := time.Date(y, m, day, 0, 0, 0, 0, zone)
+	if t.Day() != day {
+		// time.Date reads a skipped midnight with the offset after the jump,
+		// which lands on the evening before: the day begins when that offset ends.
+		_, end := t.ZoneBounds()
+		return end
+	}
+	if start, _ := t.ZoneBounds(); !start.IsZero() {
+		// time.Date may pick the second of two midnights: when the instant
+		// before this offset began already read this date, take the first.
+		if before := start.Add(-time.Nanosecond); before.Day() == day {
+			_, was := before.Zone()
+			_, is := t.Zone()
+			return t.Add(-time.Duration(was-is) * time.Second)
+		}
+	}
+	return t
+}
+
+// Plus returns the instant x after day d begins in zone. Every whole 24
+// hours of x is a calendar day there (23 or 25 hours long across a daylight
+// saving change), so a date plus 30d is the start of the day 30 days later;
+// the hours left over are hours. It cannot overflow: a Date is at most
+// 9999-12-31 and a parsed Duration at most MaxDuration (36500 days), so the
+// day is at most in the year 10099, far inside time.Time.
+func (d Date) Plus(x Duration, zone *time.Location) time.Time {
+	days, rest := x.split()
+	return d.AddDays(days).Midnight(zone).Add(rest)
+}
+
+// Minus returns the instant x before day d begins in zone, counted as Plus counts.
+func (d Date) Minus(x Duration, zone *time.Location) time.Time {
+	days, rest := x.split()
+	return d.AddDays(-days).Midnight(zone).Add(-rest)
+}
 
 // Duration is a span written as a number and a unit: 12h, 30d, 2w, or a sum
-// such as 1w2d. Days are 24 hours: lifecycle arithmetic is in UTC.
+// such as 1w2d. It is kept as hours; added to a date (Date.Plus) every whole
+// 24 hours count as one calendar day of alm.yaml's timeZone, so 48h and 2d
+// are the same span.
 type Duration struct{ D time.Duration }
 
 // MaxDuration is the longest duration a file may give: 100 years (36500d).
@@ -75,6 +118,12 @@ type Duration struct{ D time.Duration }
 // date plus a duration far from the limits of time.Duration (292 years) and
 // of Active Directory's accountExpires.
 const MaxDuration = 36500 * 24 * time.Hour
+
+// split returns the whole days in d and the hours left over.
+func (d Duration) split() (int, time.Duration) {
+	const day = 24 * time.Hour
+	return int(d.D / day), d.D % day
+}
 
 var durationPart = regexp.MustCompile(`(\d+)([hdw])`)
 var durationWhole = regexp.MustCompile(`^(\d+[hdw])+$`)

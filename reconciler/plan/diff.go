@@ -19,19 +19,27 @@ type Options struct {
 	// (nothing in the files or the calendar changed it), yet the directory
 	// differs: someone changed the directory by hand, or the last apply of
 	// it failed. Nil means the last applied state is unknown, and no change
-	// is marked drift.
+	// is marked drift - except what the files can never ask for (privileged
+	// memberships no role grants, dangerous account flags), which is drift
+	// always.
 	Previous *desired.State
 }
 
 // Diff compares the desired state with the directory and returns the
-// changes that make the directory match, in the order apply makes them.
+// changes that make the directory match, in the order apply makes them,
+// and the findings: whatever stays different that the changes do not put
+// right.
 //
 // Accounts are matched by the ownership marker holding metadata.id, never
 // by name. Accounts without alm's marker in the managed OUs are orphans:
-// reported, and disabled only when alm.yaml says orphans: disable. alm
-// manages membership of every group some role names; memberships of
-// managed accounts in other groups are left alone and reported as warnings.
-// Protected accounts get no change at all.
+// reported, and disabled only when alm.yaml says orphans: disable and they
+// are neither built-in nor privileged (adminCount=1). Memberships of a
+// managed account are kept equal to its roles for every group a role
+// names and every group below the groups OU; a membership of a privileged
+// group no role grants is always removed; any other membership follows
+// alm.yaml's unmanagedMemberships (report, the default, or remove).
+// Protected accounts - by name, or by identity: a RID below 1000 or a
+// critical system object - get no change at all.
 func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 	p := &Plan{
 		FormatVersion:  FormatVersion,
@@ -41,6 +49,7 @@ func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 		BaseDN:         d.BaseDN,
 		DriftKnown:     opts.Previous != nil,
 		Changes:        []Change{},
+		Findings:       []Finding{},
 		Orphans:        []Orphan{},
 		Warnings:       append([]desired.Warning{}, d.Warnings...),
 	}
@@ -50,8 +59,10 @@ func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 		df.account(a)
 	}
 	df.strays()
+	df.missingGroups()
 	df.ous()
 	sortChanges(p.Changes)
+	sort.SliceStable(p.Findings, func(i, j int) bool { return p.Findings[i].ID < p.Findings[j].ID })
 	return p
 }
 
@@ -63,22 +74,32 @@ type differ struct {
 
 	byID       map[string]*directory.Account // marked accounts, by metadata.id
 	byName     map[string]*directory.Account // every account, by lower-case sAMAccountName
+	byDN       map[string]*directory.Account // every account, by lower-case DN
 	unmarked   []*directory.Account
-	groupDN    map[string]string // lower-case group name -> DN (resolved, or where it is expected)
-	groupName  map[string]string // lower-case DN of a managed group -> its name
-	groupRoles map[string]string // lower-case group name -> "role a, b names it"
-	members    map[string][]string
-	ouExists   map[string]bool
-	created    map[string]string // account id -> the create change's id
-	claimed    map[string]string // lower-case name of an unmarked account -> file of the account that wants it
-	matchedIDs map[string]bool
+	groups     map[string]*directory.Group // every group read, by lower-case DN
+	groupDN    map[string]string           // desired.GroupKey of a role's group -> DN ("" when it does not exist)
+	groupName  map[string]string           // lower-case DN of a managed group -> its name as roles write it
+	groupRoles map[string]string           // desired.GroupKey -> "role a, b names it"
+	privileged map[string]string           // lower-case DN -> why the group is privileged
+	missing    map[string][]string         // desired.GroupKey of a missing group -> the accounts that want it
+	// meant: a privileged group (by lower-case DN) a role names by its name
+	// though it is not below the groups OU -> the role's entry. Its members
+	// the role grants are kept, and the finding says to name it by DN.
+	meant       map[string]desired.ManagedGroup
+	unprivGrant map[string][]string // lower-case DN of a privileged group -> roles not marked privileged that name it
+	members     map[string][]string
+	ouExists    map[string]bool
+	created     map[string]string // account id -> the create change's id
+	claimed     map[string]string // lower-case name of an unmarked account -> file of the account that wants it
+	matchedIDs  map[string]bool
 }
 
 func lower(s string) string { return strings.ToLower(s) }
 
 func (df *differ) index() {
-	df.byID, df.byName = map[string]*directory.Account{}, map[string]*directory.Account{}
+	df.byID, df.byName, df.byDN = map[string]*directory.Account{}, map[string]*directory.Account{}, map[string]*directory.Account{}
 	df.ouExists, df.created, df.claimed, df.matchedIDs = map[string]bool{}, map[string]string{}, map[string]string{}, map[string]bool{}
+	df.missing = map[string][]string{}
 	for _, ou := range df.live.OUs {
 		df.ouExists[lower(ou)] = true
 	}
@@ -86,6 +107,7 @@ func (df *differ) index() {
 	for i := range df.live.Accounts {
 		l := &df.live.Accounts[i]
 		df.byName[lower(l.Name)] = l
+		df.byDN[lower(l.DN)] = l
 		// An account stands in an OU, so the OU exists.
 		df.ouExists[lower(desired.Parent(l.DN))] = true
 		id, ok := directory.IDFromMarker(l.Marker)
@@ -95,48 +117,88 @@ func (df *differ) index() {
 		}
 		df.p.Managed++
 		if other := df.byID[id]; other != nil {
-			df.warn("", "", "%s and %s both carry alm's marker for id %s: alm changes only %s; remove the marker from the other", other.DN, l.DN, id, other.DN)
+			df.find(Finding{Kind: FindingDuplicateMarker, DN: l.DN, Account: l.Name, AccountID: id,
+				Text: fmt.Sprintf("%s and %s both carry alm's marker for id %s: alm changes only %s", other.DN, l.DN, id, other.DN),
+				Fix:  fmt.Sprintf("remove the marker (%s) from the one that is not %s's account", df.d.MarkerAttribute, id)})
 			continue
 		}
 		df.byID[id] = l
 	}
 
+	df.privileged = df.live.Privileged()
 	byName, byCN := map[string]string{}, map[string]string{}
+	df.groups = map[string]*directory.Group{}
 	df.members = map[string][]string{}
-	for _, g := range df.live.Groups {
+	groupBase := df.d.GroupsOU
+	if groupBase == "" {
+		groupBase = df.d.BaseDN
+	}
+	for i := range df.live.Groups {
+		g := &df.live.Groups[i]
+		df.groups[lower(g.DN)] = g
+		for _, m := range g.Members {
+			df.members[lower(m)] = append(df.members[lower(m)], g.DN)
+		}
+		// Roles name groups by name only below the groups OU: a privileged
+		// group read from elsewhere must not answer to a role's name.
+		if !directory.Under(g.DN, groupBase) {
+			continue
+		}
 		byName[lower(g.Name)] = g.DN
 		if cn := firstValue(g.DN); cn != "" {
 			if _, ok := byCN[lower(cn)]; !ok {
 				byCN[lower(cn)] = g.DN
 			}
 		}
-		for _, m := range g.Members {
-			df.members[lower(m)] = append(df.members[lower(m)], g.DN)
-		}
 	}
 	df.groupDN, df.groupName, df.groupRoles = map[string]string{}, map[string]string{}, map[string]string{}
+	df.meant, df.unprivGrant = map[string]desired.ManagedGroup{}, map[string][]string{}
 	for _, mg := range df.d.Groups {
+		key := desired.GroupKey(mg.Name)
 		if len(mg.Roles) == 1 {
-			df.groupRoles[lower(mg.Name)] = "role " + mg.Roles[0] + " names it"
+			df.groupRoles[key] = "role " + mg.Roles[0] + " names it"
 		} else {
-			df.groupRoles[lower(mg.Name)] = "roles " + strings.Join(mg.Roles, ", ") + " name it"
+			df.groupRoles[key] = "roles " + strings.Join(mg.Roles, ", ") + " name it"
 		}
-		dn, ok := byName[lower(mg.Name)]
-		if !ok {
-			dn, ok = byCN[lower(mg.Name)]
-		}
-		if !ok {
-			dn = df.d.GroupDN(mg.Name)
-			where := df.d.GroupsOU
-			if where == "" {
-				where = df.d.BaseDN
+		var dn string
+		if mg.DN != "" {
+			if g := df.groupAt(mg.DN); g != nil {
+				dn = g.DN
 			}
-			df.p.Warnings = append(df.p.Warnings, desired.Warning{File: mg.File,
-				Text: fmt.Sprintf("group %q (role %s) does not exist under %s: adding members to it will fail until it is created there", mg.Name, strings.Join(mg.Roles, ", "), where)})
+		} else if found, ok := byName[lower(mg.Name)]; ok {
+			dn = found
+		} else if found, ok := byCN[lower(mg.Name)]; ok {
+			dn = found
 		}
-		df.groupDN[lower(mg.Name)] = dn
-		df.groupName[lower(dn)] = mg.Name
+		df.groupDN[key] = dn
+		if dn != "" {
+			df.groupName[lower(dn)] = mg.Name
+			if df.privileged[lower(dn)] != "" && !mg.Privileged {
+				df.unprivGrant[lower(dn)] = mg.Roles
+			}
+			continue
+		}
+		if mg.DN == "" {
+			for pdn := range df.privileged {
+				if g := df.groups[pdn]; g != nil && strings.EqualFold(g.Name, mg.Name) {
+					df.meant[pdn] = mg
+				}
+			}
+		}
 	}
+}
+
+// groupAt finds a group read by its DN, however the DN is spelt.
+func (df *differ) groupAt(dn string) *directory.Group {
+	if g := df.groups[lower(dn)]; g != nil {
+		return g
+	}
+	for i := range df.live.Groups {
+		if directory.SameDN(df.live.Groups[i].DN, dn) {
+			return &df.live.Groups[i]
+		}
+	}
+	return nil
 }
 
 // firstValue returns the value of a DN's first RDN, unescaped well enough
@@ -157,6 +219,23 @@ func (df *differ) warn(file, account, format string, args ...any) {
 	df.p.Warnings = append(df.p.Warnings, desired.Warning{File: file, Account: account, Text: fmt.Sprintf(format, args...)})
 }
 
+// find records a finding, giving it its ID.
+func (df *differ) find(f Finding) {
+	who := f.AccountID
+	if who == "" {
+		who = lower(f.DN)
+	}
+	switch {
+	case f.AccountID == "" && f.Group != "":
+		f.ID = f.Kind + ":" + lower(f.Group) // about a group, not an account
+	case f.Group != "":
+		f.ID = f.Kind + ":" + who + ":" + lower(f.Group)
+	default:
+		f.ID = f.Kind + ":" + who
+	}
+	df.p.Findings = append(df.p.Findings, f)
+}
+
 func (df *differ) add(c Change) { df.p.Changes = append(df.p.Changes, c) }
 
 func (df *differ) account(a *desired.Account) {
@@ -166,8 +245,14 @@ func (df *differ) account(a *desired.Account) {
 	l := df.byID[a.ID]
 	if l != nil {
 		df.matchedIDs[a.ID] = true
+		why := l.Builtin()
 		if df.d.IsProtected(l.Name, l.DN) {
-			df.warn(a.File, a.Name, "%s carries the marker for %s but is a protected account: alm never touches it; remove the marker", l.DN, a.File)
+			why = "on alm's protected list"
+		}
+		if why != "" {
+			df.find(Finding{Kind: FindingProtectedMarked, Account: l.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+				Text: fmt.Sprintf("%s carries alm's marker for %s but is %s: alm never touches it", l.DN, a.File, why),
+				Fix:  fmt.Sprintf("remove the marker (%s) from %s, and give %s an account of its own", df.d.MarkerAttribute, l.DN, a.File)})
 			return
 		}
 	}
@@ -179,7 +264,8 @@ func (df *differ) account(a *desired.Account) {
 		// Not yet provisioned, or already gone: nothing to do.
 	case a.Delete:
 		df.add(Change{ID: id(Delete, a.ID), Action: Delete, AccountID: a.ID, Account: a.Name, Kind: a.Kind, File: a.File,
-			Marker: l.Marker, DN: l.DN, Drift: prev != nil && prev.Delete, Reason: driftReason(a.Lifecycle, prev != nil && prev.Delete, "still in the directory, though the files asked for its deletion at the last apply")})
+			Marker: l.Marker, DN: l.DN, GUID: l.GUID, Drift: prev != nil && prev.Delete,
+			Reason: driftReason(a.Lifecycle, prev != nil && prev.Delete, "still in the directory, though the files asked for its deletion at the last apply")})
 	default:
 		df.existing(a, l, prev)
 	}
@@ -202,12 +288,21 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 	if l := df.byName[lower(a.Name)]; l != nil {
 		// The create would fail: the name is taken. Say so rather than plan it.
 		holder := "an account alm does not own"
+		fix := fmt.Sprintf("free the name, or adopt %s by writing alm's marker %q into its %s", l.DN, directory.Marker(a.ID), df.d.MarkerAttribute)
 		if id, ok := directory.IDFromMarker(l.Marker); ok {
 			holder = "the account with id " + id
+			fix = "give one of the two another name"
 		} else {
 			df.claimed[lower(l.Name)] = a.File
 		}
-		df.warn(a.File, a.Name, "%s is not created: its name is held by %s (%s); adopt that account by writing alm's marker on it, or free the name", a.Name, holder, l.DN)
+		df.find(Finding{Kind: FindingNameTaken, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+			Text: fmt.Sprintf("%s is not created: its name is held by %s (%s)", a.Name, holder, l.DN), Fix: fix})
+		return
+	}
+	if l := df.byDN[lower(a.DN)]; l != nil {
+		df.find(Finding{Kind: FindingDNTaken, Account: a.Name, AccountID: a.ID, File: a.File, DN: a.DN,
+			Text: fmt.Sprintf("%s is not created: %s is held by %s", a.Name, a.DN, l.Name),
+			Fix:  "rename or move the account that holds the DN, or rename " + a.File})
 		return
 	}
 	drift := prev != nil && prev.Exists && !prev.Delete
@@ -243,9 +338,14 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 		df.add(u)
 	}
 	for _, g := range a.Groups {
+		dn := df.groupDN[desired.GroupKey(g.Name)]
+		if dn == "" {
+			df.missingGroup(g.Name, a.Name)
+			continue
+		}
 		m := base
 		m.ID, m.Action, m.DependsOn = id(AddMember, a.ID, g.Name), AddMember, []string{createID}
-		m.Group, m.GroupName = df.groupDN[lower(g.Name)], g.Name
+		m.Group, m.GroupGUID, m.GroupName = dn, df.groups[lower(dn)].GUID, g.Name
 		m.Reason = driftReason(g.Reason, drift, "missing, though the files asked for it at the last apply")
 		df.add(m)
 	}
@@ -258,10 +358,62 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 	}
 }
 
+// missingGroup notes an account that wants a group that does not exist;
+// missingGroups makes one finding per group of them.
+func (df *differ) missingGroup(group, account string) {
+	k := desired.GroupKey(group)
+	df.missing[k] = append(df.missing[k], account)
+}
+
+func (df *differ) missingGroups() {
+	for _, mg := range df.d.Groups {
+		k := desired.GroupKey(mg.Name)
+		if df.groupDN[k] != "" {
+			continue
+		}
+		where := "below " + df.d.GroupsOU
+		fix := fmt.Sprintf("create group %q in %s, or correct the group's name in %s", mg.Name, df.d.GroupsOU, mg.File)
+		switch {
+		case mg.DN != "":
+			where = "at that DN"
+			fix = fmt.Sprintf("create it, or correct the DN in %s", mg.File)
+		case df.d.GroupsOU == "":
+			where = "below " + df.d.BaseDN
+			fix = fmt.Sprintf("create group %q, or correct the group's name in %s", mg.Name, mg.File)
+		}
+		// A privileged group elsewhere of that name is likely what was meant.
+		for dn, why := range df.privileged {
+			if g := df.groups[dn]; g != nil && strings.EqualFold(g.Name, mg.Name) {
+				fix = fmt.Sprintf("%s is %s: name it by its DN in %s (%q), or create %q", g.DN, why, mg.File, g.DN, mg.Name)
+			}
+		}
+		text := fmt.Sprintf("group %q (%s) does not exist %s", mg.Name, df.groupRoles[k], where)
+		who := df.missing[k]
+		if len(who) == 0 {
+			// No account holds the role now: nothing in the directory differs yet.
+			df.warn(mg.File, "", "%s; no account holds it yet: %s", text, fix)
+			continue
+		}
+		text += fmt.Sprintf(": %d %s should be members (%s) and are not added", len(who), plural(len(who), "account"), strings.Join(first(who, 5), ", "))
+		df.find(Finding{Kind: FindingMissingGroup, File: mg.File, Group: mg.Name, DN: mg.DN, Text: text, Fix: fix})
+	}
+}
+
+func first(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(append([]string{}, s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
+}
+
 // managerDN is the manager value to write: the manager's DN as the
 // directory holds it now. The directory keeps DN-valued attributes pointing
 // at their object when it moves, so a manager moved later in the same run
 // is followed. A manager this run creates is named by the DN it will have.
+//
+// A manager this run cannot create (its name or DN is held by another
+// object: a finding) gives no manager: a DN naming nothing would make the
+// write fail.
 func (df *differ) managerDN(a *desired.Account) string {
 	if a.Attributes[directory.AttrManager] == "" {
 		return ""
@@ -269,15 +421,27 @@ func (df *differ) managerDN(a *desired.Account) string {
 	if m := df.byID[a.ManagerID]; m != nil {
 		return m.DN
 	}
+	if m := df.d.Account(a.ManagerID); m != nil && (df.byName[lower(m.Name)] != nil || df.byDN[lower(m.DN)] != nil) {
+		return ""
+	}
 	return a.Attributes[directory.AttrManager]
 }
 
 func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desired.Account) {
-	base := Change{AccountID: a.ID, Account: a.Name, Kind: a.Kind, File: a.File, Marker: l.Marker, DN: l.DN}
+	base := Change{AccountID: a.ID, Account: a.Name, Kind: a.Kind, File: a.File, Marker: l.Marker, DN: l.DN, GUID: l.GUID}
 	done := map[string]bool{} // attributes a rename already sets
 
-	// Rename or move: one modrdn either way.
+	// Rename or move: one modrdn either way - unless another object holds
+	// the DN, which would make it fail.
+	moving := !strings.EqualFold(l.Name, a.Name) || !directory.SameDN(l.DN, a.DN)
+	if other := df.byDN[lower(a.DN)]; moving && other != nil && other != l {
+		df.find(Finding{Kind: FindingDNTaken, Account: a.Name, AccountID: a.ID, File: a.File, DN: a.DN,
+			Text: fmt.Sprintf("%s stays at %s: %s, where it belongs, is held by %s", a.Name, l.DN, a.DN, other.Name),
+			Fix:  "rename or move the account that holds the DN, or rename " + a.File})
+		moving = false
+	}
 	switch {
+	case !moving:
 	case !strings.EqualFold(l.Name, a.Name):
 		c := base
 		c.ID, c.Action, c.NewDN = id(Rename, a.ID), Rename, a.DN
@@ -298,7 +462,7 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		r := desired.Reason{File: a.File, Line: a.Source.At("metadata.name").Line, Field: "metadata.name", Rule: "rename", Text: text}
 		c.Reason = driftReason(r, c.Drift, "named "+l.Name+", though the files asked for "+a.Name+" at the last apply")
 		df.add(c)
-	case !directory.SameDN(l.DN, a.DN):
+	default:
 		c := base
 		c.ID, c.Action, c.NewDN = id(Move, a.ID), Move, a.DN
 		c.Drift = prev != nil && directory.SameDN(prev.DN, a.DN)
@@ -308,6 +472,21 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		}
 		c.Reason = driftReason(r, c.Drift, "at "+l.DN+", though the files asked for "+a.DN+" at the last apply")
 		df.add(c)
+	}
+
+	// A half-made account gets its password before anything else grants.
+	repair := ""
+	if l.NoPassword {
+		repair = id(SetPassword, a.ID)
+		c := base
+		c.ID, c.Action, c.Drift = repair, SetPassword, true
+		c.Reason = desired.Reason{File: a.File, Rule: "half-made",
+			Text: "the account carries alm's marker but never had a password: an apply stopped between its add and its password; it gets a random one before anything enables it"}
+		df.add(c)
+		df.find(Finding{Kind: FindingHalfMade, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+			Text:       fmt.Sprintf("%s was made by alm but never got a password", l.DN),
+			Fix:        "alm apply gives it a random password (this plan's set-password) before it is enabled",
+			RepairedBy: repair})
 	}
 
 	// Attributes, and userAccountControl flags other than the disable bit.
@@ -321,12 +500,29 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 			u.Attributes = append(u.Attributes, ac)
 		}
 	}
-	target := (l.UAC &^ desired.ManagedUAC) | a.UAC
-	haveBits, wantBits := l.UAC&desired.ManagedUAC, a.UAC&desired.ManagedUAC
+	mask := desired.ManagedUAC(a.UAC)
+	target := (l.UAC &^ mask) | a.UAC&mask
+	haveBits, wantBits := l.UAC&mask, a.UAC&mask
 	toggle := (haveBits^wantBits)&directory.UACAccountDisable != 0
-	if !toggle && haveBits != wantBits {
-		u.Attributes = append(u.Attributes, AttrChange{Name: directory.AttrUserAccountControl, Old: strconv.Itoa(l.UAC), New: strconv.Itoa(target),
-			Field: "spec.accountFlags", Drift: prev != nil && prev.UAC == a.UAC})
+	flagsReason := desired.Reason{}
+	if flags := (haveBits ^ wantBits) &^ directory.UACAccountDisable; flags != 0 {
+		// Flags set that the template does not ask for weaken the account:
+		// drift whoever set them. Flags the template asks for are drift
+		// when the files asked for them at the last apply too.
+		added, removed := flags&haveBits, flags&wantBits
+		drift := added != 0 || (prev != nil && prev.UAC == a.UAC)
+		var words []string
+		if added != 0 {
+			words = append(words, "set by hand and not asked for by template "+a.Template+": "+strings.Join(desired.FlagNames(added), ", ")+risk(added))
+		}
+		if removed != 0 {
+			words = append(words, "template "+a.Template+" asks for "+strings.Join(desired.FlagNames(removed), ", "))
+		}
+		flagsReason = desired.Reason{File: a.File, Field: "spec.template", Rule: "template " + a.Template, Text: "account flags: " + strings.Join(words, "; ")}
+		if !toggle {
+			u.Attributes = append(u.Attributes, AttrChange{Name: directory.AttrUserAccountControl, Old: strconv.Itoa(l.UAC), New: strconv.Itoa(target),
+				Field: "spec.accountFlags", Drift: drift})
+		}
 	}
 	if len(u.Attributes) > 0 {
 		u.Drift = true
@@ -342,8 +538,7 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		if len(u.Attributes) == 1 {
 			u.Reason = a.AttributeReasons[u.Attributes[0].Name]
 			if u.Attributes[0].Name == directory.AttrUserAccountControl {
-				u.Reason = desired.Reason{File: a.File, Field: "spec.template", Rule: "template " + a.Template,
-					Text: "template " + a.Template + " sets the account flags"}
+				u.Reason = flagsReason
 			}
 		}
 		u.Reason = driftReason(u.Reason, u.Drift, "the values differ from what the files asked at the last apply")
@@ -368,8 +563,28 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		c.Drift = prev != nil && prev.Enabled == a.Enabled
 		c.Attributes = []AttrChange{{Name: directory.AttrUserAccountControl, Old: strconv.Itoa(l.UAC), New: strconv.Itoa(target), Field: a.Lifecycle.Field, Drift: c.Drift}}
 		c.Reason = driftReason(a.Lifecycle, c.Drift, found)
+		if flagsReason.Text != "" {
+			c.Reason.Text += "; " + flagsReason.Text
+		}
+		if a.Enabled && repair != "" {
+			c.DependsOn = []string{repair} // never enabled before it has a password
+		}
 		df.add(c)
 	}
+}
+
+// risk says what the dangerous flags among bits expose.
+func risk(bits int) string {
+	var out []string
+	for _, name := range desired.FlagNames(bits) {
+		if f, ok := desired.DangerousFlags[name]; ok && bits&f.Bit != 0 {
+			out = append(out, f.Risk)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ")"
 }
 
 func attrNames(acs []AttrChange) []string {
@@ -408,67 +623,171 @@ func (df *differ) attr(a *desired.Account, l *directory.Account, prev *desired.A
 	return AttrChange{Name: name, Old: have, New: want, Field: a.AttributeReasons[name].Field, Drift: drift}, true
 }
 
-// memberships adds and removes the account's memberships of managed groups.
+// memberships adds and removes the account's memberships: every group its
+// roles grant is added; every membership it holds is judged by what the
+// group is - one a role names or in the groups OU (kept equal to the
+// roles), privileged (removed unless a role grants it), or any other
+// (alm.yaml's unmanagedMemberships).
 func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *desired.Account, base Change) {
 	want := map[string]desired.Group{} // lower-case DN
 	for _, g := range a.Groups {
-		want[lower(df.groupDN[lower(g.Name)])] = g
+		// A privileged group is granted only by a role marked privileged.
+		if dn := df.groupDN[desired.GroupKey(g.Name)]; dn != "" && (g.Privileged || df.privileged[lower(dn)] == "") {
+			want[lower(dn)] = g
+		}
 	}
 	had := func(name string) bool {
 		for _, g := range prev.Groups {
-			if strings.EqualFold(g.Name, name) {
+			if desired.GroupKey(g.Name) == desired.GroupKey(name) {
 				return true
 			}
 		}
 		return false
 	}
-	have := map[string]string{} // lower-case DN -> DN, managed groups only
-	all := append(append([]string{}, l.MemberOf...), df.members[lower(l.DN)]...)
-	sort.Slice(all, func(i, j int) bool { return lower(all[i]) < lower(all[j]) })
-	for _, dn := range all {
-		if _, managed := df.groupName[lower(dn)]; managed {
-			have[lower(dn)] = dn
+	have := map[string]string{} // lower-case DN -> DN
+	for _, dn := range append(append([]string{}, l.MemberOf...), df.members[lower(l.DN)]...) {
+		have[lower(dn)] = dn
+	}
+	privilegedKept := false // a privileged group the account keeps: adminCount is expected
+	for _, g := range a.Groups {
+		dn := df.groupDN[desired.GroupKey(g.Name)]
+		if dn == "" {
+			df.missingGroup(g.Name, a.Name)
+			for pdn, mg := range df.meant {
+				if desired.GroupKey(mg.Name) == desired.GroupKey(g.Name) && g.Privileged {
+					want[pdn] = g // kept while the role names it by name; the finding says to name it by DN
+					privilegedKept = true
+				}
+			}
 			continue
 		}
-		if _, seen := have["unmanaged:"+lower(dn)]; !seen {
-			have["unmanaged:"+lower(dn)] = ""
-			df.warn(a.File, a.Name, "%s is a member of %s, which no role names: alm leaves it alone; grant it through a role or remove it by hand", a.Name, dn)
+		if _, ok := want[lower(dn)]; !ok {
+			continue // a privileged group a role not marked privileged names: no grant
 		}
-	}
-	for _, g := range a.Groups {
-		dn := df.groupDN[lower(g.Name)]
+		if df.privileged[lower(dn)] != "" {
+			privilegedKept = true
+		}
 		if _, ok := have[lower(dn)]; ok {
 			continue
 		}
 		c := base
-		c.ID, c.Action, c.Group, c.GroupName = id(AddMember, a.ID, g.Name), AddMember, dn, g.Name
+		c.ID, c.Action, c.Group, c.GroupGUID, c.GroupName = id(AddMember, a.ID, g.Name), AddMember, dn, df.groups[lower(dn)].GUID, g.Name
 		c.Drift = prev != nil && had(g.Name)
 		c.Reason = driftReason(g.Reason, c.Drift, "not a member, though the files asked for it at the last apply")
 		df.add(c)
 	}
-	var gone []string
-	for k, dn := range have {
-		if _, ok := want[k]; !ok && dn != "" {
-			gone = append(gone, dn)
-		}
+	keys := make([]string, 0, len(have))
+	for k := range have {
+		keys = append(keys, k)
 	}
-	sort.Slice(gone, func(i, j int) bool { return lower(gone[i]) < lower(gone[j]) })
-	for _, dn := range gone {
-		name := df.groupName[lower(dn)]
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		dn := have[k]
 		c := base
-		c.ID, c.Action, c.Group, c.GroupName = id(RemoveMember, a.ID, name), RemoveMember, dn, name
-		c.Drift = prev != nil && !had(name)
-		r := a.NoGroups
-		if !a.State.Groups && r.Text == "" {
-			r = a.Lifecycle
+		c.Action, c.Group = RemoveMember, dn
+		if g := df.groups[k]; g != nil {
+			c.GroupGUID = g.GUID
 		}
-		if a.State.Groups {
-			r = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "roles",
-				Text: fmt.Sprintf("no role of %s grants %s (alm manages it: %s)", a.File, name, df.groupRoles[lower(name)])}
+		c.Privileged = df.privileged[k]
+		name, managed := df.groupName[k]
+		roles, unprivileged := df.unprivGrant[k]
+		switch {
+		case managed && unprivileged && c.Privileged != "":
+			c.GroupName, c.Drift = name, true
+			c.Reason = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "privileged",
+				Text: fmt.Sprintf("drift: %s is a member of %s, %s; %s %s it, but no role marked privileged: true grants it, and a privileged membership only a privileged role's approvers approved is kept",
+					a.Name, dn, c.Privileged, plural(len(roles), "role")+" "+strings.Join(roles, ", "), plural2(len(roles), "names", "name"))}
+		case managed:
+			c.GroupName = name
+			c.Drift = prev != nil && !had(name)
+			r := a.NoGroups
+			if !a.State.Groups && r.Text == "" {
+				r = a.Lifecycle
+			}
+			if a.State.Groups {
+				r = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "roles",
+					Text: fmt.Sprintf("no role of %s grants %s (alm manages it: %s)", a.File, name, df.groupRoles[desired.GroupKey(name)])}
+			}
+			if c.Privileged != "" {
+				r.Text += "; it is " + c.Privileged
+			}
+			c.Reason = driftReason(r, c.Drift, "a member, though the files did not ask for it at the last apply")
+		case c.Privileged != "":
+			c.GroupName, c.Drift = df.nameOf(dn), true
+			c.Reason = desired.Reason{File: a.File, Line: a.Source.At("spec.roles").Line, Field: "spec.roles", Rule: "privileged",
+				Text: fmt.Sprintf("drift: %s is a member of %s, %s, and no role grants it: a privileged membership nothing in Git asked for is always removed", a.Name, dn, c.Privileged)}
+		case directory.Under(dn, df.d.GroupsOU):
+			c.GroupName, c.Drift = df.nameOf(dn), true
+			c.Reason = desired.Reason{File: model.DirectoryFile, Field: "spec.groupsOU", Rule: "groups OU",
+				Text: fmt.Sprintf("drift: %s is a member of %s, in the groups OU alm manages (%s), and no role names that group", a.Name, dn, df.d.GroupsOU)}
+		case df.d.UnmanagedMemberships == model.MembershipsRemove:
+			c.GroupName, c.Drift = df.nameOf(dn), true
+			c.Reason = desired.Reason{File: model.DirectoryFile, Field: "spec.unmanagedMemberships", Rule: "unmanagedMemberships: remove",
+				Text: fmt.Sprintf("drift: %s is a member of %s, which no role names, and alm.yaml says unmanagedMemberships: remove", a.Name, dn)}
+		default:
+			df.find(Finding{Kind: FindingUnmanagedMembership, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN, Group: dn,
+				Text: fmt.Sprintf("%s is a member of %s, which no role names: left as it is (alm.yaml unmanagedMemberships: report)", a.Name, dn),
+				Fix:  fmt.Sprintf("grant it through a role in %s, remove the membership by hand, or set unmanagedMemberships: remove in %s", a.File, model.DirectoryFile)})
+			continue
 		}
-		c.Reason = driftReason(r, c.Drift, "a member, though the files did not ask for it at the last apply")
+		c.ID = id(RemoveMember, a.ID, c.GroupName)
 		df.add(c)
 	}
+	for pdn, roles := range df.unprivGrant {
+		for _, g := range a.Groups {
+			if lower(df.groupDN[desired.GroupKey(g.Name)]) == pdn {
+				df.unprivileged(pdn, roles)
+			}
+		}
+	}
+	if why := df.live.PrivilegedPrimary(l, df.privileged); why != "" && !privilegedKept {
+		df.find(Finding{Kind: FindingPrivilegedPrimaryGroup, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+			Text: fmt.Sprintf("%s is privileged through its primary group, which no member attribute shows: %s; no role grants it", l.DN, why),
+			Fix:  fmt.Sprintf("make Domain Users its primary group again: add it to Domain Users, then Set-ADUser %s -Replace @{primaryGroupID=513} (alm does not change primary groups)", a.Name)})
+	} else if why == "" && l.PrimaryGroupID != 0 && l.PrimaryGroupID != directory.DomainUsersRID {
+		df.find(Finding{Kind: FindingUnmanagedMembership, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN, Group: l.PrimaryGroupSID(),
+			Text: fmt.Sprintf("%s's primary group is %s (primaryGroupID %d), not Domain Users: a membership no role names and no member attribute shows", a.Name, l.PrimaryGroupSID(), l.PrimaryGroupID),
+			Fix:  fmt.Sprintf("make Domain Users its primary group again (Set-ADUser %s -Replace @{primaryGroupID=513}), or leave it and accept the finding", a.Name)})
+	}
+	if l.AdminCount && !privilegedKept {
+		df.find(Finding{Kind: FindingAdminCount, Account: a.Name, AccountID: a.ID, File: a.File, DN: l.DN,
+			Text: fmt.Sprintf("%s has adminCount=1, which AD sets on members of privileged groups and leaves behind, with the account's ACL inheritance turned off, when the membership goes; no role grants it a privileged group", l.DN),
+			Fix: fmt.Sprintf("once it is out of every privileged group, clear adminCount and turn inheritance back on: Set-ADUser %s -Clear adminCount, then enable inheritance on its security descriptor (Security, Advanced, Enable inheritance; or dsacls %q /P:N)",
+				a.Name, l.DN)})
+	}
+}
+
+// unprivileged records, once per group, that roles not marked privileged
+// name a privileged group: their holders are not added to it.
+func (df *differ) unprivileged(dn string, roles []string) {
+	g := df.groups[dn]
+	id := FindingUnprivilegedGrant + ":" + dn
+	for _, f := range df.p.Findings {
+		if f.ID == id {
+			return
+		}
+	}
+	file := ""
+	for _, mg := range df.d.Groups {
+		if lower(df.groupDN[desired.GroupKey(mg.Name)]) == dn {
+			file = mg.File
+		}
+	}
+	df.p.Findings = append(df.p.Findings, Finding{ID: id, Kind: FindingUnprivilegedGrant, File: file, Group: g.DN,
+		Text: fmt.Sprintf("%s is %s, and %s %s it without being marked privileged: alm adds no one to it for them, and removes those only they would grant",
+			g.DN, df.privileged[dn], plural(len(roles), "role")+" "+strings.Join(roles, ", "), plural2(len(roles), "names", "name")),
+		Fix: fmt.Sprintf("mark the role privileged: true with its own approvers (spec.approvers) in a reviewed pull request, or take %s out of it", g.Name)})
+}
+
+// nameOf is a group's sAMAccountName as read, or its DN's first value.
+func (df *differ) nameOf(dn string) string {
+	if g := df.groups[lower(dn)]; g != nil && g.Name != "" {
+		return g.Name
+	}
+	return firstValue(dn)
 }
 
 // strays reports marked accounts no file claims, and orphans.
@@ -482,24 +801,39 @@ func (df *differ) strays() {
 	sort.Strings(ids)
 	for _, id := range ids {
 		l := df.byID[id]
-		df.warn("", l.Name, "%s carries alm's marker for id %s, but no file has that id: alm leaves it alone; restore its file and retire it, or remove the marker", l.DN, id)
+		df.find(Finding{Kind: FindingStrayMarker, Account: l.Name, AccountID: id, DN: l.DN,
+			Text: fmt.Sprintf("%s carries alm's marker for id %s, but no file has that id: alm leaves it alone", l.DN, id),
+			Fix:  fmt.Sprintf("restore its file and retire it, or remove the marker (%s)", df.d.MarkerAttribute)})
 	}
 
 	disable := df.d.Orphans == model.OrphansDisable
 	for _, l := range df.unmarked {
-		if df.d.IsProtected(l.Name, l.DN) {
-			continue
-		}
 		o := Orphan{DN: l.DN, Name: l.Name, Enabled: l.Enabled(), Action: model.OrphansReport,
 			Reason: "no alm marker: an account alm does not own in a managed OU"}
 		if l.Marker != "" {
 			o.Reason = fmt.Sprintf("its %s holds %q, not alm's marker: an account alm does not own in a managed OU", df.d.MarkerAttribute, l.Marker)
 		}
-		if file := df.claimed[lower(l.Name)]; file != "" {
-			o.Reason += "; " + file + " wants its name: adopt it by writing alm's marker " + "on it"
-		} else if disable && l.Enabled() {
+		protected := ""
+		switch {
+		case l.Builtin() != "":
+			protected = l.Builtin()
+		case df.d.IsProtected(l.Name, l.DN):
+			protected = "on alm's protected list"
+		case l.AdminCount:
+			protected = "privileged (adminCount=1)"
+		case directory.PrivilegedVia(l.MemberOf, df.privileged) != "":
+			protected = "privileged: " + directory.PrivilegedVia(l.MemberOf, df.privileged)
+		case df.live.PrivilegedPrimary(l, df.privileged) != "":
+			protected = "privileged: " + df.live.PrivilegedPrimary(l, df.privileged)
+		}
+		switch file := df.claimed[lower(l.Name)]; {
+		case protected != "":
+			o.Reason += "; it is " + protected + ": alm never disables or deletes it"
+		case file != "":
+			o.Reason += "; " + file + " wants its name (see the findings)"
+		case disable && l.Enabled():
 			o.Action = model.OrphansDisable
-			df.add(Change{ID: id(DisableOrphan, l.DN), Action: DisableOrphan, Account: l.Name, Marker: l.Marker, DN: l.DN,
+			df.add(Change{ID: id(DisableOrphan, l.DN), Action: DisableOrphan, Account: l.Name, Marker: l.Marker, DN: l.DN, GUID: l.GUID,
 				Attributes: []AttrChange{{Name: directory.AttrUserAccountControl, Old: strconv.Itoa(l.UAC), New: strconv.Itoa(l.UAC | directory.UACAccountDisable), Field: "spec.orphans"}},
 				Reason: desired.Reason{File: model.DirectoryFile, Field: "spec.orphans", Rule: "orphans: disable",
 					Text: "unmanaged account in a managed OU, and alm.yaml says orphans: disable"}})
@@ -549,7 +883,7 @@ func (df *differ) ous() {
 func sortChanges(cs []Change) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
-		if pa, pb := a.Action.Phase(), b.Action.Phase(); pa != pb {
+		if pa, pb := a.Phase(), b.Phase(); pa != pb {
 			return pa < pb
 		}
 		if a.Action == CreateOU {

@@ -24,6 +24,32 @@ func addPerson(r *model.Repository, name, id, dept, start string, edit func(*mod
 
 func person(r *model.Repository, name string) *model.PersonSpec { return &r.People[name].Spec }
 
+// Groups the directory holds beside those roles name.
+var (
+	other        = directory.Group{DN: "CN=Printers,OU=Shared," + base, Name: "Printers", GUID: "g-printers"}
+	domainAdmins = directory.Group{DN: "CN=Domain Admins,CN=Users," + base, Name: "Domain Admins", GUID: "g-da", SID: "S-1-5-21-1-2-3-512", AdminCount: true, Critical: true}
+	backupOps    = directory.Group{DN: "CN=Backup Operators,CN=Builtin," + base, Name: "Backup Operators", GUID: "g-bo", SID: "S-1-5-32-551", Critical: true}
+	nested       = directory.Group{DN: "CN=Tier0,OU=Shared," + base, Name: "Tier0", GUID: "g-t0", SID: "S-1-5-21-1-2-3-2001", MemberOf: []string{domainAdmins.DN}}
+	flagged      = directory.Group{DN: "CN=Helpdesk Admins,OU=Shared," + base, Name: "Helpdesk Admins", GUID: "g-hd", SID: "S-1-5-21-1-2-3-2002", AdminCount: true}
+)
+
+// member makes an account a member of a group, adding the group to the
+// snapshot when it is not there.
+func member(t *testing.T, s *directory.Snapshot, name string, g directory.Group) {
+	t.Helper()
+	if !slices.ContainsFunc(s.Groups, func(x directory.Group) bool { return directory.SameDN(x.DN, g.DN) }) {
+		s.Groups = append(s.Groups, g)
+		// A nested group is read with the group it is nested in.
+		for _, parent := range g.MemberOf {
+			if parent == domainAdmins.DN && !slices.ContainsFunc(s.Groups, func(x directory.Group) bool { return x.DN == parent }) {
+				s.Groups = append(s.Groups, domainAdmins)
+			}
+		}
+	}
+	l := live(t, s, name)
+	l.MemberOf = append(l.MemberOf, g.DN)
+}
+
 // TestDiff runs the life of an account through Diff. Each case is the
 // files at the last apply (before, at beforeNow), the directory as that
 // apply left it (then changed by hand by live), and the files now (after,
@@ -44,6 +70,7 @@ func TestDiff(t *testing.T) {
 		now       string
 		want      []string
 		warnings  []string // phrases the plan's warnings must contain
+		findings  []string // "kind: phrase", one per finding the plan must have, in order
 		check     func(t *testing.T, p *Plan)
 	}{
 		{name: "in sync: no changes", want: []string{}},
@@ -83,14 +110,14 @@ func TestDiff(t *testing.T) {
 		{
 			name:  "mover to Sales: birthright groups swapped in one run",
 			after: func(r *model.Repository) { person(r, "jdoe").Department = "Sales" },
-			want: []string{"update jdoe department", "add-member jdoe Sales",
-				"remove-member jdoe Engineering", "remove-member jdoe Source Code Readers"},
+			want: []string{"remove-member jdoe Engineering", "remove-member jdoe Source Code Readers",
+				"update jdoe department", "add-member jdoe Sales"},
 			check: func(t *testing.T, p *Plan) {
-				r := p.Changes[2].Reason
+				r := p.Changes[0].Reason
 				if r.File != "people/jdoe.yaml" || !strings.Contains(r.Text, "no role of people/jdoe.yaml grants Engineering") {
 					t.Errorf("removal's reason %+v", r)
 				}
-				if a := p.Changes[1].Reason; a.Rule != "birthright" || a.File != "roles/sales.yaml" {
+				if a := p.Changes[3].Reason; a.Rule != "birthright" || a.File != "roles/sales.yaml" {
 					t.Errorf("addition's reason %+v", a)
 				}
 			},
@@ -153,9 +180,9 @@ func TestDiff(t *testing.T) {
 		{
 			name:  "leaver: disabled and moved, groups kept in the grace period",
 			after: func(r *model.Repository) { person(r, "jdoe").EndDate = model.MustDate("2026-02-27") },
-			want:  []string{"update jdoe accountExpires", "move jdoe -> CN=jdoe,OU=Leavers,OU=ALM," + base, "disable jdoe"},
+			want:  []string{"disable jdoe", "update jdoe accountExpires", "move jdoe -> CN=jdoe,OU=Leavers,OU=ALM," + base},
 			check: func(t *testing.T, p *Plan) {
-				if r := p.Changes[2].Reason; r.Field != "spec.endDate" || r.Rule != "lifecycle: leaver" || r.Date != at("2026-02-27") {
+				if r := p.Changes[0].Reason; r.Field != "spec.endDate" || r.Rule != "lifecycle: leaver" || r.Date != at("2026-02-27") {
 					t.Errorf("disable's reason %+v", r)
 				}
 			},
@@ -177,7 +204,7 @@ func TestDiff(t *testing.T) {
 			before:    func(r *model.Repository) { person(r, "jdoe").EndDate = model.MustDate("2025-11-01") },
 			beforeNow: "2026-01-15",
 			after:     func(r *model.Repository) { person(r, "jdoe").EndDate = model.MustDate("2025-11-01") },
-			want:      []string{"update svc-backup manager", "delete jdoe"},
+			want:      []string{"delete jdoe", "update svc-backup manager"},
 		},
 		{
 			name: "resume: the inactive window is removed",
@@ -240,13 +267,161 @@ func TestDiff(t *testing.T) {
 			want: []string{"update bking title (drift)", "update jdoe title"},
 		},
 		{
-			name: "a group no role names is left alone and reported",
+			name:     "a group no role names is left alone and reported as a finding",
+			live:     func(t *testing.T, s *directory.Snapshot) { member(t, s, "jdoe", other) },
+			want:     []string{},
+			findings: []string{"unmanaged-membership: jdoe is a member of " + other.DN + ", which no role names: left as it is"},
+		},
+		{
+			name:  "a group no role names is removed where alm.yaml says so",
+			live:  func(t *testing.T, s *directory.Snapshot) { member(t, s, "jdoe", other) },
+			after: func(r *model.Repository) { r.Directory.Spec.UnmanagedMemberships = model.MembershipsRemove },
+			want:  []string{"remove-member jdoe Printers (drift)"},
+			check: func(t *testing.T, p *Plan) {
+				if c := p.Changes[0]; c.Group != other.DN || c.GroupGUID != other.GUID || c.Reason.Field != "spec.unmanagedMemberships" || c.Privileged != "" {
+					t.Errorf("removal %+v", c)
+				}
+			},
+		},
+		{
+			name: "a group in the groups OU that no role names is removed",
 			live: func(t *testing.T, s *directory.Snapshot) {
-				l := live(t, s, "jdoe")
-				l.MemberOf = append(l.MemberOf, "CN=Domain Admins,CN=Users,"+base)
+				member(t, s, "jdoe", directory.Group{DN: "CN=Stale,OU=Groups,OU=ALM," + base, Name: "Stale", GUID: "g-stale"})
+			},
+			want: []string{"remove-member jdoe Stale (drift)"},
+			check: func(t *testing.T, p *Plan) {
+				if r := p.Changes[0].Reason; r.Field != "spec.groupsOU" || !strings.Contains(r.Text, "in the groups OU alm manages") {
+					t.Errorf("reason %+v", r)
+				}
+			},
+		},
+		{
+			name: "privileged groups no role grants are removed first, whatever alm.yaml says, even without the last apply known",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				member(t, s, "jdoe", domainAdmins)
+				member(t, s, "bking", backupOps)
+				member(t, s, "cwu", nested)
+				member(t, s, "asmith", flagged)
+			},
+			after: func(r *model.Repository) { person(r, "jdoe").Department = "Sales" },
+			want: []string{"remove-member asmith Helpdesk Admins (drift)", "remove-member bking Backup Operators (drift)", "remove-member cwu Tier0 (drift)",
+				"remove-member jdoe Domain Admins (drift)", "remove-member jdoe Engineering", "remove-member jdoe Source Code Readers",
+				"update jdoe department", "add-member jdoe Sales"},
+			check: func(t *testing.T, p *Plan) {
+				for _, c := range p.Changes[:4] {
+					if c.Privileged == "" || c.Reason.Rule != "privileged" || !strings.Contains(c.Reason.Text, "always removed") {
+						t.Errorf("%s: privileged %q reason %+v", c.ID, c.Privileged, c.Reason)
+					}
+				}
+				for i, want := range []string{"adminCount=1", "BUILTIN\\Backup Operators", "nested in " + domainAdmins.DN, "RID 512"} {
+					if !strings.Contains(p.Changes[i].Privileged, want) {
+						t.Errorf("%s: privileged because %q, want %q", p.Changes[i].ID, p.Changes[i].Privileged, want)
+					}
+				}
+			},
+		},
+		{
+			name: "a privileged group a role grants is kept, and adminCount is expected",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				member(t, s, "jdoe", domainAdmins)
+				live(t, s, "jdoe").AdminCount = true
+			},
+			after: func(r *model.Repository) {
+				r.Roles["tier0"] = &model.Role{Metadata: model.Metadata{Name: "tier0"}, Spec: model.RoleSpec{Groups: []string{domainAdmins.DN}, Privileged: true}}
+				person(r, "jdoe").Roles = append(person(r, "jdoe").Roles, "tier0")
+			},
+			want: []string{},
+		},
+		{
+			name: "a role not marked privileged that names a privileged group grants nothing in it",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				member(t, s, "bking", domainAdmins)
+			},
+			after: func(r *model.Repository) {
+				r.Roles["helpdesk"] = &model.Role{Metadata: model.Metadata{Name: "helpdesk"}, Spec: model.RoleSpec{Groups: []string{domainAdmins.DN}}}
+				person(r, "jdoe").Roles = append(person(r, "jdoe").Roles, "helpdesk")
+				person(r, "bking").Roles = append(person(r, "bking").Roles, "helpdesk")
+			},
+			want:     []string{"remove-member bking " + domainAdmins.DN + " (drift)"},
+			findings: []string{"unprivileged-grant: " + domainAdmins.DN + " is one of AD's privileged groups (Domain Admins, RID 512), and role helpdesk names it without being marked privileged"},
+			check: func(t *testing.T, p *Plan) {
+				if c := p.Changes[0]; c.Privileged == "" || !strings.Contains(c.Reason.Text, "no role marked privileged: true grants it") {
+					t.Errorf("removal %+v", c)
+				}
+			},
+		},
+		{
+			name: "a privileged role naming a privileged group by its name, outside the groups OU: members kept, a finding",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				member(t, s, "jdoe", domainAdmins)
+				live(t, s, "jdoe").AdminCount = true
+			},
+			after: func(r *model.Repository) {
+				r.Roles["tier0"] = &model.Role{Metadata: model.Metadata{Name: "tier0"}, Spec: model.RoleSpec{Groups: []string{"Domain Admins"}, Privileged: true}}
+				person(r, "jdoe").Roles = append(person(r, "jdoe").Roles, "tier0")
 			},
 			want:     []string{},
-			warnings: []string{"jdoe is a member of CN=Domain Admins,CN=Users," + base + ", which no role names"},
+			findings: []string{`missing-group: group "Domain Admins" (role tier0 names it) does not exist below OU=Groups,OU=ALM,` + base},
+			check: func(t *testing.T, p *Plan) {
+				if f := p.Findings[0].Fix; !strings.Contains(f, "name it by its DN") {
+					t.Errorf("fix %q", f)
+				}
+			},
+		},
+		{
+			name: "an orphan in a privileged group is never disabled, adminCount or not",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				unmarked("tier0op")(t, s)
+				member(t, s, "tier0op", nested)
+			},
+			after: func(r *model.Repository) { r.Directory.Spec.Orphans = model.OrphansDisable },
+			want:  []string{},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "privileged: a member of "+nested.DN) {
+					t.Errorf("orphans %+v", p.Orphans)
+				}
+			},
+		},
+		{
+			name: "a privileged primary group is a finding; an orphan with one is never disabled",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				s.Groups = append(s.Groups, domainAdmins)
+				l := live(t, s, "jdoe")
+				l.SID, l.PrimaryGroupID = "S-1-5-21-1-2-3-1400", 512
+				unmarked("pgorphan")(t, s)
+				o := live(t, s, "pgorphan")
+				o.SID, o.PrimaryGroupID = "S-1-5-21-1-2-3-1401", 512
+				b := live(t, s, "bking")
+				b.SID, b.PrimaryGroupID = "S-1-5-21-1-2-3-1402", 1999
+			},
+			after: func(r *model.Repository) { r.Directory.Spec.Orphans = model.OrphansDisable },
+			want:  []string{},
+			findings: []string{
+				"privileged-primary-group: CN=jdoe,OU=People,OU=ALM," + base + " is privileged through its primary group",
+				"unmanaged-membership: bking's primary group is S-1-5-21-1-2-3-1999 (primaryGroupID 1999), not Domain Users",
+			},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "primary group (primaryGroupID 512) is "+domainAdmins.DN) {
+					t.Errorf("orphans %+v", p.Orphans)
+				}
+			},
+		},
+		{
+			name: "adminCount left behind is a finding with the fix",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				member(t, s, "jdoe", domainAdmins)
+				live(t, s, "jdoe").AdminCount = true
+			},
+			want:     []string{"remove-member jdoe Domain Admins (drift)"},
+			findings: []string{"admin-count: CN=jdoe,OU=People,OU=ALM," + base + " has adminCount=1"},
+			check: func(t *testing.T, p *Plan) {
+				if f := p.Findings[0].Fix; !strings.Contains(f, "Clear adminCount") || !strings.Contains(f, "inheritance") {
+					t.Errorf("fix %q", f)
+				}
+			},
 		},
 		{
 			name: "orphan: reported",
@@ -278,10 +453,13 @@ func TestDiff(t *testing.T) {
 				r.Directory.Spec.Orphans = model.OrphansDisable
 			},
 			want:     []string{},
-			warnings: []string{"njoin is not created: its name is held by an account alm does not own"},
+			findings: []string{"name-taken: njoin is not created: its name is held by an account alm does not own"},
 			check: func(t *testing.T, p *Plan) {
 				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "people/njoin.yaml wants its name") {
 					t.Errorf("orphans %+v", p.Orphans)
+				}
+				if f := p.Findings[0].Fix; !strings.Contains(f, `alm's marker "alm:005000" into its adminDescription`) {
+					t.Errorf("fix %q does not name the marker's attribute and value", f)
 				}
 			},
 		},
@@ -298,18 +476,40 @@ func TestDiff(t *testing.T) {
 				l.Name, l.DN, l.UAC = "Administrator", "CN=Administrator,OU=People,OU=ALM,"+base, directory.UACNormalAccount|directory.UACAccountDisable
 			},
 			want:     []string{},
-			warnings: []string{"CN=Administrator,OU=People,OU=ALM," + base + " carries the marker for people/bking.yaml but is a protected account"},
+			findings: []string{"protected-marked: CN=Administrator,OU=People,OU=ALM," + base + " carries alm's marker for people/bking.yaml but is on alm's protected list"},
 		},
 		{
-			name: "a group that does not exist: the addition is planned, and fails at apply",
+			name: "a built-in account renamed and carrying a marker is never touched: protected by identity",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				l := live(t, s, "bking")
+				l.SID, l.Critical = "S-1-5-21-1-2-3-500", true
+				l.Attributes[directory.AttrTitle] = "changed"
+			},
+			want:     []string{},
+			findings: []string{"protected-marked: CN=bking,OU=People,OU=ALM," + base + " carries alm's marker for people/bking.yaml but is a built-in account of the domain (RID 500)"},
+		},
+		{
+			name: "a group that does not exist: no addition planned, a finding",
 			after: func(r *model.Repository) {
 				r.Roles["vpn-users"].Spec.Groups = append(r.Roles["vpn-users"].Spec.Groups, "Wifi")
 			},
-			want:     []string{"add-member jdoe Wifi"},
-			warnings: []string{`group "Wifi" (role vpn-users) does not exist under OU=Groups,OU=ALM,` + base},
+			want:     []string{},
+			findings: []string{`missing-group: group "Wifi" (role vpn-users names it) does not exist below OU=Groups,OU=ALM,` + base + ": 1 account should be members (jdoe)"},
+		},
+		{
+			name: "a group named by DN that does not exist, and a privileged group named by its name elsewhere",
+			after: func(r *model.Repository) {
+				r.Roles["vpn-users"].Spec.Groups = append(r.Roles["vpn-users"].Spec.Groups, "CN=Wifi,CN=Users,"+base, "Domain Admins")
+			},
+			live: func(t *testing.T, s *directory.Snapshot) { s.Groups = append(s.Groups, domainAdmins) },
+			want: []string{},
+			findings: []string{
+				`missing-group: group "CN=Wifi,CN=Users,` + base + `" (role vpn-users names it) does not exist at that DN`,
+				`missing-group: group "Domain Admins" (role vpn-users names it) does not exist below OU=Groups,OU=ALM,` + base,
+			},
 			check: func(t *testing.T, p *Plan) {
-				if g := p.Changes[0].Group; g != "CN=Wifi,OU=Groups,OU=ALM,"+base {
-					t.Errorf("group DN %q", g)
+				if f := p.Findings[1].Fix; !strings.Contains(f, "name it by its DN") {
+					t.Errorf("fix %q should suggest the privileged group's DN", f)
 				}
 			},
 		},
@@ -319,22 +519,96 @@ func TestDiff(t *testing.T) {
 				s.Accounts = append(s.Accounts, directory.Account{DN: "CN=gone,OU=People,OU=ALM," + base, Name: "gone", Marker: "alm:999999", UAC: 512})
 			},
 			want:     []string{},
-			warnings: []string{"carries alm's marker for id 999999, but no file has that id"},
+			findings: []string{"stray-marker: CN=gone,OU=People,OU=ALM," + base + " carries alm's marker for id 999999, but no file has that id"},
+		},
+		{
+			name: "a half-made account gets its password before it is enabled",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				l := live(t, s, "bking")
+				l.NoPassword, l.UAC = true, directory.UACNormalAccount|directory.UACAccountDisable
+			},
+			want:     []string{"set-password bking (drift)", "enable bking (drift)"},
+			findings: []string{"half-made: CN=bking,OU=People,OU=ALM," + base + " was made by alm but never got a password"},
+			check: func(t *testing.T, p *Plan) {
+				if p.Findings[0].RepairedBy != "set-password:004300" || !slices.Equal(p.Changes[1].DependsOn, []string{"set-password:004300"}) {
+					t.Errorf("finding %+v; enable depends on %q", p.Findings[0], p.Changes[1].DependsOn)
+				}
+			},
+		},
+		{
+			name: "orphans protected by identity are reported, never disabled",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				unmarked("renamedadmin")(t, s)
+				unmarked("tier0admin")(t, s)
+				live(t, s, "renamedadmin").SID = "S-1-5-21-1-2-3-500"
+				live(t, s, "tier0admin").AdminCount = true
+			},
+			after: func(r *model.Repository) { r.Directory.Spec.Orphans = model.OrphansDisable },
+			want:  []string{},
+			check: func(t *testing.T, p *Plan) {
+				if len(p.Orphans) != 2 || p.Orphans[0].Action != "report" || p.Orphans[1].Action != "report" ||
+					!strings.Contains(p.Orphans[0].Reason, "built-in account of the domain (RID 500): alm never disables") ||
+					!strings.Contains(p.Orphans[1].Reason, "privileged (adminCount=1): alm never disables") {
+					t.Errorf("orphans %+v", p.Orphans)
+				}
+			},
+		},
+		{
+			name: "dangerous flags set by hand are drift, reverted",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				live(t, s, "jdoe").UAC |= directory.UACDontRequirePreauth | directory.UACTrustedForDelegation
+			},
+			want: []string{"update jdoe userAccountControl (drift)"},
+			check: func(t *testing.T, p *Plan) {
+				c := p.Changes[0]
+				if a := c.Attributes[0]; a.New != "512" || !strings.Contains(c.Reason.Text, "DONT_REQ_PREAUTH, TRUSTED_FOR_DELEGATION") || !strings.Contains(c.Reason.Text, "AS-REP") {
+					t.Errorf("change %+v", c)
+				}
+			},
+		},
+		{
+			name: "a protective flag set by hand is left alone: removing it would weaken the account",
+			live: func(t *testing.T, s *directory.Snapshot) {
+				live(t, s, "jdoe").UAC |= directory.UACNotDelegated | directory.UACSmartcardRequired
+			},
+			want: []string{},
+		},
+		{
+			name: "a move onto a DN another account holds is not planned",
+			live: unmarked("jdoe2"),
+			after: func(r *model.Repository) {
+				person(r, "jdoe").Type = model.TypeContractor
+				person(r, "jdoe").EndDate = model.MustDate("2027-01-01")
+			},
+			want: []string{"update jdoe accountExpires", "move jdoe -> CN=jdoe,OU=Contractors,OU=ALM," + base},
+			check: func(t *testing.T, p *Plan) {
+				// (jdoe2 sits elsewhere: the move goes ahead)
+			},
 		},
 		{
 			name: "account flags changed by the template",
 			after: func(r *model.Repository) {
 				r.Templates["service-account"].Spec.AccountFlags = append(r.Templates["service-account"].Spec.AccountFlags, "SMARTCARD_REQUIRED")
 			},
-			live: func(t *testing.T, s *directory.Snapshot) { live(t, s, "svc-backup").UAC |= 0x1000000 }, // a bit alm does not manage
+			live: func(t *testing.T, s *directory.Snapshot) { live(t, s, "svc-backup").UAC |= 0x800000 }, // PASSWORD_EXPIRED: a bit alm does not manage
 			want: []string{"update svc-backup userAccountControl"},
 			check: func(t *testing.T, p *Plan) {
 				a := p.Changes[0].Attributes[0]
 				// The unmanaged bit is kept; normal account, the two old flags and SMARTCARD_REQUIRED.
-				if a.New != strconv.Itoa(0x1000000|0x200|0x10000|0x100000|0x40000) {
+				if a.New != strconv.Itoa(0x800000|0x200|0x10000|0x100000|0x40000) {
 					t.Errorf("userAccountControl %s -> %s", a.Old, a.New)
 				}
 			},
+		},
+		{
+			name: "a joiner whose manager cannot be created gets no manager, rather than a write that fails",
+			live: unmarked("mnew"),
+			after: func(r *model.Repository) {
+				addPerson(r, "mnew", "005001", "Sales", "2026-01-05", nil)
+				addPerson(r, "njoin", "005000", "Sales", "2026-01-05", func(s *model.PersonSpec) { s.Manager = "mnew" })
+			},
+			want:     []string{"create njoin", "add-member njoin Sales", "enable njoin"},
+			findings: []string{"name-taken: mnew is not created"},
 		},
 		{
 			name: "a joiner whose manager joins too",
@@ -386,6 +660,21 @@ func TestDiff(t *testing.T) {
 				if !strings.Contains(strings.Join(warnings, "\n"), w) {
 					t.Errorf("warnings\n  %s\nshould say %q", strings.Join(warnings, "\n  "), w)
 				}
+			}
+			var findings []string
+			for _, f := range p.Findings {
+				findings = append(findings, f.Kind+": "+f.Text)
+			}
+			if len(findings) != len(tc.findings) {
+				t.Errorf("findings\n  %s\nwant %d: %q", strings.Join(findings, "\n  "), len(tc.findings), tc.findings)
+			}
+			for i, f := range tc.findings {
+				if i < len(findings) && !strings.HasPrefix(findings[i], f) {
+					t.Errorf("finding %d\n  %s\nshould start %q", i, findings[i], f)
+				}
+			}
+			if (len(p.Changes) == 0 && len(p.Findings) == 0) != p.Matches() {
+				t.Errorf("Matches() = %v with %d changes and %d findings", p.Matches(), len(p.Changes), len(p.Findings))
 			}
 			if t.Failed() {
 				return

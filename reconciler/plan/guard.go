@@ -38,16 +38,35 @@ type GuardOptions struct {
 	Override map[string]model.Limit
 	// DisableOrphans allows disable-orphan changes (alm.yaml orphans: disable).
 	DisableOrphans bool
-	// defaultLimits: alm.yaml sets no limits, and Limits are alm's defaults.
-	defaultLimits bool
+	// Live is the directory the plan was made from, when known: every
+	// change is checked against the object it targets there, so that a
+	// built-in account (RID below 1000, critical system object) is never
+	// touched and a privileged orphan (adminCount=1) never disabled,
+	// whatever the plan says of them.
+	Live *directory.Snapshot
+	// defaulted: the kinds whose limit alm.yaml leaves unset, and that
+	// Limits holds alm's default for.
+	defaulted map[string]bool
 }
 
-// NewGuardOptions returns the guard options alm.yaml sets, with alm's
-// default limits when it sets none.
+// NewGuardOptions returns the guard options alm.yaml sets. Each kind of
+// limit alm.yaml leaves unset (neither count nor fraction) gets alm's
+// default for that kind: setting only delete must not leave disables
+// unbounded.
 func NewGuardOptions(d *desired.State) GuardOptions {
-	g := GuardOptions{Protected: d.Protected, Limits: d.Limits, DisableOrphans: d.Orphans == model.OrphansDisable}
-	if d.Limits == (model.Limits{}) {
-		g.Limits, g.defaultLimits = model.DefaultLimits, true
+	g := GuardOptions{Protected: d.Protected, Limits: d.Limits, DisableOrphans: d.Orphans == model.OrphansDisable, defaulted: map[string]bool{}}
+	for _, k := range []struct {
+		kind      string
+		set, dflt *model.Limit
+	}{
+		{LimitDisable, &g.Limits.Disable, &model.DefaultLimits.Disable},
+		{LimitRemove, &g.Limits.RemoveFromGroup, &model.DefaultLimits.RemoveFromGroup},
+		{LimitDelete, &g.Limits.Delete, &model.DefaultLimits.Delete},
+	} {
+		if *k.set == (model.Limit{}) {
+			*k.set = *k.dflt
+			g.defaulted[k.kind] = true
+		}
 	}
 	return g
 }
@@ -99,6 +118,14 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
+// plural2 is one or many, by n.
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }
 
 // ParseLimit reads a --max-* flag: a count ("25") or a percentage of the
@@ -134,9 +161,40 @@ func Guard(p *Plan, g GuardOptions) error {
 		accounts map[string]bool
 	}
 	count := map[string]*tally{LimitDisable: {accounts: map[string]bool{}}, LimitRemove: {accounts: map[string]bool{}}, LimitDelete: {accounts: map[string]bool{}}}
+	byGUID, byDN := map[string]*directory.Account{}, map[string]*directory.Account{}
+	var privileged map[string]string
+	if g.Live != nil {
+		privileged = g.Live.Privileged()
+		for i := range g.Live.Accounts {
+			l := &g.Live.Accounts[i]
+			byDN[strings.ToLower(l.DN)] = l
+			if l.GUID != "" {
+				byGUID[l.GUID] = l
+			}
+		}
+	}
 	for _, c := range p.Changes {
+		target := byGUID[c.GUID]
+		if target == nil && c.Action != Create {
+			target = byDN[strings.ToLower(c.DN)]
+		}
+		switch {
+		case target == nil:
+		case target.Builtin() != "":
+			refuse(c, "%s is %s; alm never touches it", target.DN, target.Builtin())
+			continue
+		case c.Action == DisableOrphan && target.AdminCount:
+			refuse(c, "%s is an unmanaged privileged account (adminCount=1); alm never disables it", target.DN)
+			continue
+		case c.Action == DisableOrphan && directory.PrivilegedVia(target.MemberOf, privileged) != "":
+			refuse(c, "%s is an unmanaged privileged account (%s); alm never disables it", target.DN, directory.PrivilegedVia(target.MemberOf, privileged))
+			continue
+		case c.Action == DisableOrphan && g.Live.PrivilegedPrimary(target, privileged) != "":
+			refuse(c, "%s is an unmanaged privileged account (%s); alm never disables it", target.DN, g.Live.PrivilegedPrimary(target, privileged))
+			continue
+		}
 		if c.Action == CreateOU {
-			if p.BaseDN == "" || !strings.HasSuffix(strings.ToLower(c.DN), ","+strings.ToLower(p.BaseDN)) {
+			if !directory.Under(c.DN, p.BaseDN) || directory.SameDN(c.DN, p.BaseDN) {
 				refuse(c, "OU %s is not below the base DN %s", c.DN, p.BaseDN)
 			}
 			continue
@@ -200,8 +258,8 @@ func Guard(p *Plan, g GuardOptions) error {
 		switch {
 		case overridden:
 			source = LimitFlags[kind] + " for this run"
-		case g.defaultLimits:
-			source = "alm's default " + field + ", as alm.yaml sets no limits"
+		case g.defaulted[kind]:
+			source = "alm's default " + field + ", as alm.yaml sets no limits." + strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(field, ".count"), ".fraction"), "limits.")
 		default:
 			source = "alm.yaml spec." + field
 		}

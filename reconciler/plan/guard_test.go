@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -177,11 +178,102 @@ func TestDefaultLimits(t *testing.T) {
 	g.Limits.Disable.Count = 3 // as if the default were lower, to see the refusal name it
 	err := Guard(leavers(t, 4, "2026-02-27"), g)
 	var le *LimitError
-	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.count, as alm.yaml sets no limits") {
+	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.count, as alm.yaml sets no limits.disable") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// TestDefaultLimitPerKind: each kind alm.yaml leaves unset keeps alm's
+// default; setting only delete does not leave disables unbounded.
+func TestDefaultLimitPerKind(t *testing.T) {
+	d := compute(t, repository(), "2026-03-01")
+	tests := []struct {
+		name string
+		set  model.Limits
+		want model.Limits
+	}{
+		{"none set", model.Limits{}, model.DefaultLimits},
+		{"only delete", model.Limits{Delete: model.Limit{Count: 1}},
+			model.Limits{Disable: model.DefaultLimits.Disable, RemoveFromGroup: model.DefaultLimits.RemoveFromGroup, Delete: model.Limit{Count: 1}}},
+		{"a fraction only", model.Limits{Disable: model.Limit{Fraction: 0.2}},
+			model.Limits{Disable: model.Limit{Fraction: 0.2}, RemoveFromGroup: model.DefaultLimits.RemoveFromGroup, Delete: model.DefaultLimits.Delete}},
+		{"all set", model.Limits{Disable: model.Limit{Count: 3}, RemoveFromGroup: model.Limit{Count: 4}, Delete: model.Limit{Count: 5}},
+			model.Limits{Disable: model.Limit{Count: 3}, RemoveFromGroup: model.Limit{Count: 4}, Delete: model.Limit{Count: 5}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d.Limits = tc.set
+			if g := NewGuardOptions(d); g.Limits != tc.want {
+				t.Errorf("limits %+v, want %+v", g.Limits, tc.want)
+			}
+		})
+	}
+	// 11 disables with only delete set: refused by the default disable limit, which the refusal names.
 	d.Limits = model.Limits{Delete: model.Limit{Count: 1}}
-	if g := NewGuardOptions(d); g.Limits != d.Limits {
-		t.Fatalf("limits alm.yaml sets were replaced: %+v", g.Limits)
+	p := leavers(t, 1, "2026-02-27")
+	var disable Change
+	for _, c := range p.Changes {
+		if c.Action == Disable {
+			disable = c
+		}
+	}
+	for i := range model.DefaultLimits.Disable.Count {
+		c := disable
+		c.ID, c.DN = fmt.Sprintf("disable:%d", i), fmt.Sprintf("CN=x%d,%s", i, c.DN)
+		p.Changes = append(p.Changes, c)
+	}
+	err := Guard(p, NewGuardOptions(d))
+	var le *LimitError
+	if !errors.As(err, &le) || le.Kind != LimitDisable || !strings.Contains(err.Error(), "alm's default limits.disable.count, as alm.yaml sets no limits.disable") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestGuardIdentity: whatever a plan says, the guard checks each change
+// against the object it targets in the directory read: a built-in account
+// (RID below 1000, critical system object) is never touched, whatever its
+// name and marker; an unmanaged privileged account is never disabled.
+func TestGuardIdentity(t *testing.T) {
+	live := &directory.Snapshot{Accounts: []directory.Account{
+		{DN: "CN=ops,OU=People,OU=ALM," + base, GUID: "g-500", Name: "ops", Marker: "alm:004217", SID: "S-1-5-21-1-2-3-500"},
+		{DN: "CN=svc,OU=People,OU=ALM," + base, GUID: "g-crit", Name: "svc", Marker: "alm:004300", SID: "S-1-5-21-1-2-3-1200", Critical: true},
+		{DN: "CN=tier0,OU=People,OU=ALM," + base, GUID: "g-ac", Name: "tier0", SID: "S-1-5-21-1-2-3-1300", AdminCount: true},
+		{DN: "CN=jdoe,OU=People,OU=ALM," + base, GUID: "g-ok", Name: "jdoe", Marker: "alm:004217", SID: "S-1-5-21-1-2-3-1400"},
+		{DN: "CN=op,OU=People,OU=ALM," + base, GUID: "g-da", Name: "op", SID: "S-1-5-21-1-2-3-1500", MemberOf: []string{"CN=Domain Admins,CN=Users," + base}},
+		{DN: "CN=pg,OU=People,OU=ALM," + base, GUID: "g-pg", Name: "pg", SID: "S-1-5-21-1-2-3-1600", PrimaryGroupID: 512},
+	}, Groups: []directory.Group{{DN: "CN=Domain Admins,CN=Users," + base, Name: "Domain Admins", SID: "S-1-5-21-1-2-3-512"}}}
+	tests := []struct {
+		name   string
+		change Change
+		want   string // phrase of the refusal; "" passes
+	}{
+		{"RID 500 by GUID", Change{ID: "disable:004217", Action: Disable, AccountID: "004217", Account: "ops", Marker: "alm:004217", GUID: "g-500", DN: "CN=elsewhere," + base},
+			"a built-in account of the domain (RID 500)"},
+		{"RID 500 by DN", Change{ID: "update:004217", Action: Update, AccountID: "004217", Account: "ops", Marker: "alm:004217", DN: "CN=ops,OU=People,OU=ALM," + base},
+			"RID 500"},
+		{"critical system object", Change{ID: "delete:004300", Action: Delete, AccountID: "004300", Account: "svc", Marker: "alm:004300", GUID: "g-crit", DN: "CN=svc,OU=People,OU=ALM," + base},
+			"a critical system object"},
+		{"privileged orphan", Change{ID: "disable-orphan:x", Action: DisableOrphan, Account: "tier0", GUID: "g-ac", DN: "CN=tier0,OU=People,OU=ALM," + base},
+			"unmanaged privileged account (adminCount=1)"},
+		{"orphan in Domain Admins, adminCount or not", Change{ID: "disable-orphan:y", Action: DisableOrphan, Account: "op", GUID: "g-da", DN: "CN=op,OU=People,OU=ALM," + base},
+			"a member of CN=Domain Admins,CN=Users," + base},
+		{"orphan whose primary group is Domain Admins", Change{ID: "disable-orphan:z", Action: DisableOrphan, Account: "pg", GUID: "g-pg", DN: "CN=pg,OU=People,OU=ALM," + base},
+			"primary group (primaryGroupID 512)"},
+		{"an ordinary account", Change{ID: "disable:004217", Action: Disable, AccountID: "004217", Account: "jdoe", Marker: "alm:004217", GUID: "g-ok", DN: "CN=jdoe,OU=People,OU=ALM," + base}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Plan{BaseDN: base, Managed: 3, Changes: []Change{tc.change}}
+			err := Guard(p, GuardOptions{Live: live, DisableOrphans: true, Limits: model.DefaultLimits})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "":
+				var re *RefusedError
+				if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("error %v, want a refusal saying %q", err, tc.want)
+				}
+			}
+		})
 	}
 }

@@ -26,7 +26,8 @@ type Action string
 
 const (
 	CreateOU      Action = "create-ou"      // create a managed OU that does not exist
-	Create        Action = "create"         // create an account, disabled, with a random password
+	Create        Action = "create"         // create an account, disabled, with a random password, in one add
+	SetPassword   Action = "set-password"   // give a half-made account the random password it never got
 	Update        Action = "update"         // set attributes (and userAccountControl flags)
 	Move          Action = "move"           // a new DN under the same name
 	Rename        Action = "rename"         // a new name: one modrdn plus sAMAccountName, userPrincipalName, mail
@@ -38,33 +39,45 @@ const (
 	Delete        Action = "delete"         // delete the account
 )
 
-// Phase is the action's place in the safe order apply follows: OUs, creates,
-// attributes, moves and renames, group additions, enables, group removals,
-// disables, deletes. Access is granted before an account is enabled, and
-// taken away before it is disabled or deleted only after everything that
-// grants has run.
+// Phase is the action's place in the safe order apply follows: what takes
+// access away first (removals from privileged groups, disables, other
+// removals, deletes), then what prepares (OUs, creates - disabled, with a
+// password -, repairs, attributes, moves and renames), and what grants
+// last (group additions, then enables). A run stopped at any point leaves
+// access reduced rather than widened.
 func (a Action) Phase() int {
 	switch a {
-	case CreateOU:
-		return 0
-	case Create:
-		return 1
-	case Update:
-		return 2
-	case Move, Rename:
-		return 3
-	case AddMember:
-		return 4
-	case Enable:
-		return 5
 	case RemoveMember:
-		return 6
+		return 2
 	case Disable, DisableOrphan:
-		return 7
+		return 1
 	case Delete:
+		return 3
+	case CreateOU:
+		return 4
+	case Create:
+		return 5
+	case SetPassword:
+		return 6
+	case Update:
+		return 7
+	case Move, Rename:
 		return 8
+	case AddMember:
+		return 9
+	case Enable:
+		return 10
 	}
-	return 9
+	return 11
+}
+
+// Phase is the change's place in apply's order: its action's, except that
+// a removal from a privileged group goes before everything else.
+func (c *Change) Phase() int {
+	if c.Action == RemoveMember && c.Privileged != "" {
+		return 0
+	}
+	return c.Action.Phase()
 }
 
 // AttrChange is one attribute's value before and after. userAccountControl
@@ -93,11 +106,19 @@ type Change struct {
 	// DN is the account's DN when the plan was made (for a create, the DN
 	// to create); NewDN is where a move or rename puts it. Changes after a
 	// move find the account at its new DN.
-	DN         string       `json:"dn"`
-	NewDN      string       `json:"newDN,omitempty"`
+	DN    string `json:"dn"`
+	NewDN string `json:"newDN,omitempty"`
+	// GUID is the account's objectGUID as read (empty for an account this
+	// run creates): writes address the object read, never another that
+	// took its DN since.
+	GUID       string       `json:"guid,omitempty"`
 	Attributes []AttrChange `json:"attributes,omitempty"`
 	Group      string       `json:"group,omitempty"`     // the group's DN, for add-member and remove-member
-	GroupName  string       `json:"groupName,omitempty"` // as the role names it
+	GroupGUID  string       `json:"groupGUID,omitempty"` // the group's objectGUID as read
+	GroupName  string       `json:"groupName,omitempty"` // as the role names it, or the group's own name
+	// Privileged says why the group of a remove-member is privileged; such
+	// removals go first.
+	Privileged string `json:"privileged,omitempty"`
 	// Drift: the files asked for the same thing at the last apply, so the
 	// directory was changed outside alm since (or the last apply of this
 	// change failed). See Options.Previous.
@@ -116,6 +137,40 @@ func (c *Change) Attribute(name string) (AttrChange, bool) {
 		}
 	}
 	return AttrChange{}, false
+}
+
+// Finding kinds.
+const (
+	FindingUnmanagedMembership = "unmanaged-membership" // a membership no role names, reported (unmanagedMemberships: report)
+	FindingNameTaken           = "name-taken"           // a create cannot happen: the login is another object's
+	FindingDNTaken             = "dn-taken"             // a create, move or rename cannot happen: the DN is another object's
+	FindingMissingGroup        = "missing-group"        // a group a role names does not exist
+	FindingAdminCount          = "admin-count"          // adminCount=1 left behind on a managed account
+	FindingHalfMade            = "half-made"            // an account alm made that never got a password
+	FindingDuplicateMarker     = "duplicate-marker"     // two objects carry the marker of one id
+	FindingStrayMarker         = "stray-marker"         // an object carries the marker of an id no file has
+	FindingProtectedMarked     = "protected-marked"     // a protected or built-in account carries alm's marker
+	FindingUnprivilegedGrant   = "unprivileged-grant"   // a role not marked privileged names a privileged group
+	// FindingPrivilegedPrimaryGroup: a managed account's primary group is
+	// privileged, a membership no member attribute shows.
+	FindingPrivilegedPrimaryGroup = "privileged-primary-group"
+)
+
+// Finding is something that leaves the directory different from what Git
+// says and that this plan does not (or not only by itself) put right: the
+// plan says "No changes" only when there are none. A finding a change of
+// the plan repairs names it in RepairedBy.
+type Finding struct {
+	ID         string `json:"id"` // stable across runs: kind and what it is about
+	Kind       string `json:"kind"`
+	Account    string `json:"account,omitempty"`
+	AccountID  string `json:"accountID,omitempty"`
+	File       string `json:"file,omitempty"`
+	DN         string `json:"dn,omitempty"`
+	Group      string `json:"group,omitempty"`
+	Text       string `json:"text"` // what differs
+	Fix        string `json:"fix"`  // what to do about it
+	RepairedBy string `json:"repairedBy,omitempty"`
 }
 
 // Orphan is an account in a managed OU that alm does not own.
@@ -141,12 +196,29 @@ type Plan struct {
 	// state; when false no change is marked as drift.
 	DriftKnown bool              `json:"driftKnown"`
 	Changes    []Change          `json:"changes"`
+	Findings   []Finding         `json:"findings"`
 	Orphans    []Orphan          `json:"orphans"`
 	Warnings   []desired.Warning `json:"warnings"`
 }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Matches reports whether the directory matches the access repository:
+// nothing to change and nothing found that differs.
+func (p *Plan) Matches() bool { return len(p.Changes) == 0 && len(p.Findings) == 0 }
+
+// Remaining returns the findings no applied change repaired: applied holds
+// the IDs of the changes that applied.
+func (p *Plan) Remaining(applied map[string]bool) []Finding {
+	out := []Finding{}
+	for _, f := range p.Findings {
+		if f.RepairedBy == "" || !applied[f.RepairedBy] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // Summary counts a plan's changes by kind.
 type Summary struct {
@@ -160,7 +232,9 @@ type Summary struct {
 	RemoveMember int
 	Disable      int // accounts and orphans
 	Delete       int
+	SetPassword  int
 	Drift        int // of all the above, changes marked drift
+	Findings     int
 }
 
 // Summary counts the changes. Create includes OUs; Disable includes orphans.
@@ -189,11 +263,14 @@ func (p *Plan) Summary() Summary {
 			s.Disable++
 		case Delete:
 			s.Delete++
+		case SetPassword:
+			s.SetPassword++
 		}
 		if c.Drift {
 			s.Drift++
 		}
 	}
+	s.Findings = len(p.Findings)
 	return s
 }
 

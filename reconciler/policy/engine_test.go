@@ -314,3 +314,58 @@ func TestNewInputReadsBase(t *testing.T) {
 		t.Errorf("svc-web templates %q → %q", svc.TemplateBefore, svc.TemplateAfter)
 	}
 }
+
+// TestTimeZone: the rules read dates in head's alm.yaml timeZone. At
+// 2026-05-01T20:00Z it is already 2026-05-02 in Auckland, so a service
+// account created that day to expire on 2026-05-02 is created expired there,
+// and its status after the change is expired; in UTC it is still active.
+func TestTimeZone(t *testing.T) {
+	at := time.Date(2026, 5, 1, 20, 0, 0, 0, time.UTC)
+	tests := []struct {
+		zone, today, status string
+		warned              bool
+	}{
+		{zone: "UTC", today: "2026-05-01", status: "active"},
+		{zone: "America/Los_Angeles", today: "2026-05-01", status: "active"},
+		{zone: "Pacific/Auckland", today: "2026-05-02", status: "expired", warned: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.zone, func(t *testing.T) {
+			ctx := context.Background()
+			b := base()
+			head := withAccount(base(), "Serves the intranet web site")
+			head.Directory.Spec.TimeZone = model.MustTimeZone(tc.zone)
+			head.ServiceAccounts["svc-web"].Spec.Expires = model.MustDate("2026-05-02")
+			in := NewInput(b, head, change.Between(b, head), pr("jdoe", "sec1", "asmith"), at)
+			if in.TimeZone != tc.zone || in.Today != tc.today {
+				t.Errorf("input timeZone %q today %q, want %q %q", in.TimeZone, in.Today, tc.zone, tc.today)
+			}
+			var svc File
+			for _, f := range in.Change.Files {
+				if f.Path == "service-accounts/svc-web.yaml" {
+					svc = f
+				}
+			}
+			if svc.StatusAfter != tc.status {
+				t.Errorf("svc-web is %q after the change, want %q", svc.StatusAfter, tc.status)
+			}
+			e, err := New(ctx, nil, NewData(head, at), NewData(b, at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := e.Eval(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := false
+			for _, v := range vs {
+				if v.Rule == "expiry" && v.Severity == Warn && strings.Contains(v.Message, "already expired (2026-05-02)") {
+					warned = true
+				}
+			}
+			if warned != tc.warned {
+				t.Errorf("warned created-expired %v, want %v: %v", warned, tc.warned, vs)
+			}
+		})
+	}
+}

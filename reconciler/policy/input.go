@@ -13,7 +13,12 @@ import (
 // Input is the document the rules read as input: the change under check and
 // its pull request. policies/README.md documents its shape.
 type Input struct {
-	Now         string            `json:"now"` // RFC 3339, UTC
+	Now string `json:"now"` // RFC 3339, UTC
+	// TimeZone is head's alm.yaml spec.timeZone (UTC when unset), the zone
+	// the files' dates mean midnight in; Today is the date at Now there, so
+	// that a rule asks whether a file's day has begun by comparing dates.
+	TimeZone    string            `json:"timeZone"`
+	Today       string            `json:"today"` // YYYY-MM-DD
 	Change      Change            `json:"change"`
 	PullRequest *approval.Request `json:"pullRequest"` // nil: approvals are not judged
 }
@@ -63,6 +68,8 @@ const (
 func NewInput(base, head *model.Repository, set change.Set, pr *approval.Request, now time.Time) Input {
 	in := Input{
 		Now:         now.UTC().Format(time.RFC3339),
+		TimeZone:    head.Zone().String(),
+		Today:       now.In(head.Zone()).Format(time.DateOnly),
 		Change:      Change{Base: set.Base, Head: set.Head, Files: []File{}},
 		PullRequest: pr,
 	}
@@ -108,13 +115,13 @@ func status(repo *model.Repository, obj any, now time.Time) (string, string) {
 		if t != nil {
 			name = t.Metadata.Name
 		}
-		return name, string(lifecycle.Person(o, t, now).Status)
+		return name, string(lifecycle.Person(o, t, repo.Zone(), now).Status)
 	case *model.ServiceAccount:
 		var t *model.WorkflowTemplate
 		if repo != nil {
 			t = repo.Templates[o.Spec.Template]
 		}
-		return o.Spec.Template, string(lifecycle.ServiceAccount(o, t, now).Status)
+		return o.Spec.Template, string(lifecycle.ServiceAccount(o, t, repo.Zone(), now).Status)
 	}
 	return "", ""
 }
@@ -229,7 +236,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		if t != nil {
 			tname = t.Metadata.Name
 		}
-		st := string(lifecycle.Person(p, t, now).Status)
+		st := string(lifecycle.Person(p, t, repo.Zone(), now).Status)
 		roles := repo.RolesOf(p)
 		if st == string(lifecycle.Active) {
 			for _, r := range roles {
@@ -258,7 +265,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		t := repo.Templates[a.Spec.Template]
 		d.ServiceAccounts[name] = accountDoc{
 			object:   object[model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
-			Status:   string(lifecycle.ServiceAccount(a, t, now).Status),
+			Status:   string(lifecycle.ServiceAccount(a, t, repo.Zone(), now).Status),
 			Template: a.Spec.Template,
 		}
 		if pd, ok := d.People[a.Spec.Owner]; ok {

@@ -22,8 +22,11 @@ import (
 
 // Paths on the status branch.
 const (
-	StatusFile = "status.json" // the latest receipt
-	Dir        = "receipts"    // every receipt, one file each
+	// StatusFile holds the newest receipt, a refusal's included, so that
+	// whoever looks at the branch sees what the last run did; Last walks
+	// back past refusals to the newest receipt of a run that applied.
+	StatusFile = "status.json"
+	Dir        = "receipts" // every receipt, one file each
 )
 
 // remote is the remote receipts are pushed to and read from when the
@@ -57,6 +60,9 @@ func Write(ctx context.Context, repoPath, branch string, r Receipt, author Signa
 	}
 	if r.AppliedAt.IsZero() {
 		return "", fmt.Errorf("write receipt for %s: no AppliedAt time", short(r.Revision))
+	}
+	if r.Refused != nil && r.Refused.By != ByGuard && r.Refused.By != ByUnapproved {
+		return "", fmt.Errorf("write receipt for %s: refused by %q: say %q or %q", short(r.Revision), r.Refused.By, ByGuard, ByUnapproved)
 	}
 	data, err := Marshal(r)
 	if err != nil {
@@ -160,9 +166,21 @@ func Push(ctx context.Context, repoPath, branch string, auth transport.AuthMetho
 	return nil
 }
 
-// Last returns the latest receipt on branch (DefaultBranch when empty),
-// local or, failing that, origin's; nil and no error when neither exists.
+// Last returns the newest receipt of a run that applied, on branch
+// (DefaultBranch when empty), local or, failing that, origin's: refusals
+// are passed over, as they applied nothing. It returns nil and no error
+// when there is no such receipt.
 func Last(ctx context.Context, repoPath, branch string) (*Receipt, error) {
+	return find(ctx, repoPath, branch, true)
+}
+
+// Latest returns the newest receipt on branch, a refusal's included: what
+// StatusFile holds. It returns nil and no error when there is none.
+func Latest(ctx context.Context, repoPath, branch string) (*Receipt, error) {
+	return find(ctx, repoPath, branch, false)
+}
+
+func find(ctx context.Context, repoPath, branch string, applied bool) (*Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -177,9 +195,33 @@ func Last(ctx context.Context, repoPath, branch string) (*Receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read branch %s in %s: %w", branch, repoPath, err)
 	}
-	if c == nil {
-		return nil, nil
+	for c != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// The trailer says a commit is a refusal without reading its
+		// receipt: a branch refused every few minutes for days stays cheap.
+		if !applied || !strings.Contains(c.Message, "\n"+RefusedTrailer+":") {
+			r, err := read(c, branch, repoPath)
+			if err != nil {
+				return nil, err
+			}
+			if !applied || r.Refused == nil {
+				return r, nil
+			}
+		}
+		if len(c.ParentHashes) == 0 {
+			return nil, nil
+		}
+		if c, err = repo.CommitObject(c.ParentHashes[0]); err != nil {
+			return nil, fmt.Errorf("branch %s of %s: %w", branch, repoPath, err)
+		}
 	}
+	return nil, nil
+}
+
+// read decodes the StatusFile of a commit of the status branch.
+func read(c *object.Commit, branch, repoPath string) (*Receipt, error) {
 	f, err := c.File(StatusFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s on branch %s of %s: %w (is it alm's status branch?)", StatusFile, branch, repoPath, err)
@@ -195,7 +237,7 @@ func Last(ctx context.Context, repoPath, branch string) (*Receipt, error) {
 	}
 	var r Receipt
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s on branch %s of %s: %w", StatusFile, branch, repoPath, err)
+		return nil, fmt.Errorf("%s at %s on branch %s of %s: %w", StatusFile, c.Hash.String()[:12], branch, repoPath, err)
 	}
 	return &r, nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/alm-project/alm/reconciler/history"
 )
 
 var who = Signature{Name: "alm test", Email: "alm@example.test"}
@@ -370,4 +372,93 @@ func TestScrub(t *testing.T) {
 	if !strings.Contains(got, "github.com/o/r.git") {
 		t.Errorf("scrub removed more than the secret: %q", got)
 	}
+}
+
+// TestRefusedReceipts: a refusal is on the branch and in status.json, and
+// round-trips; Last and history.LastApplied pass it over, as it applied nothing.
+func TestRefusedReceipts(t *testing.T) {
+	ctx := t.Context()
+	dir, repo := accessRepo(t)
+	head, err := repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := head.Hash().String()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+	lastApplied := func() string {
+		t.Helper()
+		got, err := history.LastApplied(ctx, repo, DefaultBranch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	// Refusals alone: nothing was ever applied.
+	guard := refusedByGuard()
+	guard.Revision, guard.AppliedAt = rev, at
+	if _, err := Write(ctx, dir, "", guard, who); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Last(ctx, dir, ""); err != nil || got != nil {
+		t.Errorf("Last with only a refusal = %+v, %v; want nil", got, err)
+	}
+	if got := lastApplied(); got != "" {
+		t.Errorf("history.LastApplied with only a refusal = %q, want none", got)
+	}
+
+	applied := receiptAt(rev, at.Add(time.Hour), Applied)
+	if _, err := Write(ctx, dir, "", applied, who); err != nil {
+		t.Fatal(err)
+	}
+	unapproved := refusedUnapproved()
+	unapproved.AppliedAt = at.Add(2 * time.Hour)
+	h, err := Write(ctx, dir, "", unapproved, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c, files := branchFiles(t, dir, DefaultBranch)
+	if c.Hash.String() != h || !strings.Contains(c.Message, RefusedTrailer+": "+unapproved.Revision) {
+		t.Errorf("refusal commit %s: %q", c.Hash, c.Message)
+	}
+	want, _ := Marshal(unapproved)
+	if files[StatusFile] != string(want) {
+		t.Errorf("status.json is not the refusal:\n%s", files[StatusFile])
+	}
+	if len(files) != 4 {
+		t.Errorf("branch holds %v, want three receipts and status.json", names(files))
+	}
+	latest, err := Latest(ctx, dir, "")
+	if err != nil || latest == nil {
+		t.Fatalf("Latest = %v, %v", latest, err)
+	}
+	if got, _ := Marshal(*latest); string(got) != string(want) {
+		t.Errorf("the refusal does not round-trip:\n%s\nwant\n%s", got, want)
+	}
+	last, err := Last(ctx, dir, "")
+	if err != nil || last == nil || last.Refused != nil || !last.AppliedAt.Equal(applied.AppliedAt) {
+		t.Errorf("Last = %+v, %v; want the applied receipt", last, err)
+	}
+	if got := lastApplied(); got != rev {
+		t.Errorf("history.LastApplied = %q, want %s", got, rev)
+	}
+	if strings.Contains(strings.Join(values(files), ""), "Secr3t") {
+		t.Error("a refusal's receipt holds the directory's password")
+	}
+
+	bad := refusedByGuard()
+	bad.Refused.By = "someone"
+	if _, err := Write(ctx, dir, "", bad, who); err == nil || !strings.Contains(err.Error(), `refused by "someone"`) {
+		t.Errorf("Write of a refusal by nobody known: %v", err)
+	}
+}
+
+func values(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }

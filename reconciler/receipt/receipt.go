@@ -2,8 +2,13 @@
 // repository, which changes applied, failed or were skipped, and which
 // notices went out. Receipts are committed to a status branch of the access
 // repository (an orphan branch holding only receipts), so that Git history
-// holds what was done beside what was asked. Writing builds Git objects
-// directly and never touches the working tree or the checked-out branch.
+// holds what was done beside what was asked. A run the guards or
+// --require-approved refused leaves a receipt too, saying what was refused
+// and why, so that the audit trail holds refusals as well; such a receipt
+// applied nothing, and its commit carries RefusedTrailer rather than
+// Trailer, so that "the last applied revision" passes it over. Writing
+// builds Git objects directly and never touches the working tree or the
+// checked-out branch.
 package receipt
 
 import (
@@ -29,18 +34,93 @@ const DefaultBranch = "alm-status"
 // receipt records; the history package looks for exactly this key.
 const Trailer = "Alm-Applied-Revision"
 
+// RefusedTrailer is the commit trailer of a refusal's receipt, naming the
+// revision that was refused. It is not Trailer, so that neither Last nor
+// history.LastApplied takes a refusal for the last revision applied.
+const RefusedTrailer = "Alm-Refused-Revision"
+
+// What refused a run (Refusal.By).
+const (
+	ByGuard      = "guard"      // the plan went over a limit or touched what alm never touches
+	ByUnapproved = "unapproved" // --require-approved found changes no approved merge brought in
+)
+
 // Receipt is the record of one apply. Its JSON form is what the status
 // branch holds; field order is the order below. It has no field for a
 // password, a bind DN's secret or a token, and Directory loses any
 // credentials when written.
 type Receipt struct {
-	Revision  string    `json:"revision"`  // the access repository commit applied, in full
-	AppliedAt time.Time `json:"appliedAt"` // UTC
+	Revision  string    `json:"revision"`  // the access repository commit applied (or refused), in full
+	AppliedAt time.Time `json:"appliedAt"` // UTC; for a refusal, when it was refused
 	Directory string    `json:"directory"` // the directory's URL, without user information
-	Plan      Summary   `json:"plan"`
-	Changes   []Entry   `json:"changes"`
-	Orphans   []Orphan  `json:"orphans"`
-	Notices   []string  `json:"notices"`
+	Plan      Summary   `json:"plan"`      // for a guard's refusal, the plan refused: nothing applied
+	Changes   []Entry   `json:"changes"`   // empty for a refusal: nothing was attempted
+	// Findings are what stayed different from Git after the run.
+	Findings []Finding `json:"findings"`
+	Orphans  []Orphan  `json:"orphans"`
+	Notices  []string  `json:"notices"`
+	Refused  *Refusal  `json:"refused,omitempty"` // nil when the run was not refused
+}
+
+// Finding is one thing the run left different from what Git says, and
+// what to do about it (plan.Finding, as the receipt keeps it).
+type Finding struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Account string `json:"account,omitempty"`
+	DN      string `json:"dn,omitempty"`
+	Group   string `json:"group,omitempty"`
+	Text    string `json:"text"`
+	Fix     string `json:"fix"`
+}
+
+// Refusal is what refused a run, and why: every limit the plan went over
+// and every change the guards refuse, or every commit --require-approved
+// refused.
+type Refusal struct {
+	By      string          `json:"by"`      // ByGuard or ByUnapproved
+	Message string          `json:"message"` // the refusal as the run reported it, with its advice
+	Limits  []Limit         `json:"limits,omitempty"`
+	Changes []RefusedChange `json:"changes,omitempty"`
+	Commits []RefusedCommit `json:"commits,omitempty"`
+}
+
+// Limit is one limit on destructive changes a plan went over.
+type Limit struct {
+	Kind     string  `json:"kind"`     // disable, removeFromGroup or delete
+	Changes  int     `json:"changes"`  // changes of the kind in the plan
+	Accounts int     `json:"accounts"` // distinct accounts they touch
+	Managed  int     `json:"managed"`  // accounts carrying alm's marker
+	Fraction float64 `json:"fraction"` // accounts / managed; 0 when none are managed
+	Limit    Bound   `json:"limit"`    // the limit in force
+	Exceeded string  `json:"exceeded"` // "count" or "fraction": the bound the plan went over
+	Source   string  `json:"source"`   // where the limit was set: alm.yaml's field, alm's default or the flag
+	Flag     string  `json:"flag"`     // the flag that raises it for one run
+}
+
+// Bound is a limit as alm.yaml writes it; zero sets no bound.
+type Bound struct {
+	Count    int     `json:"count"`
+	Fraction float64 `json:"fraction"`
+}
+
+// RefusedChange is a change the guards never allow.
+type RefusedChange struct {
+	ID  string `json:"id"` // the plan's change ID
+	Why string `json:"why"`
+}
+
+// RefusedCommit is a commit --require-approved did not find approved.
+type RefusedCommit struct {
+	Hash    string `json:"hash"`
+	Subject string `json:"subject"`
+	Author  string `json:"author"` // "Name <email>"
+	Reason  string `json:"reason"`
+	// Files are the files alm reads that hold, at the refused revision,
+	// content this commit brought in without approval.
+	Files []string `json:"files,omitempty"`
+	// Cured: its changes were reverted; it no longer blocks.
+	Cured bool `json:"cured,omitempty"`
 }
 
 // Summary counts a plan's changes by action and by result.
@@ -111,6 +191,9 @@ func clean(r Receipt) Receipt {
 	if r.Orphans == nil {
 		r.Orphans = []Orphan{}
 	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
 	if r.Notices == nil {
 		r.Notices = []string{}
 	}
@@ -154,6 +237,29 @@ func short(rev string) string {
 
 // message is the commit message; the trailer names the revision in full.
 func message(r Receipt) string {
+	if f := r.Refused; f != nil {
+		var what string
+		switch f.By {
+		case ByUnapproved:
+			blocking := 0
+			for _, c := range f.Commits {
+				if !c.Cured {
+					blocking++
+				}
+			}
+			what = fmt.Sprintf("%d unapproved %s", blocking, plural(blocking, "commit"))
+		default:
+			what = fmt.Sprintf("%d %s exceeded, %d %s refused", len(f.Limits), plural(len(f.Limits), "limit"), len(f.Changes), plural(len(f.Changes), "change"))
+		}
+		return fmt.Sprintf("alm refused %s (%s): %s\n\n%s: %s\n", short(r.Revision), f.By, what, RefusedTrailer, r.Revision)
+	}
 	applied, failed := counts(r)
 	return fmt.Sprintf("alm apply %s: %d applied, %d failed\n\n%s: %s\n", short(r.Revision), applied, failed, Trailer, r.Revision)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -30,8 +30,48 @@ func sample() Receipt {
 		Directory: "ldaps://svc-alm:Secr3t!@dc1.example.test:636/?base",
 		Plan:      Summarize(changes),
 		Changes:   changes,
+		Findings:  []Finding{{ID: "unmanaged-membership:1:cn=printers", Kind: "unmanaged-membership", Account: "bob", DN: "CN=Bob,OU=People,DC=example,DC=test", Group: "CN=Printers,DC=example,DC=test", Text: "bob is a member of CN=Printers,DC=example,DC=test, which no role names", Fix: "grant it through a role"}},
 		Orphans:   []Orphan{{Account: "tmp1", DN: "CN=tmp1,OU=People,DC=example,DC=test", Action: "reported"}},
 		Notices:   []string{"ann.lee: account created, mailed to ann.lee@example.test"},
+	}
+}
+
+// refusedByGuard is the receipt of a plan over two limits, with a change on
+// a protected account.
+func refusedByGuard() Receipt {
+	r := sample()
+	r.Plan = Summary{Changes: 7, Actions: map[string]int{"disable": 3, "remove-member": 3, "update": 1}}
+	r.Changes, r.Orphans, r.Notices = nil, nil, nil
+	r.Refused = &Refusal{
+		By:      ByGuard,
+		Message: "plan refused: it disables 3 accounts, over the limit of 2 (alm.yaml spec.limits.disable.count); ...",
+		Limits: []Limit{
+			{Kind: "disable", Changes: 3, Accounts: 3, Managed: 10, Fraction: 0.3, Limit: Bound{Count: 2, Fraction: 0.5},
+				Exceeded: "count", Source: "alm.yaml spec.limits.disable.count", Flag: "--max-disable"},
+			{Kind: "removeFromGroup", Changes: 3, Accounts: 2, Managed: 10, Fraction: 0.2, Limit: Bound{Count: 25, Fraction: 0.1},
+				Exceeded: "fraction", Source: "alm.yaml spec.limits.removeFromGroup.fraction", Flag: "--max-remove"},
+		},
+		Changes: []RefusedChange{{ID: "c7", Why: "Administrator (CN=Administrator,CN=Users,DC=example,DC=test) is a protected account; alm never touches it"}},
+	}
+	return r
+}
+
+// refusedUnapproved is the receipt of a --require-approved run refused.
+func refusedUnapproved() Receipt {
+	return Receipt{
+		Revision:  "89abcdef0123456789abcdef0123456789abcdef",
+		AppliedAt: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC),
+		Directory: "ldaps://svc-alm:Secr3t!@dc1.example.test:636",
+		Refused: &Refusal{
+			By:      ByUnapproved,
+			Message: "unapproved commits on the branch: 1 of 3 commits on main since 0123456789ab were not approved ...",
+			Commits: []RefusedCommit{
+				{Hash: "fedcba9876543210fedcba9876543210fedcba98", Subject: "Add svc-pushed", Author: "Mallory <mallory@example.test>",
+					Reason: "pushed straight to the branch, not merged from an approved pull request", Files: []string{"service-accounts/svc-pushed.yaml"}},
+				{Hash: "76543210fedcba9876543210fedcba9876543210", Subject: "Fix a typo", Author: "Jane Doe <jdoe@example.test>",
+					Reason: "pushed straight to the branch, not merged from an approved pull request", Cured: true},
+			},
+		},
 	}
 }
 
@@ -43,6 +83,8 @@ func TestMarshalGolden(t *testing.T) {
 	}{
 		{"full", sample(), "receipt.json"},
 		{"empty lists", Receipt{Revision: "abc", AppliedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Directory: "ldap://127.0.0.1"}, "empty.json"},
+		{"refused by the guards", refusedByGuard(), "refused-guard.json"},
+		{"refused as unapproved", refusedUnapproved(), "refused-unapproved.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,8 +132,8 @@ func TestNoSecretFields(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[Receipt](), "Receipt")
-	if len(seen) < 4 {
-		t.Errorf("walked %d struct types, want Receipt, Summary, Entry and Orphan at least", len(seen))
+	if len(seen) < 9 {
+		t.Errorf("walked %d struct types, want Receipt, Summary, Entry, Orphan, Refusal, Limit, Bound, RefusedChange and RefusedCommit at least", len(seen))
 	}
 }
 
@@ -113,13 +155,15 @@ func TestRedact(t *testing.T) {
 			}
 		})
 	}
-	data, err := Marshal(sample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"Secr3t", "svc-alm", "?base"} {
-		if bytes.Contains(data, []byte(s)) {
-			t.Errorf("the receipt JSON holds %q:\n%s", s, data)
+	for _, r := range []Receipt{sample(), refusedByGuard(), refusedUnapproved()} {
+		data, err := Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"Secr3t", "svc-alm", "?base"} {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("the receipt JSON holds %q:\n%s", s, data)
+			}
 		}
 	}
 }
@@ -141,5 +185,24 @@ func TestMessage(t *testing.T) {
 	}
 	if !strings.HasPrefix(message(Receipt{Revision: "abc"}), "alm apply abc: 0 applied, 0 failed\n") {
 		t.Errorf("message of a short revision: %q", message(Receipt{Revision: "abc"}))
+	}
+	tests := []struct {
+		name string
+		r    Receipt
+		want string
+	}{
+		{"guard", refusedByGuard(), "alm refused 0123456 (guard): 2 limits exceeded, 1 change refused\n\nAlm-Refused-Revision: 0123456789abcdef0123456789abcdef01234567\n"},
+		{"unapproved", refusedUnapproved(), "alm refused 89abcde (unapproved): 1 unapproved commit\n\nAlm-Refused-Revision: 89abcdef0123456789abcdef0123456789abcdef\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := message(tt.r)
+			if got != tt.want {
+				t.Errorf("message = %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, Trailer) {
+				t.Errorf("a refusal's message carries %s: the last applied revision would be the refused one", Trailer)
+			}
+		})
 	}
 }

@@ -430,7 +430,8 @@ func TestServiceAccountEndOfLife(t *testing.T) {
 // Hand edits of managed accounts are drift: the next plan, knowing the
 // last applied state from the receipt on alm-status, reverts each and
 // says so. A value changed both by hand and in the files is a requested
-// change, not drift; a membership of a group no role names is left alone.
+// change, not drift; a membership of a group no role names, outside the
+// groups OU and not privileged, is left alone and reported as a finding.
 // Without the receipt (a working tree) the same changes are planned but
 // cannot be told apart from requested ones.
 func TestDriftReverted(t *testing.T) {
@@ -456,9 +457,10 @@ func TestDriftReverted(t *testing.T) {
 	a, s := live[active.Metadata.Name], live[suspended.Metadata.Name]
 	wantEnabled(t, s, false)
 
-	// A group no role names: alm leaves the membership alone.
+	// A group no role names, outside the groups OU: alm leaves the
+	// membership alone (unmanagedMemberships: report, the default).
 	unmanaged := adtest.Unique("hand-")
-	unmanagedDN := "CN=" + unmanaged + "," + w.groupsOU
+	unmanagedDN := "CN=" + unmanaged + "," + w.ou
 	req := ldap.NewAddRequest(unmanagedDN, nil)
 	req.Attribute("objectClass", []string{"top", "group"})
 	req.Attribute(directory.AttrSAMAccountName, []string{unmanaged})
@@ -632,8 +634,9 @@ func TestDriftReverted(t *testing.T) {
 	if !strings.Contains(rendered, "(drift)") || !strings.Contains(rendered, "revert drift") {
 		t.Errorf("the rendered plan does not show the drift:\n%s", rendered)
 	}
-	if !strings.Contains(rendered, "a member of "+unmanagedDN+", which no role names") {
-		t.Errorf("the plan does not warn about the membership of %s:\n%s", unmanaged, rendered)
+	if !strings.Contains(rendered, "a member of "+unmanagedDN+", which no role names") || len(pl.Plan.Findings) != 1 ||
+		pl.Plan.Findings[0].Kind != plan.FindingUnmanagedMembership {
+		t.Errorf("the plan does not report the membership of %s as a finding:\n%s", unmanaged, rendered)
 	}
 
 	res, err := w.apply(pl, w.options(now))
@@ -646,14 +649,20 @@ func TestDriftReverted(t *testing.T) {
 	if !slices.ContainsFunc(w.mustLookup(active.Metadata.Name).MemberOf, func(dn string) bool { return strings.EqualFold(dn, unmanagedDN) }) {
 		t.Errorf("alm removed %s from %s, which no role names", active.Metadata.Name, unmanaged)
 	}
-	if again := w.plan(now); !again.Plan.Empty() {
+	again := w.plan(now)
+	if !again.Plan.Empty() {
 		t.Errorf("a plan after reverting has changes:\n%s", text(t, again.Plan))
+	}
+	if again.Plan.Matches() || !strings.Contains(text(t, again.Plan), "No changes can be made, but the directory does not match") {
+		t.Errorf("a plan with the unmanaged membership left says the directory matches:\n%s", text(t, again.Plan))
 	}
 }
 
 // An account made by hand in a managed OU (no marker) is an orphan:
-// reported, never changed. A protected account is never changed either,
-// even when a file names it - with or without alm's marker on it.
+// reported, never changed. A protected account is never changed either: a
+// file naming one is refused as invalid; one without alm's marker is an
+// orphan the plan says it never touches; one carrying the marker of a
+// file's id is a finding, and is not touched.
 func TestOrphanAndProtected(t *testing.T) {
 	w := newWorld(t)
 	vpn := w.role("vpn-users", nil, false)
@@ -661,42 +670,37 @@ func TestOrphanAndProtected(t *testing.T) {
 	managed.Spec.Roles = []string{"vpn-users"}
 	w.putPerson(managed)
 	protA, protB := employee("pa"), employee("pb")
-	for _, p := range []*model.Person{protA, protB} {
-		p.Spec.Roles = []string{"vpn-users"}
-		p.Spec.Title = "Written in the file"
-		w.putPerson(p)
-	}
 	w.alm.Spec.Protected = []string{protA.Metadata.Name, protB.Metadata.Name}
 	w.putDirectory()
 	w.commit("people")
+	w.reconcile(at("2026-11-22"))
 
-	pl := w.reconcile(at("2026-11-22"))
-	for _, p := range []*model.Person{protA, protB} {
-		if got := actions(pl.Plan, p.Metadata.Name); len(got) > 0 {
-			t.Errorf("the plan changes protected %s: %q", p.Metadata.Name, got)
-		}
-		if o := w.lookup(p.Metadata.Name); o != nil {
-			t.Errorf("alm created protected %s at %s", p.Metadata.Name, o.DN)
-		}
+	// A file whose login is protected is refused, at its line.
+	w.putPerson(protA)
+	w.commit("a file for a protected account")
+	if _, err := reconcile.Plan(context.Background(), w.dir, w.src, w.options(at("2026-11-22"))); err == nil ||
+		!strings.Contains(err.Error(), "people/"+protA.Metadata.Name+".yaml:") || !strings.Contains(err.Error(), "protected by alm.yaml spec.protected") {
+		t.Errorf("plan of a file naming a protected account: %v, want it refused at its line", err)
 	}
-	if !strings.Contains(text(t, pl.Plan), protA.Metadata.Name+" is a protected account") {
-		t.Errorf("the plan does not warn that a file names a protected account:\n%s", text(t, pl.Plan))
-	}
+	w.remove("people/" + protA.Metadata.Name + ".yaml")
+	w.commit("remove it again")
 
 	orphan := adtest.Unique("orph")
 	// A file that wants the name of an account made by hand: alm does not
 	// create it (the name is taken) and does not take the account over.
 	clash := employee("cl")
+	// A file whose id a protected account carries as its marker.
+	marked := employee("mb")
 	hand := []struct {
 		name   string
 		login  string
 		marker string
-		orphan bool
+		orphan string // phrase of the orphan's reason; "" for no orphan
 	}{
-		{name: "orphan", login: orphan, orphan: true},
-		{name: "orphan holding a file's name", login: clash.Metadata.Name, orphan: true},
-		{name: "protected, no marker", login: protA.Metadata.Name},
-		{name: "protected, with alm's marker", login: protB.Metadata.Name, marker: directory.Marker(protB.Metadata.ID)},
+		{name: "orphan", login: orphan, orphan: "no alm marker"},
+		{name: "orphan holding a file's name", login: clash.Metadata.Name, orphan: "wants its name"},
+		{name: "protected, no marker", login: protA.Metadata.Name, orphan: "on alm's protected list: alm never disables or deletes it"},
+		{name: "protected, with alm's marker", login: protB.Metadata.Name, marker: directory.Marker(marked.Metadata.ID)},
 	}
 	before := map[string]*object{}
 	for _, h := range hand {
@@ -713,13 +717,23 @@ func TestOrphanAndProtected(t *testing.T) {
 	managed.Spec.Title = "Senior Engineer"
 	w.putPerson(managed)
 	w.putPerson(clash)
+	w.putPerson(marked)
+	w.alm.Spec.Orphans = model.OrphansDisable // even so
+	w.putDirectory()
 	w.commit("promotion")
 
-	pl = w.reconcile(at("2026-11-23"))
+	pl := w.plan(at("2026-11-23"))
+	res, err := w.apply(pl, w.options(at("2026-11-23")))
+	if err != nil || !res.Result.OK() {
+		t.Fatalf("apply: %v\n%s", err, failures(res))
+	}
 	if got := actions(pl.Plan, managed.Metadata.Name); !slices.Equal(got, []string{"update"}) {
 		t.Errorf("changes to %s: %q, want [update]", managed.Metadata.Name, got)
 	}
-	for _, h := range hand {
+	if got := actions(pl.Plan, orphan); !slices.Equal(got, []string{"disable-orphan"}) {
+		t.Errorf("changes to %s: %q, want [disable-orphan] (alm.yaml says orphans: disable)", orphan, got)
+	}
+	for _, h := range hand[1:] {
 		w.run(h.name, func(t *testing.T) {
 			var reported *plan.Orphan
 			for i, o := range pl.Plan.Orphans {
@@ -728,10 +742,10 @@ func TestOrphanAndProtected(t *testing.T) {
 				}
 			}
 			switch {
-			case h.orphan && (reported == nil || reported.Action != model.OrphansReport):
-				t.Errorf("orphan %s reported as %+v, want reported (action report)", h.login, reported)
-			case !h.orphan && reported != nil:
-				t.Errorf("protected %s is reported as an orphan: %+v", h.login, reported)
+			case h.orphan != "" && (reported == nil || reported.Action != model.OrphansReport || !strings.Contains(reported.Reason, h.orphan)):
+				t.Errorf("orphan %s reported as %+v, want reported (action report) saying %q", h.login, reported, h.orphan)
+			case h.orphan == "" && reported != nil:
+				t.Errorf("%s carries alm's marker, yet is reported as an orphan: %+v", h.login, reported)
 			}
 			for _, c := range pl.Plan.Changes {
 				if strings.EqualFold(c.Account, h.login) || strings.EqualFold(c.DN, before[h.login].DN) {
@@ -748,6 +762,9 @@ func TestOrphanAndProtected(t *testing.T) {
 			wantGroups(t, after)
 		})
 	}
+	if o := w.lookup(marked.Metadata.Name); o != nil {
+		t.Errorf("alm created %s, though the protected %s carries its marker", o.DN, protB.Metadata.Name)
+	}
 	wantGroups(t, w.mustLookup(managed.Metadata.Name), vpn)
 	last, err := receipt.Last(context.Background(), w.repo.Path, "")
 	if err != nil || last == nil {
@@ -758,8 +775,16 @@ func TestOrphanAndProtected(t *testing.T) {
 		recorded = append(recorded, o.Action+" "+strings.ToLower(o.Account))
 	}
 	slices.Sort(recorded)
-	if want := slices.Sorted(slices.Values([]string{"reported " + orphan, "reported " + clash.Metadata.Name})); !slices.Equal(recorded, want) {
+	if want := slices.Sorted(slices.Values([]string{"disabled " + orphan, "reported " + clash.Metadata.Name, "reported " + protA.Metadata.Name})); !slices.Equal(recorded, want) {
 		t.Errorf("receipt orphans %q, want %q", recorded, want)
+	}
+	var kinds []string
+	for _, f := range last.Findings {
+		kinds = append(kinds, f.Kind+" "+f.Account)
+	}
+	slices.Sort(kinds)
+	if want := []string{plan.FindingNameTaken + " " + clash.Metadata.Name, plan.FindingProtectedMarked + " " + protB.Metadata.Name}; !slices.Equal(kinds, want) {
+		t.Errorf("receipt findings %q, want %q", kinds, want)
 	}
 	if !strings.Contains(text(t, pl.Plan), clash.Metadata.Name+" is not created: its name is held by an account alm does not own") {
 		t.Errorf("the plan does not say why %s is not created:\n%s", clash.Metadata.Name, text(t, pl.Plan))
@@ -767,9 +792,10 @@ func TestOrphanAndProtected(t *testing.T) {
 }
 
 // A plan over a limit on destructive changes is refused as a whole:
-// nothing in the directory is written and no receipt is recorded. Raising
-// the limit for one run (as --max-disable, --max-remove and --max-delete
-// do) lets it through.
+// nothing in the directory is written, and a refusal's receipt records the
+// limit exceeded, while the last applied receipt stays the one drift is
+// told from. Raising the limit for one run (as --max-disable, --max-remove
+// and --max-delete do) lets it through.
 func TestLimitRefused(t *testing.T) {
 	leave := func(p *model.Person) { p.Spec.EndDate = date("2026-11-23") }
 	tests := []struct {
@@ -851,8 +877,33 @@ func TestLimitRefused(t *testing.T) {
 				t.Errorf("refusal %q should name the limit and the flag that raises it", msg)
 			}
 			res, err := w.apply(pl, w.options(now))
-			if !errors.Is(err, reconcile.ErrRefused) || res != nil {
-				t.Fatalf("apply of a refused plan: error %v, result returned %v; want ErrRefused and no result", err, res != nil)
+			if !errors.Is(err, reconcile.ErrRefused) || res == nil || res.Receipt == "" || len(res.Result.Changes) != 0 {
+				t.Fatalf("apply of a refused plan: error %v, result %+v; want ErrRefused and only the refusal's receipt", err, res)
+			}
+			refusal, err := receipt.Latest(context.Background(), w.repo.Path, "")
+			if err != nil || refusal == nil || refusal.Refused == nil || refusal.Refused.By != receipt.ByGuard || refusal.Revision != pl.Repo.Revision {
+				t.Fatalf("latest receipt %+v (%v), want the guards' refusal of %s", refusal, err, pl.Repo.Revision)
+			}
+			if got, want := len(refusal.Refused.Limits), len(limitErrors(pl.Refused)); got != want {
+				t.Errorf("refusal records %d limits, the guards exceeded %d: %+v", got, want, refusal.Refused.Limits)
+			}
+			i := slices.IndexFunc(refusal.Refused.Limits, func(l receipt.Limit) bool { return l.Kind == tc.kind })
+			if i < 0 {
+				t.Fatalf("refusal records no %s limit: %+v", tc.kind, refusal.Refused.Limits)
+			}
+			rec := refusal.Refused.Limits[i]
+			exceeded := "fraction"
+			if limit.ByCount {
+				exceeded = "count"
+			}
+			if rec.Kind != tc.kind || rec.Changes != 2 || rec.Accounts != limit.Accounts || rec.Managed != limit.Managed ||
+				rec.Fraction != float64(limit.Accounts)/float64(limit.Managed) || rec.Exceeded != exceeded ||
+				rec.Limit.Count != limit.Limit.Count || rec.Limit.Fraction != limit.Limit.Fraction ||
+				rec.Source != tc.source || rec.Flag != plan.LimitFlags[tc.kind] {
+				t.Errorf("limit recorded %+v, want %+v", rec, limit)
+			}
+			if strings.Contains(refusal.Refused.Message+refusal.Directory, w.env.Password) {
+				t.Error("the refusal's receipt holds the bind password")
 			}
 
 			if after := w.usns(); !maps.Equal(after, usns) {
@@ -885,15 +936,18 @@ func TestLimitRefused(t *testing.T) {
 	}
 }
 
-// One change that fails - a role naming a group the directory lacks -
-// leaves every other change applied, is recorded as failed in the receipt,
-// and is planned again next time.
+// One change that fails - a group deleted by hand between plan and apply
+// - leaves every other change applied, is recorded as failed in the
+// receipt, and is planned again next time. A role naming a group the
+// directory lacks is not planned as an addition that would fail: it is a
+// finding, in the plan and in the receipt.
 func TestOneFailureLeavesTheRest(t *testing.T) {
 	w := newWorld(t)
 	vpn := w.role("vpn-users", nil, false)
+	solo := w.role("solo", nil, false)
 	ghost := w.role("ghost", nil, true)
 	a, b := employee("fa"), employee("fb")
-	a.Spec.Roles = []string{"ghost", "vpn-users"}
+	a.Spec.Roles = []string{"ghost", "solo", "vpn-users"}
 	b.Spec.Roles = []string{"vpn-users"}
 	w.putPerson(a)
 	w.putPerson(b)
@@ -901,8 +955,17 @@ func TestOneFailureLeavesTheRest(t *testing.T) {
 	now := at("2026-11-22")
 
 	pl := w.plan(now)
-	if !strings.Contains(text(t, pl.Plan), "group \""+ghost+"\" (role ghost) does not exist") {
-		t.Errorf("the plan does not warn about the missing group:\n%s", text(t, pl.Plan))
+	if len(pl.Plan.Findings) != 1 || pl.Plan.Findings[0].Kind != plan.FindingMissingGroup ||
+		!strings.Contains(pl.Plan.Findings[0].Text, `group "`+ghost+`" (role ghost names it) does not exist`) {
+		t.Errorf("the plan does not report the missing group as a finding:\n%s", text(t, pl.Plan))
+	}
+	for _, c := range pl.Plan.Changes {
+		if c.GroupName == ghost {
+			t.Errorf("the plan adds %s to %s, which does not exist: %s", c.Account, ghost, c.ID)
+		}
+	}
+	if err := w.conn.Del(ldap.NewDelRequest(w.groupDN[solo], nil)); err != nil {
+		t.Fatal(err)
 	}
 	res, err := w.apply(pl, w.options(now))
 	if err != nil {
@@ -916,8 +979,8 @@ func TestOneFailureLeavesTheRest(t *testing.T) {
 		if cr.Outcome != "failed" {
 			continue
 		}
-		if cr.Change.Action != plan.AddMember || cr.Change.GroupName != ghost || cr.Change.Account != a.Metadata.Name {
-			t.Errorf("failed change %s, want the add-member to %s", cr.Change.ID, ghost)
+		if cr.Change.Action != plan.AddMember || cr.Change.GroupName != solo || cr.Change.Account != a.Metadata.Name {
+			t.Errorf("failed change %s, want the add-member to %s", cr.Change.ID, solo)
 		}
 		if !strings.Contains(cr.Error, directory.ErrNoSuchObject.Error()) || cr.Attempts != 1 {
 			t.Errorf("failure %q after %d attempts; want no such object, not retried", cr.Error, cr.Attempts)
@@ -935,9 +998,19 @@ func TestOneFailureLeavesTheRest(t *testing.T) {
 	if last.Plan.Failed != 1 || last.Plan.Applied != res.Result.Applied {
 		t.Errorf("receipt counts %+v, want %d applied and 1 failed", last.Plan, res.Result.Applied)
 	}
+	if len(last.Findings) != 1 || last.Findings[0].Kind != plan.FindingMissingGroup || last.Findings[0].Group != ghost {
+		t.Errorf("receipt findings %+v, want the missing %s", last.Findings, ghost)
+	}
 
+	// Made again by hand (a new object): planned again, as the drift it is.
+	req := ldap.NewAddRequest(w.groupDN[solo], nil)
+	req.Attribute("objectClass", []string{"top", "group"})
+	req.Attribute(directory.AttrSAMAccountName, []string{solo})
+	if err := w.conn.Add(req); err != nil {
+		t.Fatal(err)
+	}
 	next := w.plan(at("2026-11-23"))
-	if got, want := actions(next.Plan, a.Metadata.Name), []string{"add-member " + ghost}; !slices.Equal(got, want) || len(next.Plan.Changes) != 1 {
+	if got, want := actions(next.Plan, a.Metadata.Name), []string{"add-member " + solo}; !slices.Equal(got, want) || len(next.Plan.Changes) != 1 {
 		t.Errorf("next plan: %q (%d changes), want only %q\n%s", got, len(next.Plan.Changes), want, text(t, next.Plan))
 	}
 }
@@ -995,5 +1068,70 @@ func TestApplyTwice(t *testing.T) {
 	}
 	if after := w.usns(); !maps.Equal(after, usns) {
 		t.Errorf("the second apply wrote to the directory:\nbefore %v\nafter  %v", usns, after)
+	}
+}
+
+// TestDefaultLimitPerKindOnSamba: alm.yaml sets only a delete limit; a
+// plan disabling more accounts than alm's default disable limit is refused
+// by that default, named as such, and writes nothing.
+func TestDefaultLimitPerKindOnSamba(t *testing.T) {
+	w := newWorld(t)
+	w.alm.Spec.Limits = model.Limits{Delete: model.Limit{Count: 1}}
+	w.putDirectory()
+	n := model.DefaultLimits.Disable.Count + 1
+	var people []*model.Person
+	for range n {
+		p := employee("dl")
+		w.putPerson(p)
+		people = append(people, p)
+	}
+	w.commit("people")
+	w.reconcile(at("2026-11-22"))
+	for _, p := range people {
+		p.Spec.EndDate = date("2026-11-23")
+		w.putPerson(p)
+	}
+	w.commit("everyone leaves")
+	usns := w.usns()
+	pl := w.plan(at("2026-11-23"))
+	var limit *plan.LimitError
+	if !errors.As(pl.Refused, &limit) || limit.Kind != plan.LimitDisable || limit.Changes != n ||
+		limit.Source != "alm's default limits.disable.count, as alm.yaml sets no limits.disable" {
+		t.Fatalf("refused = %v, want the default disable limit", pl.Refused)
+	}
+	if _, err := w.apply(pl, w.options(at("2026-11-23"))); !errors.Is(err, reconcile.ErrRefused) {
+		t.Fatalf("apply: %v, want ErrRefused", err)
+	}
+	if after := w.usns(); !maps.Equal(after, usns) {
+		t.Errorf("a refused plan wrote below %s", w.ou)
+	}
+}
+
+// TestPrivilegedPrimaryGroupOnSamba: a managed account made a Domain
+// Admin through its primary group - a membership no member attribute
+// shows - is a finding: the plan does not say the directory matches.
+func TestPrivilegedPrimaryGroupOnSamba(t *testing.T) {
+	w := newWorld(t)
+	p := employee("pg")
+	w.putPerson(p)
+	w.commit("a person")
+	w.reconcile(at("2026-11-22"))
+	o := w.mustLookup(p.Metadata.Name)
+	domainAdmins := "CN=Domain Admins,CN=Users," + w.env.BaseDN
+	w.modify(domainAdmins, func(r *ldap.ModifyRequest) { r.Add("member", []string{o.DN}) })
+	w.modify(o.DN, func(r *ldap.ModifyRequest) { r.Replace("primaryGroupID", []string{"512"}) })
+	// Deleting the test OU at the end takes the account, and its
+	// memberships, with it.
+
+	pl := w.plan(at("2026-11-22"))
+	var kinds []string
+	for _, f := range pl.Plan.Findings {
+		kinds = append(kinds, f.Kind)
+	}
+	if !slices.Contains(kinds, plan.FindingPrivilegedPrimaryGroup) || pl.Plan.Matches() {
+		t.Errorf("findings %q: want the privileged primary group\n%s", kinds, text(t, pl.Plan))
+	}
+	if out := text(t, pl.Plan); strings.Contains(out, "The directory matches") {
+		t.Errorf("the plan says the directory matches:\n%s", out)
 	}
 }

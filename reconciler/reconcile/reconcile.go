@@ -25,6 +25,7 @@ import (
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/receipt"
+	"github.com/alm-project/alm/reconciler/verify"
 )
 
 // Reader reads the directory once per run.
@@ -130,19 +131,20 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 		Desired:  want,
 		Snapshot: snap,
 		Plan:     p,
-		Refused:  plan.Guard(p, guardOptions(want, opts)),
+		Refused:  plan.Guard(p, guardOptions(want, snap, opts)),
 	}, nil
 }
 
 // Allow checks the plan against the guards again with limits raised for
 // this run (as the --max-* flags do), without reading anything again.
 func (p *Planned) Allow(limits map[string]model.Limit) {
-	p.Refused = plan.Guard(p.Plan, guardOptions(p.Desired, Options{Limits: limits}))
+	p.Refused = plan.Guard(p.Plan, guardOptions(p.Desired, p.Snapshot, Options{Limits: limits}))
 }
 
-func guardOptions(d *desired.State, opts Options) plan.GuardOptions {
+func guardOptions(d *desired.State, snap *directory.Snapshot, opts Options) plan.GuardOptions {
 	g := plan.NewGuardOptions(d)
 	g.Override = opts.Limits
+	g.Live = snap
 	return g
 }
 
@@ -176,7 +178,8 @@ func statusBranch(repo *model.Repository) string {
 	return receipt.DefaultBranch
 }
 
-// ApplyOptions are the choices of an apply.
+// ApplyOptions are the choices of an apply. Options.Now must be the
+// clock: writes never travel in time.
 type ApplyOptions struct {
 	Options
 	Retries      int
@@ -184,12 +187,23 @@ type ApplyOptions struct {
 	DirectoryURL string // recorded in the receipt, without credentials
 	NoReceipt    bool
 	PushAuth     transport.AuthMethod // for pushing the receipt to origin; nil for none
+	// MaxPlanAge bounds how old a saved plan may be (ApplySaved);
+	// DefaultMaxPlanAge when zero.
+	MaxPlanAge time.Duration
 }
 
-// Applied is what an apply did.
+// DefaultMaxPlanAge is how old a saved plan may be when applied.
+const DefaultMaxPlanAge = time.Hour
+
+// Applied is what an apply did. For a refused run it holds only where the
+// refusal's receipt went.
 type Applied struct {
-	Result  apply.Result
-	Receipt string // the receipt's commit on the status branch; empty when none was written
+	Result apply.Result
+	// Findings are the plan's findings no applied change repaired: what
+	// stays different from Git after the run.
+	Findings []plan.Finding
+	Receipt  string // the receipt's commit on the status branch; empty when none was written
+	Branch   string // the status branch, when a receipt was written
 }
 
 // ErrRefused is returned, with the guards' reasons, when a plan is refused.
@@ -199,22 +213,34 @@ var ErrRefused = errors.New("nothing was changed")
 func Refusal(reasons error) error { return fmt.Errorf("%w; %w", reasons, ErrRefused) }
 
 // Apply carries out a plan the guards allow, then records a receipt on the
-// status branch when the source is a revision of a Git repository.
+// status branch when the source is a revision of a Git repository. A plan
+// the guards refuse writes nothing to the directory: Apply records the
+// refusal's receipt instead (unless NoReceipt) and returns the refusal,
+// which wraps ErrRefused.
 func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts ApplyOptions) (*Applied, error) {
 	if pl.Refused != nil {
-		return nil, Refusal(pl.Refused)
+		return refuse(ctx, pl, src, opts)
 	}
 	log := opts.logger()
 	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff})
-	out := &Applied{Result: res}
+	applied := map[string]bool{}
+	for _, c := range res.Changes {
+		if c.Outcome == apply.Applied {
+			applied[c.Change.ID] = true
+		}
+	}
+	out := &Applied{Result: res, Findings: pl.Plan.Remaining(applied)}
 	if src.Rev == "" || opts.NoReceipt || pl.Plan.Empty() {
 		return out, nil
 	}
+	// A run stopped by a signal still records what it did.
+	ctx = context.WithoutCancel(ctx)
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
 		AppliedAt: opts.Now,
 		Directory: opts.DirectoryURL,
 		Orphans:   []receipt.Orphan{},
+		Findings:  findings(out.Findings),
 		Notices:   []string{},
 	}
 	for _, c := range res.Changes {
@@ -231,15 +257,135 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 		r.Orphans = append(r.Orphans, receipt.Orphan{Account: o.Name, DN: o.DN, Action: action})
 	}
 	r.Plan = receipt.Summarize(r.Changes)
-	branch := statusBranch(pl.Repo)
+	err := record(ctx, src, statusBranch(pl.Repo), r, opts, out)
+	return out, err
+}
+
+// findings are a plan's findings as a receipt keeps them.
+func findings(fs []plan.Finding) []receipt.Finding {
+	out := []receipt.Finding{}
+	for _, f := range fs {
+		out = append(out, receipt.Finding{ID: f.ID, Kind: f.Kind, Account: f.Account, DN: f.DN, Group: f.Group, Text: f.Text, Fix: f.Fix})
+	}
+	return out
+}
+
+// record writes r on branch and pushes it, filling in out's Receipt and Branch.
+func record(ctx context.Context, src Source, branch string, r receipt.Receipt, opts ApplyOptions, out *Applied) error {
 	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
 	if err != nil {
-		return out, fmt.Errorf("write receipt on %s: %w", branch, err)
+		return fmt.Errorf("write receipt on %s: %w", branch, err)
 	}
-	out.Receipt = commit
-	log.Info("receipt written", "branch", branch, "commit", commit)
+	out.Receipt, out.Branch = commit, branch
+	opts.logger().Info("receipt written", "branch", branch, "commit", commit, "refused", r.Refused != nil)
 	if err := receipt.Push(ctx, src.Path, branch, opts.PushAuth); err != nil {
-		return out, fmt.Errorf("push receipt: %w", err)
+		return fmt.Errorf("push receipt: %w", err)
+	}
+	return nil
+}
+
+// refuse records the guards' refusal of a plan of a Git revision and
+// returns it; the directory is not touched.
+func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*Applied, error) {
+	refusal := Refusal(pl.Refused)
+	if src.Rev == "" || opts.NoReceipt {
+		return nil, refusal
+	}
+	r := receipt.Receipt{
+		Revision:  pl.Repo.Revision,
+		AppliedAt: opts.Now,
+		Directory: opts.DirectoryURL,
+		Plan:      summary(pl.Plan),
+		Findings:  findings(pl.Plan.Findings),
+		Refused:   guardRefusal(pl.Refused),
+	}
+	out := &Applied{Findings: pl.Plan.Findings}
+	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
+		return out, fmt.Errorf("%w (and its receipt was not recorded: %w)", refusal, err)
+	}
+	return out, refusal
+}
+
+// summary counts a plan's changes by action, for a refusal's receipt:
+// nothing of it applied.
+func summary(p *plan.Plan) receipt.Summary {
+	s := receipt.Summary{Changes: len(p.Changes), Actions: map[string]int{}}
+	for _, c := range p.Changes {
+		s.Actions[string(c.Action)]++
+	}
+	return s
+}
+
+// guardRefusal is the record of every limit exceeded and every change
+// refused among the guards' joined reasons.
+func guardRefusal(reasons error) *receipt.Refusal {
+	f := &receipt.Refusal{By: receipt.ByGuard, Message: reasons.Error()}
+	walk(reasons, func(err error) {
+		switch e := err.(type) {
+		case *plan.LimitError:
+			l := receipt.Limit{
+				Kind: e.Kind, Changes: e.Changes, Accounts: e.Accounts, Managed: e.Managed,
+				Limit:    receipt.Bound{Count: e.Limit.Count, Fraction: e.Limit.Fraction},
+				Exceeded: "fraction", Source: e.Source, Flag: e.Flag,
+			}
+			if e.Managed > 0 {
+				l.Fraction = float64(e.Accounts) / float64(e.Managed)
+			}
+			if e.ByCount {
+				l.Exceeded = "count"
+			}
+			f.Limits = append(f.Limits, l)
+		case *plan.RefusedError:
+			f.Changes = append(f.Changes, receipt.RefusedChange{ID: e.Change, Why: e.Why})
+		}
+	})
+	return f
+}
+
+// walk calls f on err and on every error it wraps, depth first.
+func walk(err error, f func(error)) {
+	if err == nil {
+		return
+	}
+	f(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walk(e, f)
+		}
+	case interface{ Unwrap() error }:
+		walk(u.Unwrap(), f)
+	}
+}
+
+// RecordRefusal records on the status branch, and pushes as applied
+// receipts are pushed, the receipt of a --require-approved run that
+// verification refused: the revision refused, the refusal with its advice,
+// and every commit refused. It writes nothing when opts.NoReceipt, and
+// returns nil then.
+func RecordRefusal(ctx context.Context, src Source, rep verify.Report, opts ApplyOptions) (*Applied, error) {
+	reasons := rep.Err()
+	if reasons == nil {
+		return nil, errors.New("record refusal: the verification refused nothing")
+	}
+	if opts.NoReceipt {
+		return nil, nil
+	}
+	f := &receipt.Refusal{By: receipt.ByUnapproved, Message: reasons.Error()}
+	for _, v := range rep.Refused() {
+		f.Commits = append(f.Commits, receipt.RefusedCommit{
+			Hash: v.Commit.Hash, Subject: v.Commit.Subject(), Author: v.Commit.Author.String(),
+			Reason: v.Reason, Files: v.Unapproved, Cured: v.Cured,
+		})
+	}
+	r := receipt.Receipt{Revision: rep.Head, AppliedAt: opts.Now, Directory: opts.DirectoryURL, Refused: f}
+	branch := rep.StatusBranch
+	if branch == "" {
+		branch = receipt.DefaultBranch
+	}
+	out := &Applied{}
+	if err := record(ctx, src, branch, r, opts, out); err != nil {
+		return out, fmt.Errorf("record the refusal of %s: %w", rep.Head, err)
 	}
 	return out, nil
 }
@@ -249,16 +395,22 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 var ErrTampered = errors.New("the saved plan differs from the plan alm makes now from the same revision, directory and time")
 
 // ApplySaved applies a plan saved by alm plan --out to the repository as it
-// is now (repo, loaded from src), after checking that neither the repository
-// nor the directory has changed since the plan was made. It then plans
-// again at the saved plan's instant and applies only if the saved changes
-// are exactly those: what is written is always alm's own plan, never the
-// file's word, so an edited plan cannot reach objects alm does not own.
+// is now (repo, loaded from src), after checking that the plan is no older
+// than opts.MaxPlanAge and that neither the repository nor the directory
+// has changed since it was made. It then plans again at opts.Now - the
+// clock, never the plan's own instant - and applies only if the saved
+// changes are exactly those: what is written is always alm's own plan of
+// now, never the file's word, so an edited plan cannot reach objects alm
+// does not own, and a plan made for another time cannot write its changes.
+// The guards are checked over the plan of now, so a saved plan over a
+// limit is refused like any other.
 func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *model.Repository, src Source, opts ApplyOptions) (*Applied, error) {
 	if saved.Revision == "" {
 		return nil, errors.New("the saved plan was made from a working tree: make it from a commit (alm plan --out plan.json)")
 	}
-	opts.Now = saved.Now
+	if err := fresh(saved, opts); err != nil {
+		return nil, err
+	}
 	now, err := PlanLoaded(ctx, dir, repo, src, opts.Options)
 	if err != nil {
 		return nil, err
@@ -272,18 +424,38 @@ func ApplySaved(ctx context.Context, dir Directory, saved *plan.Plan, repo *mode
 	return Apply(ctx, dir, now, src, opts)
 }
 
+// fresh refuses a saved plan older than the maximum age, or made for a
+// time that has not come.
+func fresh(saved *plan.Plan, opts ApplyOptions) error {
+	maxAge := opts.MaxPlanAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxPlanAge
+	}
+	age := opts.Now.Sub(saved.Now)
+	switch {
+	case age > maxAge:
+		return fmt.Errorf("%w: it was made for %s, %s ago, and a saved plan may be at most %s old; make a new plan with alm plan --out (or allow an older one with --max-plan-age)",
+			apply.ErrStale, saved.Now.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+	case age < -time.Minute:
+		return fmt.Errorf("%w: it was made for %s, which has not come (it is %s now): a plan made with --now for a later time is never applied; make a new plan without --now",
+			apply.ErrStale, saved.Now.UTC().Format(time.RFC3339), opts.Now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // samePlan compares what two plans would do.
 func samePlan(saved, made *plan.Plan) error {
 	type doing struct {
-		Managed int
-		Changes []plan.Change
-		Orphans []plan.Orphan
+		Managed  int
+		Changes  []plan.Change
+		Findings []plan.Finding
+		Orphans  []plan.Orphan
 	}
-	a, err := json.Marshal(doing{saved.Managed, saved.Changes, saved.Orphans})
+	a, err := json.Marshal(doing{saved.Managed, saved.Changes, saved.Findings, saved.Orphans})
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(doing{made.Managed, made.Changes, made.Orphans})
+	b, err := json.Marshal(doing{made.Managed, made.Changes, made.Findings, made.Orphans})
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,12 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	e.printf("### alm plan\n\nRevision %s, directory state %s, at %s.\n\n",
 		code(short(p.Revision)), code(orNone(p.DirectoryState)), p.Now.UTC().Format(time.RFC3339))
 	if p.Empty() {
-		e.printf("**No changes.** The directory matches the access repository.\n")
+		e.printf("**%s**\n", inline(closing(p, "below")))
 	} else {
 		e.printf("**Plan:** %s\n\n", summary(p))
+		if left := unrepaired(p); left > 0 {
+			e.printf("After it, the directory will still differ from the access repository: %d %s below.\n\n", left, plural(left, "finding"))
+		}
 		e.printf("| | account | change | why |\n| --- | --- | --- | --- |\n")
 		for _, b := range blocks(p) {
 			for _, c := range b.changes {
@@ -31,6 +34,16 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				}
 				e.printf("| %s | %s | %s | %s |\n", code(Symbol(c.Action)), who, mdChange(c), cell(why(c.Reason)))
 			}
+		}
+	}
+	if len(p.Findings) > 0 {
+		e.printf("\n#### Findings\n\n| | about | what differs | fix |\n| --- | --- | --- | --- |\n")
+		for _, f := range p.Findings {
+			fix := cell(f.Fix)
+			if f.RepairedBy != "" {
+				fix += "<br>this plan repairs it: " + code(f.RepairedBy)
+			}
+			e.printf("| %s | %s | %s | %s |\n", code(f.Kind), cell(findingTitle(f)[len(f.Kind)+2:]), cell(f.Text), fix)
 		}
 	}
 	if len(p.Orphans) > 0 {

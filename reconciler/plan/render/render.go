@@ -25,7 +25,7 @@ func Symbol(a plan.Action) string {
 	switch a {
 	case plan.Create, plan.CreateOU, plan.AddMember:
 		return "+"
-	case plan.Update, plan.Enable, plan.Disable, plan.DisableOrphan:
+	case plan.Update, plan.Enable, plan.Disable, plan.DisableOrphan, plan.SetPassword:
 		return "~"
 	case plan.Move, plan.Rename:
 		return ">"
@@ -36,10 +36,24 @@ func Symbol(a plan.Action) string {
 }
 
 // JSON writes the plan in its saved form (plan.Decode reads it back).
+// Lists are written as [] when empty, never null.
 func JSON(w io.Writer, p *plan.Plan) error {
+	out := *p
+	if out.Changes == nil {
+		out.Changes = []plan.Change{}
+	}
+	if out.Findings == nil {
+		out.Findings = []plan.Finding{}
+	}
+	if out.Orphans == nil {
+		out.Orphans = []plan.Orphan{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []desired.Warning{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	return enc.Encode(&out)
 }
 
 // ResultJSON writes an apply result as JSON.
@@ -115,12 +129,24 @@ func why(r desired.Reason) string {
 		where = append(where, w)
 	}
 	if !r.Date.IsZero() {
-		where = append(where, r.Date.UTC().Format(time.DateOnly))
+		// The instant carries the offset of alm.yaml's timeZone, so this is
+		// the date as the file writes it.
+		where = append(where, r.Date.Format(time.DateOnly))
 	}
 	if len(where) == 0 {
 		return r.Text
 	}
 	return fmt.Sprintf("%s [%s]", r.Text, strings.Join(where, ", "))
+}
+
+// instant shows a UTC instant as a date when it is a UTC midnight, else
+// with its time: a date in a zone east or west of UTC begins at another hour,
+// and its UTC date alone would name the wrong day.
+func instant(t time.Time) string {
+	if t = t.UTC(); t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format("2006-01-02 15:04 UTC")
 }
 
 // value shows an attribute's value the way a person reads it: dates for
@@ -132,7 +158,7 @@ func value(name, v string) string {
 			return "never"
 		}
 		if t, ok := desired.ParseFileTime(v); ok {
-			return fmt.Sprintf("%s (%s)", v, t.Format(time.DateOnly))
+			return fmt.Sprintf("%s (%s)", v, instant(t))
 		}
 	case directory.AttrUserAccountControl:
 		if v == "" {
@@ -156,12 +182,62 @@ func summary(p *plan.Plan) string {
 	if s.OUs > 0 {
 		create += fmt.Sprintf(" (%d %s)", s.OUs, plural(s.OUs, "OU"))
 	}
+	if s.SetPassword > 0 {
+		create += fmt.Sprintf(", %d to give a password", s.SetPassword)
+	}
 	line := fmt.Sprintf("%s, %d to update, %d to move, %d to rename, %d to add to groups, %d to enable, %d to remove from groups, %d to disable, %d to delete",
 		create, s.Update, s.Move, s.Rename, s.AddMember, s.Enable, s.RemoveMember, s.Disable, s.Delete)
 	if s.Drift > 0 {
 		line += fmt.Sprintf("; %d of them %s drift", s.Drift, plural2(s.Drift, "reverts", "revert"))
 	}
 	return line + "."
+}
+
+// unrepaired counts the findings no change of the plan repairs.
+func unrepaired(p *plan.Plan) int {
+	n := 0
+	for _, f := range p.Findings {
+		if f.RepairedBy == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// closing is the plan's last line: what it does, and whether the directory
+// will then match the access repository. "The directory matches" is said
+// only when nothing differs.
+func closing(p *plan.Plan, where string) string {
+	left := unrepaired(p)
+	switch {
+	case p.Matches() && len(p.Orphans) == 0:
+		return "No changes. The directory matches the access repository."
+	case p.Matches():
+		return fmt.Sprintf("No changes. The accounts alm manages match the access repository; %d %s in managed OUs %s reported %s (orphans).",
+			len(p.Orphans), plural(len(p.Orphans), "account"), plural2(len(p.Orphans), "that alm does not own is", "that alm does not own are"), where)
+	case p.Empty():
+		return fmt.Sprintf("No changes can be made, but the directory does not match the access repository: %d %s %s.",
+			len(p.Findings), plural(len(p.Findings), "finding"), where)
+	case left > 0:
+		return fmt.Sprintf("Plan: %s\nAfter it, the directory will still differ from the access repository: %d %s %s.",
+			summary(p), left, plural(left, "finding"), where)
+	}
+	return "Plan: " + summary(p)
+}
+
+// findingTitle is a finding's first line: its kind and what it is about.
+func findingTitle(f plan.Finding) string {
+	about := f.Account
+	if about == "" {
+		about = f.Group
+	}
+	if about == "" {
+		about = f.DN
+	}
+	if f.File != "" {
+		about += " (" + f.File + ")"
+	}
+	return f.Kind + ": " + about
 }
 
 func plural(n int, word string) string {

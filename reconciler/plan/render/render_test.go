@@ -114,6 +114,14 @@ func handmade() *plan.Plan {
 			{ID: "disable-orphan:CN=tmp_user," + people, Action: plan.DisableOrphan, Account: "tmp_user", DN: "CN=tmp_user," + people,
 				Attributes: []plan.AttrChange{{Name: "userAccountControl", Old: "512", New: "514", Field: "spec.orphans"}},
 				Reason:     desired.Reason{File: "alm.yaml", Field: "spec.orphans", Rule: "orphans: disable", Text: "unmanaged account in a managed OU, and alm.yaml says orphans: disable"}},
+			with(jdoe, func(c *plan.Change) {
+				c.ID, c.Action, c.Group, c.GroupName = "remove-member:004217:Domain Admins", plan.RemoveMember, "CN=Domain Admins,CN=Users,"+base, "Domain Admins"
+				c.Drift, c.Privileged = true, "one of AD's privileged groups (Domain Admins, RID 512)"
+				c.Reason = desired.Reason{File: "people/jdoe.yaml", Field: "spec.roles", Rule: "privileged", Text: "drift: jdoe is a member of CN=Domain Admins,CN=Users," + base + ", one of AD's privileged groups (Domain Admins, RID 512), and no role grants it: a privileged membership nothing in Git asked for is always removed"}
+			}),
+			{ID: "set-password:sa-01", Action: plan.SetPassword, AccountID: "sa-01", Account: "svc-backup", Kind: model.KindServiceAccount, File: "service-accounts/svc-backup.yaml", Marker: "alm:sa-01",
+				DN: "CN=svc-backup,OU=Service Accounts,OU=ALM," + base, Drift: true,
+				Reason: desired.Reason{File: "service-accounts/svc-backup.yaml", Rule: "half-made", Text: "the account carries alm's marker but never had a password"}},
 			{ID: "delete:003001", Action: plan.Delete, AccountID: "003001", Account: "oold", Kind: model.KindPerson, File: "people/oold.yaml", Marker: "alm:003001",
 				DN:     "CN=oold,OU=Leavers,OU=ALM," + base,
 				Reason: desired.Reason{File: "people/oold.yaml", Line: 18, Field: "spec.endDate", Rule: "lifecycle: archived", Date: time.Date(2026, 1, 29, 0, 0, 0, 0, time.UTC), Text: "endDate 2025-10-31 plus retention 90d passed on 2026-01-29"}},
@@ -122,9 +130,21 @@ func handmade() *plan.Plan {
 			{DN: "CN=tmp_user," + people, Name: "tmp_user", Enabled: true, Action: "disable", Reason: "no alm marker: an account alm does not own in a managed OU"},
 			{DN: "CN=old-kiosk," + people, Name: "old-kiosk", Action: "report", Reason: `its adminDescription holds "kiosk", not alm's marker: an account alm does not own in a managed OU`},
 		},
+		Findings: []plan.Finding{
+			{ID: "admin-count:004217", Kind: plan.FindingAdminCount, Account: "jdoe", AccountID: "004217", File: "people/jdoe.yaml", DN: "CN=jdoe," + people,
+				Text: "CN=jdoe," + people + " has adminCount=1, which AD leaves behind", Fix: "clear adminCount and turn inheritance back on"},
+			{ID: "half-made:sa-01", Kind: plan.FindingHalfMade, Account: "svc-backup", AccountID: "sa-01", File: "service-accounts/svc-backup.yaml",
+				DN: "CN=svc-backup,OU=Service Accounts,OU=ALM," + base, Text: "made by alm but never got a password", Fix: "alm apply gives it one", RepairedBy: "set-password:sa-01"},
+			{ID: "missing-group:wifi <5ghz>", Kind: plan.FindingMissingGroup, File: "roles/wifi.yaml", Group: "Wifi <5GHz>",
+				Text: `group "Wifi <5GHz>" (role wifi names it) does not exist below OU=Groups,OU=ALM,` + base + ": 1 account should be members (bking) and are not added",
+				Fix:  `create group "Wifi <5GHz>" in OU=Groups,OU=ALM,` + base + `, or correct the group's name in roles/wifi.yaml`},
+			{ID: "unmanaged-membership:004217:cn=printers,ou=shared," + base, Kind: plan.FindingUnmanagedMembership, Account: "jdoe", AccountID: "004217",
+				File: "people/jdoe.yaml", DN: "CN=jdoe," + people, Group: "CN=Printers,OU=Shared," + base,
+				Text: "jdoe is a member of CN=Printers,OU=Shared," + base + ", which no role names: left as it is (alm.yaml unmanagedMemberships: report)",
+				Fix:  "grant it through a role, remove it by hand, or set unmanagedMemberships: remove in alm.yaml"},
+		},
 		Warnings: []desired.Warning{
-			{File: "roles/wifi.yaml", Text: `group "Wifi <5GHz>" (role wifi) does not exist under OU=Groups,OU=ALM,` + base + ": adding members to it will fail until it is created there"},
-			{File: "people/jdoe.yaml", Account: "jdoe", Text: "jdoe is a member of CN=Domain Admins,CN=Users," + base + ", which no role names: alm leaves it alone; grant it through a role or remove it by hand"},
+			{File: "people/jdoe.yaml", Line: 20, Account: "jdoe", Text: `spec.roles[1]: role "wlan" does not exist, so it grants no groups; add roles/wlan.yaml or remove it`},
 		},
 	}
 }
@@ -132,10 +152,14 @@ func handmade() *plan.Plan {
 func TestGolden(t *testing.T) {
 	empty := &plan.Plan{FormatVersion: plan.FormatVersion, Revision: "c0ffee", DirectoryState: "12", Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 		Changes: []plan.Change{}, Orphans: []plan.Orphan{}, Warnings: []desired.Warning{}}
+	findingsOnly := &plan.Plan{FormatVersion: plan.FormatVersion, Revision: "c0ffee", DirectoryState: "12", Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+		Changes: []plan.Change{}, Findings: handmade().Findings[2:], Orphans: handmade().Orphans[1:], Warnings: []desired.Warning{}}
+	orphansOnly := &plan.Plan{FormatVersion: plan.FormatVersion, Revision: "c0ffee", DirectoryState: "12", Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+		Changes: []plan.Change{}, Orphans: handmade().Orphans[1:], Warnings: []desired.Warning{}}
 	for _, tc := range []struct {
 		name string
 		plan *plan.Plan
-	}{{"handmade", handmade()}, {"empty", empty}} {
+	}{{"handmade", handmade()}, {"empty", empty}, {"findings", findingsOnly}, {"orphans", orphansOnly}} {
 		for _, f := range []struct {
 			ext    string
 			render func(*bytes.Buffer, *plan.Plan) error
@@ -190,8 +214,35 @@ func TestText(t *testing.T) {
 			t.Errorf("header %q appears %d times", h, n)
 		}
 	}
-	if !strings.HasSuffix(out, "Plan: 2 to create (1 OU), 1 to update, 1 to move, 1 to rename, 1 to add to groups, 1 to enable, 1 to remove from groups, 2 to disable, 1 to delete; 2 of them revert drift.\n") {
+	if !strings.HasSuffix(out, "Plan: 2 to create (1 OU), 1 to give a password, 1 to update, 1 to move, 1 to rename, 1 to add to groups, 1 to enable, 2 to remove from groups, 2 to disable, 1 to delete; 4 of them revert drift.\n"+
+		"After it, the directory will still differ from the access repository: 3 findings above.\n") {
 		t.Errorf("closing line of\n%s", out)
+	}
+}
+
+// TestClosing: "The directory matches" only when nothing differs.
+func TestClosing(t *testing.T) {
+	h := handmade()
+	tests := []struct {
+		name string
+		p    *plan.Plan
+		want string
+	}{
+		{"nothing differs", &plan.Plan{}, "No changes. The directory matches the access repository."},
+		{"orphans only", &plan.Plan{Orphans: h.Orphans}, "No changes. The accounts alm manages match the access repository; 2 accounts in managed OUs that alm does not own are reported above (orphans)."},
+		{"findings only", &plan.Plan{Findings: h.Findings[2:]}, "No changes can be made, but the directory does not match the access repository: 2 findings above."},
+		{"changes that repair every finding", &plan.Plan{Changes: h.Changes, Findings: h.Findings[1:2]}, "Plan: 2 to create"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := closing(tc.p, "above")
+			if !strings.HasPrefix(got, tc.want) || strings.Contains(got, "still differ") {
+				t.Errorf("closing %q, want %q", got, tc.want)
+			}
+			if strings.Contains(got, "The directory matches") != (tc.p.Matches() && len(tc.p.Orphans) == 0) {
+				t.Errorf("%q claims a match it should not (matches %v)", got, tc.p.Matches())
+			}
+		})
 	}
 }
 
@@ -309,9 +360,9 @@ func TestAcme(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(dir.SetAccountControl(ctx, "CN=oobrien,OU=Leavers,OU=ALM,"+base, directory.UACNormalAccount))
-	must(dir.Modify(ctx, "CN=rpatel,"+people, map[string]string{directory.AttrTitle: "CISO"}))
-	must(dir.AddMember(ctx, d0.GroupDN("FS Backup Operators"), "CN=jdoe,"+people))
+	must(dir.SetAccountControl(ctx, dir.RefOf("CN=oobrien,OU=Leavers,OU=ALM,"+base), directory.UACNormalAccount))
+	must(dir.Modify(ctx, dir.RefOf("CN=rpatel,"+people), map[string]string{directory.AttrTitle: "CISO"}))
+	must(dir.AddMember(ctx, dir.RefOf(d0.GroupDN("FS Backup Operators")), dir.RefOf("CN=jdoe,"+people)))
 	must(dir.AddUser(directory.NewAccount{DN: "CN=temp-admin," + people, Name: "temp-admin", UAC: directory.UACNormalAccount,
 		Attributes: map[string]string{directory.AttrDescription: "made by hand"}}))
 
@@ -328,6 +379,42 @@ func TestAcme(t *testing.T) {
 	b.Reset()
 	must(Markdown(&b, p1))
 	golden(t, "acme-later.md", b.Bytes())
+}
+
+// TestAcmeInAuckland renders the example's first plan with alm.yaml's
+// timeZone set to Pacific/Auckland, at an instant that is 2026-11-29 in UTC
+// but already 2026-11-30 there: lchen, provisioned 7 days before a start on
+// 2026-12-07, is created; reasons show the dates as the files write them, and
+// accountExpires the instant each day begins in Auckland.
+func TestAcmeInAuckland(t *testing.T) {
+	repo := acmeRepo(t)
+	repo.Directory.Spec.TimeZone = model.MustTimeZone("Pacific/Auckland")
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	d, err := desired.Compute(repo, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p := makePlan(t, repo, acmeDirectory(t, d, ""), now, nil)
+	var b bytes.Buffer
+	if err := Text(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "acme-auckland.txt", b.Bytes())
+}
+
+func TestInstant(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), "2026-11-30"},
+		{time.Date(2026, 11, 29, 11, 0, 0, 0, time.UTC), "2026-11-29 11:00 UTC"},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.FixedZone("NZDT", 13*3600)), "2026-11-29 11:00 UTC"},
+	} {
+		if got := instant(tc.in); got != tc.want {
+			t.Errorf("instant(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }
 
 func TestResultText(t *testing.T) {

@@ -50,6 +50,15 @@ func Text(w io.Writer, p *plan.Plan) error {
 			e.printf("      why: %s\n", why(c.Reason))
 		}
 	}
+	if len(p.Findings) > 0 {
+		e.printf("\nFindings (what stays different from the access repository unless a change above repairs it):\n")
+		for _, f := range p.Findings {
+			e.printf("  ! %s\n      %s\n      fix: %s\n", findingTitle(f), f.Text, f.Fix)
+			if f.RepairedBy != "" {
+				e.printf("      this plan repairs it: %s\n", f.RepairedBy)
+			}
+		}
+	}
 	if len(p.Orphans) > 0 {
 		e.printf("\nOrphans (accounts in managed OUs that alm does not own):\n")
 		for _, o := range p.Orphans {
@@ -66,11 +75,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 			e.printf("  ! %s\n", w)
 		}
 	}
-	if p.Empty() {
-		e.printf("\nNo changes. The directory matches the access repository.\n")
-	} else {
-		e.printf("\nPlan: %s\n", summary(p))
-	}
+	e.printf("\n%s\n", closing(p, "above"))
 	return e.err
 }
 
