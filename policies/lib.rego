@@ -51,10 +51,12 @@ approval_list(class) := "revoke" if class == "revoke"
 
 approval_list(class) := "other" if class in {"rename", "other"}
 
-# field_of is the field that gave a file its class ("" when none).
-field_of(f) := object.get(r, "field", "") if {
-	some r in f.reasons
-	r.class == f.class
+# field_of is the field that gave a file its class: the first reason of that
+# class ("" when none). A file may have several (a role granted and endDate
+# moved later are both grants); a function must give one value.
+field_of(f) := fields[0] if {
+	fields := [object.get(r, "field", "") | some r in f.reasons; r.class == f.class]
+	count(fields) > 0
 } else := ""
 
 # gone holds the lifecycle statuses of accounts no longer live.

@@ -29,6 +29,15 @@ test_describe if {
 test_field_of if {
 	lib.field_of({"class": "grant", "reasons": [{"class": "other", "field": "spec.description"}, {"class": "grant", "field": "spec.roles"}]}) == "spec.roles"
 	lib.field_of({"class": "create", "reasons": [{"class": "create", "text": "new"}]}) == ""
+	lib.field_of({"class": "other", "reasons": []}) == ""
+}
+
+test_field_of_several_reasons_of_the_class if {
+	lib.field_of({"class": "grant", "reasons": [
+		{"class": "revoke", "field": "spec.inactive"},
+		{"class": "grant", "field": "spec.roles"},
+		{"class": "grant", "field": "spec.endDate"},
+	]}) == "spec.roles"
 }
 
 test_kind_word if {

@@ -17,9 +17,13 @@ deny contains v if {
 	}
 }
 
+# A login over 20 characters is denied above and not matched: matching costs
+# the name's length times the pattern's size (a 650-byte pattern took 32 s
+# over a name of 100 KB).
 deny contains v if {
 	some f in lib.present
 	f.kind in lib.accounts
+	count(f.name) <= 20
 	pattern := lib.template_at_base(f).spec.naming
 	pattern != ""
 	not regex.match(pattern, f.name)

@@ -25,8 +25,16 @@ test_pattern_mismatch_denied if {
 
 test_too_long_denied if {
 	vs := check([renamed("svc-abcdefghijklmnopq")]) # 21 characters, also past the pattern
+	count(vs) == 1 # for its length; the pattern is not matched against a name this long
 	some v in vs
 	contains(v.msg, "is 21 characters")
+}
+
+test_longest_name_matched if {
+	vs := check([renamed("bak-abcdefghijklmnop")]) # 20 characters, against the pattern
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "naming pattern")
 }
 
 test_deleted_file_not_checked if {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -318,7 +319,13 @@ func ratText(s string) string {
 // closest returns the known name nearest to a misspelt one, or "" when none is close.
 func closest(name string, known []string) string {
 	best, bestD := "", 3
+	runes := utf8.RuneCountInString(name)
 	for _, k := range known {
+		// The distance is at least the difference in length: skip the
+		// quadratic work for a name that cannot be close (a 1 MB key).
+		if abs(runes-utf8.RuneCountInString(k)) >= bestD {
+			continue
+		}
 		d := distance(strings.ToLower(name), strings.ToLower(k))
 		if d < bestD && d < len(name) {
 			best, bestD = k, d
@@ -326,6 +333,8 @@ func closest(name string, known []string) string {
 	}
 	return best
 }
+
+func abs(n int) int { return max(n, -n) }
 
 // distance is the Levenshtein distance between two strings, by runes.
 func distance(a, b string) int {

@@ -17,6 +17,8 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +77,7 @@ func compileFS(fsys fs.FS, kinds map[string]string) (*Set, error) {
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	c.UseLoader(embeddedOnly{})
+	c.UseRegexpEngine(boundedRegexp)
 	s := &Set{kinds: map[string]*jsonschema.Schema{}, docs: map[string]any{}}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -150,24 +153,45 @@ func (s *Set) Validate(kind string, doc any) []Violation {
 	return r.sorted()
 }
 
+// boundedRegexp compiles a regular expression of at most model.MaxPattern
+// bytes: format "regex" compiles a file's naming pattern, and a longer one
+// takes long to compile and is refused by maxLength anyway.
+func boundedRegexp(s string) (jsonschema.Regexp, error) {
+	if len(s) > model.MaxPattern {
+		return nil, fmt.Errorf("%d characters, more than the %d alm compiles", len(s), model.MaxPattern)
+	}
+	return regexp.Compile(s)
+}
+
 // nonFinite finds a NaN or infinite float64, which JSON cannot hold and the
-// validator cannot compare.
+// validator cannot compare. The path is built on the way back up, once: a
+// copy at every level would be quadratic in the depth of the document.
 func nonFinite(v any, at []string) ([]string, bool) {
+	rev, ok := nonFiniteRev(v)
+	if !ok {
+		return nil, false
+	}
+	slices.Reverse(rev)
+	return append(at, rev...), true
+}
+
+// nonFiniteRev is nonFinite's path, innermost segment first.
+func nonFiniteRev(v any) ([]string, bool) {
 	switch v := v.(type) {
 	case float64:
-		return at, math.IsNaN(v) || math.IsInf(v, 0)
+		return nil, math.IsNaN(v) || math.IsInf(v, 0)
 	case float32:
-		return at, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
+		return nil, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
 	case map[string]any:
 		for k, e := range v {
-			if p, ok := nonFinite(e, append(at[:len(at):len(at)], k)); ok {
-				return p, true
+			if p, ok := nonFiniteRev(e); ok {
+				return append(p, k), true
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if p, ok := nonFinite(e, append(at[:len(at):len(at)], strconv.Itoa(i))); ok {
-				return p, true
+			if p, ok := nonFiniteRev(e); ok {
+				return append(p, strconv.Itoa(i)), true
 			}
 		}
 	}

@@ -424,7 +424,8 @@ func TestDN(t *testing.T) {
 }
 
 func TestFileTime(t *testing.T) {
-	for _, s := range []string{"1601-01-01", "1970-01-01", "2026-05-31", "2999-12-31"} {
+	// 9999-12-31 is the latest date a file holds.
+	for _, s := range []string{"1601-01-01", "1970-01-01", "2026-05-31", "2999-12-31", "9999-12-31"} {
 		got, ok := ParseFileTime(FileTime(at(s)))
 		if s == "1601-01-01" {
 			if FileTime(at(s)) != "0" || ok {
@@ -443,6 +444,34 @@ func TestFileTime(t *testing.T) {
 		if !NeverExpires(never) {
 			t.Errorf("%q should mean never", never)
 		}
+	}
+}
+
+// A leaver's groups are withheld from the end of the grace period: with the
+// latest date and the longest grace, that instant is later, not wrapped round.
+func TestLongestGraceAtTheLatestDate(t *testing.T) {
+	r := fixture()
+	r.Templates["employee"].Spec.Leaver = &model.Leaver{GroupGrace: model.Duration{D: model.MaxDuration}}
+	p := jdoe()
+	p.Spec.EndDate = model.MustDate("9999-12-31")
+	r.People["jdoe"] = p
+	end := p.Spec.EndDate.Plus(model.Duration{D: model.MaxDuration}, time.UTC) // the fixture sets no timeZone
+	s, err := Compute(r, end.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.Account("004217")
+	if a.State.Status != lifecycle.Leaver || len(a.Groups) != 0 || !a.NoGroups.Date.Equal(end) || end.Year() != 10099 {
+		t.Errorf("%s with %d groups; groups withheld from %s, want %s", a.State.Status, len(a.Groups), a.NoGroups.Date, end)
+	}
+	got, ok := ParseFileTime(a.Attributes[directory.AttrAccountExpires])
+	if !ok || !got.Equal(p.Spec.EndDate.Time) {
+		t.Errorf("accountExpires %s (%v), want 9999-12-31", got, ok)
+	}
+	later, err1 := strconv.ParseInt(FileTime(end), 10, 64)
+	earlier, err2 := strconv.ParseInt(FileTime(p.Spec.EndDate.Time), 10, 64)
+	if err1 != nil || err2 != nil || later <= earlier {
+		t.Errorf("file time of %s is %s, not after that of 9999-12-31", end, FileTime(end))
 	}
 }
 

@@ -371,5 +371,50 @@ func TestServiceAccountZones(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			check(t, ServiceAccount(sa, disable, auckland, at(tc.now)), tc.want)
 		})
+
+	}
+}
+
+// The longest durations added to the latest and earliest dates a file can
+// hold, in zones at both ends of the offsets: every instant the lifecycle
+// computes stays in order, none wraps round to before the date it came from.
+func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
+	longest := model.Duration{D: model.MaxDuration}
+	person := &model.WorkflowTemplate{Metadata: model.Metadata{Name: "employee"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindPerson, ProvisionAhead: longest,
+		Leaver: &model.Leaver{GroupGrace: longest, Retention: longest, Archive: model.ArchiveStub},
+	}}
+	service := &model.WorkflowTemplate{Metadata: model.Metadata{Name: "service-account"}, Spec: model.TemplateSpec{
+		AppliesTo: model.KindServiceAccount,
+		Notices:   []model.Notice{{Before: longest, To: []string{"owner"}}},
+		EndOfLife: &model.EndOfLife{Action: model.ActionDisable, RetireAfter: longest, Retire: model.RetireMove},
+	}}
+	last, first := date("9999-12-31"), date("0000-01-01")
+	for _, name := range []string{"UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"} {
+		zone := model.MustTimeZone(name).Location()
+		latest := last.Plus(longest, zone)
+		nows := []time.Time{first.Minus(longest, zone), first.Midnight(zone), at("2026-05-01T00:00:00Z"),
+			last.Midnight(zone), latest.Add(-time.Hour), latest, latest.Add(model.MaxDuration)}
+		for _, d := range []model.Date{first, last} {
+			p := &model.Person{Metadata: model.Metadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
+			sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
+			for _, now := range nows {
+				for _, s := range []State{Person(p, person, zone, now), ServiceAccount(sa, service, zone, now)} {
+					if !s.Next.IsZero() && !s.Next.After(now) {
+						t.Errorf("%s, date %s at %s: %s, next %s is not after now", name, d, now, s.Status, s.Next)
+					}
+					if s.Next.After(latest) {
+						t.Errorf("%s, date %s at %s: %s, next %s is past the latest date plus the longest duration", name, d, now, s.Status, s.Next)
+					}
+				}
+			}
+			archived := d.Plus(longest, zone)
+			if got := Person(p, person, zone, archived.Add(-time.Hour)); got.Status != Leaver || !got.Groups || !got.Next.Equal(archived) {
+				t.Errorf("%s, date %s, an hour before archiving: %s groups=%v next %s", name, d, got.Status, got.Groups, got.Next)
+			}
+			if got := Person(p, person, zone, archived); got.Status != Archived {
+				t.Errorf("%s, date %s plus 36500d: %s, want archived", name, d, got.Status)
+			}
+		}
 	}
 }

@@ -225,12 +225,17 @@ func parse(files []file) (*model.Repository, Problems) {
 	}
 	sawDirectory := false
 	for _, f := range files {
+		if f.path == model.DirectoryFile {
+			sawDirectory = true
+		}
+		if msg := tooLarge(len(f.data)); msg != "" {
+			c.at(model.Position{Path: f.path, Line: 1}, "", "%s", msg)
+			c.markUnreadable(kindForPath(f.path), f.path)
+			continue
+		}
 		if strings.HasSuffix(f.path, ".rego") {
 			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: string(f.data)})
 			continue
-		}
-		if f.path == model.DirectoryFile {
-			sawDirectory = true
 		}
 		decodeFile(f, set, repo, c)
 	}
@@ -272,6 +277,10 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
+	if b := bound(root); b != nil {
+		c.at(model.Position{Path: f.path, Line: b.line, Column: b.column}, "", "%s", b.msg)
+		return
+	}
 	if root.Kind != yaml.MappingNode {
 		c.at(model.Position{Path: f.path, Line: root.Line, Column: root.Column}, "", "not a mapping: a file holds one object with apiVersion, kind, metadata and spec")
 		return
@@ -301,7 +310,12 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	}
 	var pe *model.PositionError
 	if errors.As(err, &pe) {
-		c.at(model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}, "", "%s", pe.Err)
+		pos := model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}
+		if field := fieldAt(src, pe.Line, pe.Column); field != "" {
+			c.at(pos, field, "%s: %s", field, pe.Err)
+			return
+		}
+		c.at(pos, "", "%s", pe.Err)
 		return
 	}
 	c.at(top, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
@@ -418,6 +432,21 @@ func positions(file string, n *yaml.Node, prefix string, out map[string]model.Po
 			positions(file, item, name, out)
 		}
 	}
+}
+
+// fieldAt names the field whose value stands at line:col: the nearest field
+// written before it on its line (its key, or a list item itself).
+func fieldAt(src model.Source, line, col int) string {
+	best, bestCol := "", 0
+	for name, p := range src.Fields {
+		if p.Line != line || p.Column > col {
+			continue
+		}
+		if p.Column > bestCol || (p.Column == bestCol && (len(name) > len(best) || len(name) == len(best) && name < best)) {
+			best, bestCol = name, p.Column
+		}
+	}
+	return best
 }
 
 // fieldOf turns a schema instance location into a field path: spec.roles[1].

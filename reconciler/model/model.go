@@ -7,8 +7,11 @@ package model
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // APIVersion is the only apiVersion this build reads.
@@ -30,6 +33,15 @@ var Folders = map[string]string{
 	KindServiceAccount:   "service-accounts",
 	KindRole:             "roles",
 }
+
+// MaxLogin is the most characters a login (metadata.name of an account,
+// the sAMAccountName) has, as Active Directory and the schema say.
+const MaxLogin = 20
+
+// MaxPattern is the longest naming pattern (a template's spec.naming) alm
+// compiles: compiling costs up to half a second for ten kilobytes of
+// repetitions, and a pattern for logins of 20 characters needs far less.
+const MaxPattern = 1000
 
 // DirectoryFile is the path of the one Directory object.
 const DirectoryFile = "alm.yaml"
@@ -149,6 +161,28 @@ var DefaultLimits = Limits{
 type Limit struct {
 	Count    int     `yaml:"count,omitempty" json:"count"`
 	Fraction float64 `yaml:"fraction,omitempty" json:"fraction"`
+}
+
+// UnmarshalYAML refuses a fraction that is not a number (.nan, .inf): no
+// comparison with it is ever true, so it would switch the limit off, and
+// JSON cannot hold it, so the policies' input could not be built.
+func (l *Limit) UnmarshalYAML(n *yaml.Node) error {
+	type plain Limit
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	if math.IsNaN(p.Fraction) || math.IsInf(p.Fraction, 0) {
+		at := n
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "fraction" {
+				at = n.Content[i+1]
+			}
+		}
+		return &PositionError{Line: at.Line, Column: at.Column, Err: fmt.Errorf("fraction %s is not a number: write one from 0 to 1, e.g. 0.25", at.Value)}
+	}
+	*l = Limit(p)
+	return nil
 }
 
 // WorkflowTemplate holds the rules for one category of account.
@@ -285,6 +319,11 @@ type PersonSpec struct {
 	Roles         []string  `yaml:"roles,omitempty" json:"roles,omitempty"`
 	PreviousNames []string  `yaml:"previousNames,omitempty" json:"previousNames,omitempty"`
 }
+
+// MaxManagerChain is how many managers above a person alm follows. No
+// organisation is this deep; a longer chain is a mistake the loader reports,
+// and it would make the policies' data grow with the square of the chain.
+const MaxManagerChain = 64
 
 // Person types.
 const (

@@ -93,7 +93,9 @@ func (d Date) Midnight(zone *time.Location) time.Time {
 // Plus returns the instant x after day d begins in zone. Every whole 24
 // hours of x is a calendar day there (23 or 25 hours long across a daylight
 // saving change), so a date plus 30d is the start of the day 30 days later;
-// the hours left over are hours.
+// the hours left over are hours. It cannot overflow: a Date is at most
+// 9999-12-31 and a parsed Duration at most MaxDuration (36500 days), so the
+// day is at most in the year 10099, far inside time.Time.
 func (d Date) Plus(x Duration, zone *time.Location) time.Time {
 	days, rest := x.split()
 	return d.AddDays(days).Midnight(zone).Add(rest)
@@ -111,6 +113,12 @@ func (d Date) Minus(x Duration, zone *time.Location) time.Time {
 // are the same span.
 type Duration struct{ D time.Duration }
 
+// MaxDuration is the longest duration a file may give: 100 years (36500d).
+// No retention, grace or lifetime is longer, and bounding it keeps every
+// date plus a duration far from the limits of time.Duration (292 years) and
+// of Active Directory's accountExpires.
+const MaxDuration = 36500 * 24 * time.Hour
+
 // split returns the whole days in d and the hours left over.
 func (d Duration) split() (int, time.Duration) {
 	const day = 24 * time.Hour
@@ -120,17 +128,14 @@ func (d Duration) split() (int, time.Duration) {
 var durationPart = regexp.MustCompile(`(\d+)([hdw])`)
 var durationWhole = regexp.MustCompile(`^(\d+[hdw])+$`)
 
-// ParseDuration reads 12h, 30d, 2w or sums of them.
+// ParseDuration reads 12h, 30d, 2w or sums of them, up to MaxDuration.
 func ParseDuration(s string) (Duration, error) {
 	if !durationWhole.MatchString(s) {
-		return Duration{}, fmt.Errorf("duration %q is not a number with a unit h, d or w (e.g. 30d)", s)
+		return Duration{}, fmt.Errorf("duration %q is not a number with a unit h, d or w (e.g. 30d)", quoteShort(s))
 	}
+	tooLong := fmt.Errorf("duration %q is longer than 36500d (100 years), the longest alm accepts: write a shorter span", quoteShort(s))
 	var total time.Duration
 	for _, m := range durationPart.FindAllStringSubmatch(s, -1) {
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			return Duration{}, fmt.Errorf("duration %q: %w", s, err)
-		}
 		unit := time.Hour
 		switch m[2] {
 		case "d":
@@ -138,9 +143,22 @@ func ParseDuration(s string) (Duration, error) {
 		case "w":
 			unit = 7 * 24 * time.Hour
 		}
+		// Compare before multiplying and adding, so that neither can wrap.
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > int64((MaxDuration-total)/unit) {
+			return Duration{}, tooLong
+		}
 		total += time.Duration(n) * unit
 	}
 	return Duration{total}, nil
+}
+
+// quoteShort keeps a value quoted in a message to a readable length.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
 }
 
 // MustDuration is ParseDuration for tests and literals; it panics on a bad value.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/util"
 
@@ -63,6 +64,7 @@ const RulePolicyFile = "policy-file"
 // repository's data. Build one per check; Eval it for the change.
 type Engine struct {
 	query    rego.PreparedEvalQuery
+	store    storage.Store // the data the query reads; the fuzz target replaces it
 	outputs  []output
 	problems []Violation // organisation policy files that did not compile
 }
@@ -109,6 +111,7 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 		return nil, fmt.Errorf("no deny or warn rules compiled")
 	}
 	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": jsonValue(head), "base": jsonValue(base)}})
+	e.store = store
 	e.query, err = rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
 		rego.Compiler(compiler),

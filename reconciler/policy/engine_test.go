@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,69 @@ func TestNewDataResolvesPeople(t *testing.T) {
 	}
 	if d.Logins["jdoe"] != "jdoe" {
 		t.Errorf("logins: %v", d.Logins)
+	}
+}
+
+// A change with two reasons of its class in different fields (a contract
+// extended and a role granted, both grants) is judged, and named by its
+// first reason's field. The rules' field_of once gave both, which Rego
+// refuses: the whole check failed with eval_conflict_error (found by
+// FuzzInput).
+func TestEvalTwoReasonsOfTheClass(t *testing.T) {
+	ctx := context.Background()
+	repo := func(end string, roles ...string) *model.Repository {
+		r := base()
+		r.Templates["employee"].Spec.Approvals.Grant = []model.ApprovalRule{{Relation: RelationManager}}
+		r.People["jdoe"].Spec.EndDate = model.MustDate(end)
+		r.People["jdoe"].Spec.Roles = roles
+		return r
+	}
+	b, h := repo("2026-12-31", "vpn"), repo("2027-06-30", "vpn", "security-approvers")
+	set := change.Between(b, h)
+	if len(set.Files) != 1 || len(set.Files[0].Reasons) != 2 {
+		t.Fatalf("want one file with two reasons, got %+v", set.Files)
+	}
+	e, err := New(ctx, nil, NewData(h, now), NewData(b, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := e.Eval(ctx, NewInput(b, h, set, pr("jdoe", "sec1"), now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Rule == "template-approvals" {
+			if v.Field != set.Files[0].Reasons[0].Field {
+				t.Errorf("field %q, want the first reason's, %q", v.Field, set.Files[0].Reasons[0].Field)
+			}
+			return
+		}
+	}
+	t.Errorf("no template-approvals denial without the manager's approval: %v", vs)
+}
+
+// A person's managers stop after model.MaxManagerChain: the loader reports
+// a longer chain, and the data must not grow with its square meanwhile.
+func TestNewDataBoundsManagerChains(t *testing.T) {
+	r := base()
+	const n = 3 * model.MaxManagerChain
+	for i := range n {
+		p := &model.Person{Metadata: model.Metadata{Name: fmt.Sprintf("c%03d", i)}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01")}}
+		if i > 0 {
+			p.Spec.Manager = fmt.Sprintf("c%03d", i-1)
+		}
+		r.People[p.Metadata.Name] = p
+	}
+	d := NewData(r, now)
+	for _, tt := range []struct {
+		name  string
+		count int
+		first string
+	}{{"c000", 0, ""}, {"c064", 64, "c063"}, {"c065", 64, "c064"}, {fmt.Sprintf("c%03d", n-1), 64, fmt.Sprintf("c%03d", n-2)}} {
+		got := d.People[tt.name].Managers
+		if len(got) != tt.count || len(got) > 0 && got[0] != tt.first {
+			t.Errorf("%s has %d managers starting %v, want %d starting %s", tt.name, len(got), got[:min(len(got), 1)], tt.count, tt.first)
+		}
 	}
 }
 

@@ -290,11 +290,13 @@ func NewData(repo *model.Repository, now time.Time) Data {
 	return d
 }
 
-// chain returns a person's managers, nearest first, stopping at a loop.
+// chain returns a person's managers, nearest first, stopping at a loop and
+// after model.MaxManagerChain (the loader reports a longer chain; unbounded,
+// one chain of 10,000 people made 50 million names of data).
 func chain(repo *model.Repository, name string) []string {
 	out := []string{}
 	seen := map[string]bool{name: true}
-	for p := repo.People[name]; p != nil && p.Spec.Manager != "" && !seen[p.Spec.Manager]; p = repo.People[p.Spec.Manager] {
+	for p := repo.People[name]; p != nil && p.Spec.Manager != "" && !seen[p.Spec.Manager] && len(out) < model.MaxManagerChain; p = repo.People[p.Spec.Manager] {
 		seen[p.Spec.Manager] = true
 		out = append(out, p.Spec.Manager)
 	}
