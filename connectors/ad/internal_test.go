@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -114,5 +115,25 @@ func TestWeakPasswordFromServer(t *testing.T) {
 	err := d.do(ctx, opModify, dn, "unicodePwd", func(c *ldap.Conn) error { return c.Modify(req) })
 	if !errors.Is(err, directory.ErrWeakPassword) {
 		t.Fatalf("setting password \"a\": %v, want ErrWeakPassword", err)
+	}
+}
+
+// TestPageOnAClosedConnection: a search on a connection that is closing
+// is an error, never an empty result (go-ldap returns no entries and no
+// error there, which would read a managed OU as empty).
+func TestPageOnAClosedConnection(t *testing.T) {
+	client, server := net.Pipe()
+	server.Close()
+	c := ldap.NewConn(client, false)
+	c.Start()
+	c.Close()
+	req := ldap.NewSearchRequest("OU=People,DC=example,DC=test", ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", nil, nil)
+	entries := 0
+	_, _, err := page(context.Background(), c, req, func(*ldap.Entry) error { entries++; return nil })
+	if err == nil || !lost(err) || entries != 0 {
+		t.Fatalf("search on a closed connection: %v, %d entries; want a lost connection", err, entries)
+	}
+	if tr := translate(opSearch, req.BaseDN, "", err); !directory.Transient(tr) {
+		t.Errorf("translated %v, want transient: the read is made again", tr)
 	}
 }

@@ -34,6 +34,10 @@ const (
 	inChain = "1.2.840.113556.1.4.1941"
 )
 
+// errClosing is a search cut short by its connection closing, which go-ldap
+// may report as a search without entries.
+var errClosing = ldap.NewError(ldap.ErrorNetwork, errors.New("ldap: the connection closed during the search"))
+
 // rest is a multi-valued attribute whose values go on past the first
 // window AD returned: values from index next on are still to be fetched.
 type rest struct {
@@ -345,22 +349,9 @@ func (d *Directory) search(ctx context.Context, base string, scope int, filter s
 		var cookie []byte
 		var eachErr error
 		err := d.do(ctx, opSearch, base, "", func(c *ldap.Conn) error {
-			// Its own context lets an early return end the search.
-			sctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			res := c.SearchAsync(sctx, req, 64)
-			for res.Next() {
-				if e := res.Entry(); e != nil {
-					if eachErr = each(e); eachErr != nil {
-						return nil
-					}
-					continue
-				}
-				if c, ok := ldap.FindControl(res.Controls(), ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
-					cookie = c.Cookie
-				}
-			}
-			return res.Err()
+			var err error
+			cookie, eachErr, err = page(ctx, c, req, each)
+			return err
 		})
 		if err == nil && ctx.Err() != nil {
 			// SearchAsync stops without an error when its context ends.
@@ -376,6 +367,38 @@ func (d *Directory) search(ctx context.Context, base string, scope int, filter s
 		}
 		paging.SetCookie(cookie)
 	}
+}
+
+// page runs one page of a search on c, streaming its entries to each, and
+// returns the paging cookie. A connection closing under it is an error:
+// go-ldap ends a search on a closing connection with no entries and no
+// error, which would read an OU as empty.
+func page(ctx context.Context, c *ldap.Conn, req *ldap.SearchRequest, each func(*ldap.Entry) error) (cookie []byte, eachErr, err error) {
+	if c.IsClosing() {
+		return nil, nil, errClosing
+	}
+	// Its own context lets an early return end the search.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := c.SearchAsync(sctx, req, 64)
+	for res.Next() {
+		if e := res.Entry(); e != nil {
+			if eachErr = each(e); eachErr != nil {
+				return nil, eachErr, nil
+			}
+			continue
+		}
+		if p, ok := ldap.FindControl(res.Controls(), ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
+			cookie = p.Cookie
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, nil, err
+	}
+	if c.IsClosing() {
+		return nil, nil, errClosing
+	}
+	return cookie, nil, nil
 }
 
 // ranged names the first window of a multi-valued attribute when rangeStep
