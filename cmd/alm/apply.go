@@ -225,19 +225,15 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		if pl.Plan.Empty() {
 			return findingsLeft(pl.Plan.Findings)
 		}
-		if f.yes || src.Rev == "" {
-			if !f.yes {
-				d.Close() // no connection idles while a person reads; the apply dials again
-				if err := confirm(g, f, nil); err != nil {
-					return err
-				}
-			}
-			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
-		} else {
+		if !f.yes {
 			d.Close() // no connection idles while a person reads; the apply dials again
 			if err := confirm(g, f, nil); err != nil {
 				return err
 			}
+		}
+		if f.yes || src.Rev == "" {
+			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
+		} else {
 			// What was confirmed is applied only if it is still what alm
 			// would do now: the person may have read for a while.
 			opts.Now = g.clockTime().UTC()
