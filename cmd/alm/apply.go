@@ -83,8 +83,9 @@ Writes happen at the clock's time: --now is refused. A saved plan (--plan) is
 planned again now and applied only when that plan is the same, and when it is
 no older than --max-plan-age.
 
-In a terminal it shows the plan and asks (holding no connection while it waits);
-without a terminal it needs --yes.
+In a terminal it shows the plan and asks (holding no connection while it waits),
+then plans again and applies only if that plan is the same; without a terminal
+it needs --yes.
 After applying a revision of a Git repository it commits a receipt to the status
 branch (alm.yaml statusBranch, default alm-status) and pushes it to origin when
 the repository has one (with ALM_GIT_TOKEN for an HTTPS remote). A plan the
