@@ -104,7 +104,7 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			"unknown field without a near name", "Role", role + "  colour: red\n",
-			[]Violation{{[]string{"spec", "colour"}, `unknown field "spec.colour" (known fields: approvers, birthright, description, groups, privileged)`}},
+			[]Violation{{[]string{"spec", "colour"}, `unknown field "spec.colour" (known fields: approvers, birthright, description, groups, privileged, renamedGroups)`}},
 		},
 		{
 			"unknown top-level field", "Role", role + "status: {}\n",

@@ -10,7 +10,7 @@ import (
 func people() *model.Repository {
 	r := model.NewRepository()
 	add := func(name, login, email string) {
-		r.People[name] = &model.Person{Metadata: model.Metadata{Name: name}, Spec: model.PersonSpec{GitHub: login, Email: email}}
+		r.People[name] = &model.Person{Metadata: model.AccountMetadata{Name: name}, Spec: model.PersonSpec{GitHub: login, Email: email}}
 	}
 	add("jdoe", "JaneDoe", "jane.doe@example.com")
 	add("asmith", "asmith", "alex.smith@example.com")

@@ -122,10 +122,10 @@ func entries(r *model.Repository) map[string]entry {
 		add(model.KindWorkflowTemplate, t.Metadata, t, t.Source)
 	}
 	for _, p := range r.People {
-		add(model.KindPerson, p.Metadata, p, p.Source)
+		add(model.KindPerson, p.Metadata.Common(), p, p.Source)
 	}
 	for _, a := range r.ServiceAccounts {
-		add(model.KindServiceAccount, a.Metadata, a, a.Source)
+		add(model.KindServiceAccount, a.Metadata.Common(), a, a.Source)
 	}
 	for _, ro := range r.Roles {
 		add(model.KindRole, ro.Metadata, ro, ro.Source)

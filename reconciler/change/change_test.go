@@ -12,11 +12,11 @@ func repo(edit func(r *model.Repository)) *model.Repository {
 	r.Roles["vpn"] = &model.Role{Metadata: model.Metadata{Name: "vpn"}, Spec: model.RoleSpec{Groups: []string{"VPN Users"}}}
 	r.Roles["admins"] = &model.Role{Metadata: model.Metadata{Name: "admins"}, Spec: model.RoleSpec{Groups: []string{"Domain Admins"}, Privileged: true}}
 	r.Roles["engineering"] = &model.Role{Metadata: model.Metadata{Name: "engineering"}, Spec: model.RoleSpec{Groups: []string{"Engineering"}, Birthright: &model.Birthright{Department: "Engineering"}}}
-	r.People["jdoe"] = &model.Person{Metadata: model.Metadata{Name: "jdoe", ID: "004217"}, Spec: model.PersonSpec{
+	r.People["jdoe"] = &model.Person{Metadata: model.AccountMetadata{Name: "jdoe", ID: "004217"}, Spec: model.PersonSpec{
 		GivenName: "Jane", Surname: "Doe", Type: model.TypeEmployee, Department: "Sales", Manager: "asmith",
 		StartDate: model.MustDate("2026-01-05"), Roles: []string{"vpn"},
 	}}
-	r.ServiceAccounts["svc-backup"] = &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
+	r.ServiceAccounts["svc-backup"] = &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
 		Template: "service-account", Description: "Nightly backup", Owner: "jdoe", Roles: []string{"vpn"},
 		Expires: model.MustDate("2027-05-31"),
 	}}
@@ -40,7 +40,7 @@ func TestBetween(t *testing.T) {
 		{
 			name: "new service account is a create and grants its roles",
 			edit: func(r *model.Repository) {
-				r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{Owner: "jdoe", Roles: []string{"admins", "vpn"}}}
+				r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{Owner: "jdoe", Roles: []string{"admins", "vpn"}}}
 			},
 			path: "service-accounts/svc-web.yaml", op: Added, class: Create, granted: []string{"admins", "vpn"}, fields: []string{""},
 		},

@@ -57,7 +57,7 @@ func fixture() *model.Repository {
 	role("sales", []string{"Sales"}, &model.Birthright{Department: "Sales"})
 	role("vpn-users", []string{"VPN Users"}, nil)
 	role("backup-operators", []string{"Backup Operators"}, nil)
-	r.People["asmith"] = &model.Person{Metadata: model.Metadata{Name: "asmith", ID: "001001"}, Spec: model.PersonSpec{
+	r.People["asmith"] = &model.Person{Metadata: model.AccountMetadata{Name: "asmith", ID: "001001"}, Spec: model.PersonSpec{
 		GivenName: "Alice", Surname: "Smith", Email: "alice.smith@example.test", Type: model.TypeEmployee,
 		Department: "Engineering", Title: "Head of engineering", StartDate: model.MustDate("2020-01-06"),
 	}}
@@ -65,7 +65,7 @@ func fixture() *model.Repository {
 }
 
 func jdoe() *model.Person {
-	return &model.Person{Metadata: model.Metadata{Name: "jdoe", ID: "004217"}, Spec: model.PersonSpec{
+	return &model.Person{Metadata: model.AccountMetadata{Name: "jdoe", ID: "004217"}, Spec: model.PersonSpec{
 		GivenName: "Jane", Surname: "Doe", Email: "jane.doe@example.test", Type: model.TypeEmployee,
 		Department: "Engineering", Title: "Backend engineer", Manager: "asmith",
 		StartDate: model.MustDate("2026-01-05"), Roles: []string{"vpn-users"},
@@ -73,7 +73,7 @@ func jdoe() *model.Person {
 }
 
 func svcBackup() *model.ServiceAccount {
-	return &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
+	return &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
 		Template: "service-account", Description: "Nightly backup", Owner: "jdoe",
 		Roles: []string{"backup-operators"}, Expires: model.MustDate("2027-05-31"),
 	}}
@@ -296,7 +296,7 @@ func TestAttributes(t *testing.T) {
 func TestState(t *testing.T) {
 	r := fixture()
 	r.People["jdoe"] = jdoe()
-	r.People["breakglass"] = &model.Person{Metadata: model.Metadata{Name: "breakglass", ID: "000001"},
+	r.People["breakglass"] = &model.Person{Metadata: model.AccountMetadata{Name: "breakglass", ID: "000001"},
 		Spec: model.PersonSpec{GivenName: "Break", Surname: "Glass", Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01")}}
 	r.Directory.Spec.Protected = append(r.Directory.Spec.Protected, "CN=Legacy ERP, OU=People,OU=ALM,"+base)
 	jdoe := r.People["jdoe"]

@@ -31,7 +31,7 @@ func employeeTemplate() *model.WorkflowTemplate {
 
 func person(mod func(*model.PersonSpec)) *model.Person {
 	p := &model.Person{
-		Metadata: model.Metadata{Name: "jdoe", ID: "004217"},
+		Metadata: model.AccountMetadata{Name: "jdoe", ID: "004217"},
 		Spec: model.PersonSpec{
 			GivenName: "Jane", Surname: "Doe", Type: model.TypeEmployee,
 			Department: "Engineering", StartDate: date("2026-01-05"),
@@ -187,7 +187,7 @@ func serviceTemplate(action, retire string) *model.WorkflowTemplate {
 func TestServiceAccount(t *testing.T) {
 	sa := func(mod func(*model.ServiceAccountSpec)) *model.ServiceAccount {
 		a := &model.ServiceAccount{
-			Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
+			Metadata: model.AccountMetadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
 			Spec: model.ServiceAccountSpec{Template: "service-account", Owner: "jdoe",
 				Created: date("2026-06-01"), Expires: date("2026-12-10")},
 		}
@@ -349,7 +349,7 @@ func TestZones(t *testing.T) {
 
 func TestServiceAccountZones(t *testing.T) {
 	auckland := zone("Pacific/Auckland")
-	sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
+	sa := &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-backup", ID: "sa-01J9ZK3Q"},
 		Spec: model.ServiceAccountSpec{Template: "service-account", Owner: "jdoe", Created: date("2026-06-01"), Expires: date("2026-12-10")}}
 	disable := serviceTemplate(model.ActionDisable, model.RetireDelete)
 	tests := []struct {
@@ -396,8 +396,8 @@ func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
 		nows := []time.Time{first.Minus(longest, zone), first.Midnight(zone), at("2026-05-01T00:00:00Z"),
 			last.Midnight(zone), latest.Add(-time.Hour), latest, latest.Add(model.MaxDuration)}
 		for _, d := range []model.Date{first, last} {
-			p := &model.Person{Metadata: model.Metadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
-			sa := &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
+			p := &model.Person{Metadata: model.AccountMetadata{Name: "jdoe"}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: d, EndDate: d}}
+			sa := &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-x"}, Spec: model.ServiceAccountSpec{Template: "service-account", Expires: d}}
 			for _, now := range nows {
 				for _, s := range []State{Person(p, person, zone, now), ServiceAccount(sa, service, zone, now)} {
 					if !s.Next.IsZero() && !s.Next.After(now) {

@@ -75,10 +75,10 @@ func objects(repo *model.Repository) []named {
 		all = append(all, named{model.KindWorkflowTemplate, t.Metadata, t.Source})
 	}
 	for _, p := range repo.People {
-		all = append(all, named{model.KindPerson, p.Metadata, p.Source})
+		all = append(all, named{model.KindPerson, p.Metadata.Common(), p.Source})
 	}
 	for _, a := range repo.ServiceAccounts {
-		all = append(all, named{model.KindServiceAccount, a.Metadata, a.Source})
+		all = append(all, named{model.KindServiceAccount, a.Metadata.Common(), a.Source})
 	}
 	for _, r := range repo.Roles {
 		all = append(all, named{model.KindRole, r.Metadata, r.Source})

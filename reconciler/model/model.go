@@ -54,6 +54,18 @@ type Metadata struct {
 	ID   string `yaml:"id,omitempty" json:"id,omitempty"`
 }
 
+// AccountMetadata is a person's or service account's metadata: Name is
+// the login, ID its marker.
+type AccountMetadata struct {
+	Name string `yaml:"name" json:"name"`
+	ID   string `yaml:"id" json:"id"`
+	// Adopt (people and service accounts): the account already exists in
+	// the directory without alm's marker, and this file claims it. The
+	// plan then writes the marker and nothing else; without Adopt an
+	// unmarked account of the same name is a finding, never taken over.
+	Adopt bool `yaml:"adopt,omitempty" json:"adopt,omitempty"`
+}
+
 // Source records where an object was read from, and where each of its fields
 // stands, so that every problem can name path:line:col.
 type Source struct {
@@ -123,6 +135,17 @@ type DirectorySpec struct {
 	UnmanagedMemberships string `yaml:"unmanagedMemberships,omitempty" json:"unmanagedMemberships,omitempty"`
 	Limits               Limits `yaml:"limits,omitempty" json:"limits"`
 	StatusBranch         string `yaml:"statusBranch,omitempty" json:"statusBranch,omitempty"`
+	// Attributes alm owns: on an account it manages, an owned attribute
+	// its file leaves empty is cleared; any other attribute a file leaves
+	// out is left as it is. Nil: DefaultAttributes.
+	Attributes []string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+}
+
+// DefaultAttributes are the attributes alm owns when alm.yaml lists none:
+// every single-valued attribute it writes.
+var DefaultAttributes = []string{
+	"userPrincipalName", "givenName", "sn", "displayName", "mail", "department",
+	"title", "manager", "description", "employeeID", "accountExpires",
 }
 
 // Defaults for fields of alm.yaml left out.
@@ -207,7 +230,21 @@ type TemplateSpec struct {
 	Inactive        map[string]InactiveRule `yaml:"inactive,omitempty" json:"inactive,omitempty"`
 	Review          *Review                 `yaml:"review,omitempty" json:"review,omitempty"`
 	AccountFlags    []string                `yaml:"accountFlags,omitempty" json:"accountFlags,omitempty"` // userAccountControl flags for service accounts
+	// CN is how an account's cn (the first part of its DN) is made:
+	// CNLogin (the default), CNDisplayName, or a format of fields in
+	// braces ("{surname}, {givenName}"). DisplayName is the display
+	// name's format ("{givenName} {surname}" for people, "{login}" for
+	// service accounts by default). A file's spec.cn or spec.displayName
+	// wins over either.
+	CN          string `yaml:"cn,omitempty" json:"cn,omitempty"`
+	DisplayName string `yaml:"displayName,omitempty" json:"displayName,omitempty"`
 }
+
+// CN choices of a template besides a format.
+const (
+	CNLogin       = "login"
+	CNDisplayName = "displayName"
+)
 
 // Lifetime bounds a service account's expiry from the day it is requested.
 type Lifetime struct {
@@ -294,17 +331,21 @@ type Review struct {
 	By    string   `yaml:"by" json:"by"`
 }
 
+// Common is the metadata every kind has.
+func (m AccountMetadata) Common() Metadata { return Metadata{Name: m.Name, ID: m.ID} }
+
 // Person is a human identity.
 type Person struct {
-	Metadata Metadata   `yaml:"metadata" json:"metadata"`
-	Spec     PersonSpec `yaml:"spec" json:"spec"`
-	Source   Source     `yaml:"-" json:"-"`
+	Metadata AccountMetadata `yaml:"metadata" json:"metadata"`
+	Spec     PersonSpec      `yaml:"spec" json:"spec"`
+	Source   Source          `yaml:"-" json:"-"`
 }
 
 type PersonSpec struct {
 	GivenName     string    `yaml:"givenName" json:"givenName"`
 	Surname       string    `yaml:"surname" json:"surname"`
 	DisplayName   string    `yaml:"displayName,omitempty" json:"displayName,omitempty"`
+	CN            string    `yaml:"cn,omitempty" json:"cn,omitempty"` // pins the cn, over the template's format
 	Email         string    `yaml:"email,omitempty" json:"email,omitempty"`
 	GitHub        string    `yaml:"github,omitempty" json:"github,omitempty"`
 	Type          string    `yaml:"type" json:"type"` // employee | contractor | partner
@@ -351,7 +392,7 @@ func (p *Person) DisplayName() string {
 
 // ServiceAccount is a non-human identity with an owner and an expiry.
 type ServiceAccount struct {
-	Metadata Metadata           `yaml:"metadata" json:"metadata"`
+	Metadata AccountMetadata    `yaml:"metadata" json:"metadata"`
 	Spec     ServiceAccountSpec `yaml:"spec" json:"spec"`
 	Source   Source             `yaml:"-" json:"-"`
 }
@@ -359,6 +400,8 @@ type ServiceAccount struct {
 type ServiceAccountSpec struct {
 	Template      string   `yaml:"template" json:"template"`
 	Description   string   `yaml:"description" json:"description"`
+	DisplayName   string   `yaml:"displayName,omitempty" json:"displayName,omitempty"`
+	CN            string   `yaml:"cn,omitempty" json:"cn,omitempty"` // pins the cn, over the template's format
 	Owner         string   `yaml:"owner" json:"owner"`
 	Custodians    []string `yaml:"custodians,omitempty" json:"custodians,omitempty"`
 	Roles         []string `yaml:"roles,omitempty" json:"roles,omitempty"`
@@ -383,11 +426,21 @@ type Role struct {
 }
 
 type RoleSpec struct {
-	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
-	Groups      []string       `yaml:"groups" json:"groups"`
-	Birthright  *Birthright    `yaml:"birthright,omitempty" json:"birthright,omitempty"`
-	Privileged  bool           `yaml:"privileged,omitempty" json:"privileged"`
-	Approvers   []ApprovalRule `yaml:"approvers,omitempty" json:"approvers,omitempty"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Groups      []string `yaml:"groups" json:"groups"`
+	// RenamedGroups say which groups the role names by name had another
+	// name before: a group alm created under the old name is renamed, not
+	// deleted and created again.
+	RenamedGroups []GroupRename  `yaml:"renamedGroups,omitempty" json:"renamedGroups,omitempty"`
+	Birthright    *Birthright    `yaml:"birthright,omitempty" json:"birthright,omitempty"`
+	Privileged    bool           `yaml:"privileged,omitempty" json:"privileged"`
+	Approvers     []ApprovalRule `yaml:"approvers,omitempty" json:"approvers,omitempty"`
+}
+
+// GroupRename is one rename of a group a role names: From is the old name, To the new.
+type GroupRename struct {
+	From string `yaml:"from" json:"from"`
+	To   string `yaml:"to" json:"to"`
 }
 
 // Birthright grants a role to every active person matching all set fields.

@@ -12,7 +12,7 @@ import (
 )
 
 func addPerson(r *model.Repository, name, id, dept, start string, edit func(*model.PersonSpec)) {
-	p := &model.Person{Metadata: model.Metadata{Name: name, ID: id}, Spec: model.PersonSpec{
+	p := &model.Person{Metadata: model.AccountMetadata{Name: name, ID: id}, Spec: model.PersonSpec{
 		GivenName: strings.ToUpper(name[:1]) + name[1:], Surname: "New", Email: name + "@example.test", Type: model.TypeEmployee,
 		Department: dept, Title: "Engineer", Manager: "asmith", StartDate: model.MustDate(start),
 	}}

@@ -46,7 +46,7 @@ func repository() *model.Repository {
 	role("vpn-users", []string{"VPN Users"}, nil)
 	role("backup-operators", []string{"Backup Operators"}, nil)
 	person := func(name, id, given, dept string, edit func(*model.PersonSpec)) {
-		p := &model.Person{Metadata: model.Metadata{Name: name, ID: id}, Spec: model.PersonSpec{
+		p := &model.Person{Metadata: model.AccountMetadata{Name: name, ID: id}, Spec: model.PersonSpec{
 			GivenName: given, Surname: "Example", Email: name + "@example.test", Type: model.TypeEmployee,
 			Department: dept, Title: "Engineer", Manager: "asmith", StartDate: model.MustDate("2024-01-08"),
 		}}
@@ -59,7 +59,7 @@ func repository() *model.Repository {
 	person("jdoe", "004217", "Jane", "Engineering", func(s *model.PersonSpec) { s.Roles = []string{"vpn-users"} })
 	person("bking", "004300", "Bob", "Sales", nil)
 	person("cwu", "004301", "Chen", "Sales", nil)
-	r.ServiceAccounts["svc-backup"] = &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
+	r.ServiceAccounts["svc-backup"] = &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-backup", ID: "sa-01"}, Spec: model.ServiceAccountSpec{
 		Template: "service-account", Description: "Nightly backup", Owner: "jdoe",
 		Roles: []string{"backup-operators"}, Expires: model.MustDate("2027-05-31"),
 	}}

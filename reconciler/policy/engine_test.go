@@ -32,7 +32,7 @@ func base() *model.Repository {
 	r.Roles["security-approvers"] = &model.Role{Metadata: model.Metadata{Name: "security-approvers"}, Spec: model.RoleSpec{Groups: []string{"Security Approvers"}}}
 	r.Roles["vpn"] = &model.Role{Metadata: model.Metadata{Name: "vpn"}, Spec: model.RoleSpec{Groups: []string{"VPN Users"}}}
 	person := func(name, manager string, roles ...string) {
-		r.People[name] = &model.Person{Metadata: model.Metadata{Name: name, ID: "id-" + name}, Spec: model.PersonSpec{
+		r.People[name] = &model.Person{Metadata: model.AccountMetadata{Name: name, ID: "id-" + name}, Spec: model.PersonSpec{
 			GivenName: name, Surname: "Test", Type: model.TypeEmployee, Manager: manager, GitHub: name,
 			StartDate: model.MustDate("2025-01-01"), Roles: roles,
 		}}
@@ -46,7 +46,7 @@ func base() *model.Repository {
 
 func withAccount(r *model.Repository, description string) *model.Repository {
 	r.Revision = "head"
-	r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.Metadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{
+	r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{
 		Template: "service-account", Description: description, Owner: "jdoe", Roles: []string{"vpn"},
 		Created: model.MustDate("2026-05-01"), Expires: model.MustDate("2026-12-31"),
 	}, Source: model.Source{Path: "service-accounts/svc-web.yaml", Line: 1, Column: 1, Fields: map[string]model.Position{
@@ -201,7 +201,7 @@ func TestNewInputRelations(t *testing.T) {
 
 func TestNewDataResolvesPeople(t *testing.T) {
 	r := withAccount(base(), "x")
-	r.People["gone"] = &model.Person{Metadata: model.Metadata{Name: "gone"}, Spec: model.PersonSpec{
+	r.People["gone"] = &model.Person{Metadata: model.AccountMetadata{Name: "gone"}, Spec: model.PersonSpec{
 		Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01"), EndDate: model.MustDate("2026-01-01"), Roles: []string{"security-approvers"},
 	}}
 	d := NewData(r, now)
@@ -264,7 +264,7 @@ func TestNewDataBoundsManagerChains(t *testing.T) {
 	r := base()
 	const n = 3 * model.MaxManagerChain
 	for i := range n {
-		p := &model.Person{Metadata: model.Metadata{Name: fmt.Sprintf("c%03d", i)}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01")}}
+		p := &model.Person{Metadata: model.AccountMetadata{Name: fmt.Sprintf("c%03d", i)}, Spec: model.PersonSpec{Type: model.TypeEmployee, StartDate: model.MustDate("2020-01-01")}}
 		if i > 0 {
 			p.Spec.Manager = fmt.Sprintf("c%03d", i-1)
 		}

@@ -244,7 +244,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 			}
 		}
 		d.People[name] = personDoc{
-			object:   object[model.PersonSpec]{p.Metadata, p.Spec, fileOf(model.KindPerson, name, p.Source)},
+			object:   object[model.PersonSpec]{p.Metadata.Common(), p.Spec, fileOf(model.KindPerson, name, p.Source)},
 			Status:   st,
 			Template: tname,
 			Roles:    nonNil(roles),
@@ -264,7 +264,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		a := repo.ServiceAccounts[name]
 		t := repo.Templates[a.Spec.Template]
 		d.ServiceAccounts[name] = accountDoc{
-			object:   object[model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
+			object:   object[model.ServiceAccountSpec]{a.Metadata.Common(), a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
 			Status:   string(lifecycle.ServiceAccount(a, t, repo.Zone(), now).Status),
 			Template: a.Spec.Template,
 		}

@@ -120,13 +120,13 @@ func date(day string) model.Date { return model.MustDate(day) }
 // doc is a file of the access repository: the model's types carry the
 // YAML form of spec and metadata; apiVersion and kind are added here.
 type doc struct {
-	APIVersion string         `yaml:"apiVersion"`
-	Kind       string         `yaml:"kind"`
-	Metadata   model.Metadata `yaml:"metadata"`
-	Spec       any            `yaml:"spec"`
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   any    `yaml:"metadata"`
+	Spec       any    `yaml:"spec"`
 }
 
-func (w *world) put(path, kind string, meta model.Metadata, spec any) {
+func (w *world) put(path, kind string, meta any, spec any) {
 	w.t.Helper()
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -184,7 +184,7 @@ func (w *world) role(name string, birthright *model.Birthright, missing bool) (g
 // the caller adjusts it and writes it with putPerson.
 func employee(prefix string) *model.Person {
 	return &model.Person{
-		Metadata: model.Metadata{Name: adtest.Unique(prefix), ID: adtest.Unique("e")},
+		Metadata: model.AccountMetadata{Name: adtest.Unique(prefix), ID: adtest.Unique("e")},
 		Spec: model.PersonSpec{GivenName: "Test", Surname: strings.ToUpper(prefix), Type: model.TypeEmployee,
 			Department: "Engineering", Title: "Engineer", StartDate: date("2026-01-05")},
 	}
@@ -193,7 +193,7 @@ func employee(prefix string) *model.Person {
 // service returns a new service account of a template, owned by owner.
 func service(template, owner string) *model.ServiceAccount {
 	return &model.ServiceAccount{
-		Metadata: model.Metadata{Name: adtest.Unique("svc-"), ID: adtest.Unique("sa-")},
+		Metadata: model.AccountMetadata{Name: adtest.Unique("svc-"), ID: adtest.Unique("sa-")},
 		Spec: model.ServiceAccountSpec{Template: template, Description: "Test service", Owner: owner,
 			Created: date("2026-06-01"), Expires: date("2026-12-01")},
 	}
