@@ -9,6 +9,7 @@ import (
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
 	"github.com/alm-project/alm/connectors/directorytest"
+	"github.com/alm-project/alm/reconciler/directory"
 )
 
 // TestConformance runs the suite the in-memory directory also passes, so the
@@ -22,7 +23,7 @@ func TestConformance(t *testing.T) {
 			BaseDN:          env.BaseDN,
 			OU:              env.OU(t),
 			MarkerAttribute: ad.DefaultMarkerAttribute,
-			CreateGroup:     d.CreateGroup,
+			CreateGroup:     func(ctx context.Context, dn, name string) error { return d.CreateGroup(ctx, directory.NewGroup{DN: dn, Name: name}) },
 			AddWithoutPassword: func(ctx context.Context, dn, name, marker string) error {
 				req := ldap.NewAddRequest(dn, nil)
 				req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})

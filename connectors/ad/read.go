@@ -27,6 +27,7 @@ const (
 	attrReplMeta   = "replPropertyMetaData"
 	attrMemberOf   = "memberOf"
 	attrMember     = "member"
+	attrGroupType  = "groupType"
 	attrUnicodePwd = "unicodePwd"
 	attrUSN        = "highestCommittedUSN"
 	attrNamingCtx  = "defaultNamingContext"
@@ -108,6 +109,9 @@ func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory
 		})
 		if errors.Is(err, directory.ErrNoSuchObject) {
 			d.log.Debug("managed OU does not exist yet", "ou", ou)
+			if err := d.ancestors(ctx, ou, scope.BaseDN, snap); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {
@@ -123,6 +127,7 @@ func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory
 	groups := map[string]int{} // lower-case DN -> index in snap.Groups
 	addGroup := func(e *ldap.Entry) {
 		g := group(e)
+		g.Marker = e.GetEqualFoldAttributeValue(marker)
 		if i, ok := groups[strings.ToLower(g.DN)]; ok {
 			// read twice (below the groups OU and as privileged): keep every fact
 			if len(g.MemberOf) > 0 {
@@ -138,13 +143,22 @@ func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory
 		groups[strings.ToLower(g.DN)] = len(snap.Groups)
 		snap.Groups = append(snap.Groups, g)
 	}
-	groupAttrs := []string{directory.AttrSAMAccountName, attrGUID, d.ranged(attrMember), attrSID, attrCritical, attrAdminCount}
+	groupAttrs := []string{directory.AttrSAMAccountName, attrGUID, d.ranged(attrMember), attrSID, attrCritical, attrAdminCount, marker}
 	err = d.search(ctx, base, ldap.ScopeWholeSubtree, groupFilter, groupAttrs, func(e *ldap.Entry) error {
 		addGroup(e)
 		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, directory.ErrNoSuchObject):
+		// A groups OU not made yet holds no groups; the plan creates it.
+		d.log.Debug("groups OU does not exist yet", "ou", base)
+		if err := d.ancestors(ctx, base, scope.BaseDN, snap); err != nil {
+			return nil, err
+		}
+	case err != nil:
 		return nil, err
+	case !directory.SameDN(base, scope.BaseDN):
+		snap.OUs = append(snap.OUs, base)
 	}
 	for _, dn := range scope.Groups {
 		err := d.search(ctx, dn, ldap.ScopeBaseObject, groupFilter, groupAttrs, func(e *ldap.Entry) error {
@@ -183,6 +197,35 @@ func (d *Directory) read(ctx context.Context, scope directory.Scope) (*directory
 	d.log.Debug("read directory", "accounts", len(snap.Accounts), "groups", len(snap.Groups),
 		"ous", len(snap.OUs), "ranged", len(more), "usn", usn)
 	return snap, nil
+}
+
+// ancestors adds to snap.OUs the OUs that exist above dn, a missing OU,
+// up to base: so that a plan creates only the OUs that are missing.
+func (d *Directory) ancestors(ctx context.Context, dn, base string, snap *directory.Snapshot) error {
+	for p := parentDN(dn); p != "" && !directory.SameDN(p, base) && directory.Under(p, base); p = parentDN(p) {
+		found := false
+		err := d.search(ctx, p, ldap.ScopeBaseObject, "(objectClass=*)", []string{"objectClass"}, func(*ldap.Entry) error {
+			found = true
+			return nil
+		})
+		if err != nil && !errors.Is(err, directory.ErrNoSuchObject) {
+			return err
+		}
+		if found {
+			snap.OUs = append(snap.OUs, p)
+			return nil // everything above it exists too
+		}
+	}
+	return nil
+}
+
+// parentDN is the DN one level up, "" at the top or for a DN that does not parse.
+func parentDN(dn string) string {
+	_, _, parent, err := splitDN(dn)
+	if err != nil {
+		return ""
+	}
+	return parent
 }
 
 // privileged reads, from the domain's root, the groups that may be

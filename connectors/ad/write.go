@@ -39,17 +39,49 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 	return nil
 }
 
-// CreateGroup adds a global security group named name (its
-// sAMAccountName). alm references groups and never creates them while
-// reconciling; this is for setting up a directory, as alm demo does.
-func (d *Directory) CreateGroup(ctx context.Context, dn, name string) error {
-	req := ldap.NewAddRequest(dn, nil)
+// CreateGroup adds a global security group named g.Name (its cn and
+// sAMAccountName) carrying g.Marker. A group found at the DN with that
+// marker is one an earlier attempt made before its answer was lost: success.
+func (d *Directory) CreateGroup(ctx context.Context, g directory.NewGroup) error {
+	req := ldap.NewAddRequest(g.DN, nil)
 	req.Attribute("objectClass", []string{"top", "group"})
-	req.Attribute(directory.AttrSAMAccountName, []string{name})
-	if err := d.do(ctx, opAdd, dn, "", func(c *ldap.Conn) error { return c.Add(req) }); err != nil {
+	req.Attribute(directory.AttrSAMAccountName, []string{g.Name})
+	req.Attribute(attrGroupType, []string{strconv.Itoa(directory.GroupTypeGlobalSecurity)})
+	if g.Marker != "" {
+		req.Attribute(d.marker, []string{g.Marker})
+	}
+	err := d.do(ctx, opAdd, g.DN, "", func(c *ldap.Conn) error { return c.Add(req) })
+	if errors.Is(err, directory.ErrExists) && g.Marker != "" {
+		if _, verr := d.verify(ctx, opAdd, directory.Ref{DN: g.DN, Marker: g.Marker}); verr == nil {
+			return nil
+		}
+	}
+	if err != nil {
 		return err
 	}
-	d.log.Debug("created group", "dn", dn)
+	d.log.Debug("created group", "dn", g.DN)
+	return nil
+}
+
+// Adopt writes alm's marker on an object that has none: the object is
+// read just before to see that it still has no marker, and the value is
+// added rather than replaced, which the server refuses when a value is
+// there by then (the marker attribute is single-valued), so a value
+// someone else wrote is never overwritten. A retry that finds the marker
+// already written is success.
+func (d *Directory) Adopt(ctx context.Context, ref directory.Ref, marker string) error {
+	if _, err := d.verify(ctx, opModify, directory.Ref{DN: ref.DN, GUID: ref.GUID, Marker: marker}); err == nil {
+		return nil
+	}
+	if _, err := d.verify(ctx, opModify, ref); err != nil {
+		return err
+	}
+	req := ldap.NewModifyRequest(target(ref), nil)
+	req.Add(d.marker, []string{marker})
+	if err := d.do(ctx, opModify, ref.DN, d.marker, func(c *ldap.Conn) error { return c.Modify(req) }); err != nil {
+		return err
+	}
+	d.log.Debug("adopted", "dn", ref.DN, "marker", marker)
 	return nil
 }
 

@@ -41,6 +41,8 @@ type Dir interface {
 	AddMember(ctx context.Context, group, member directory.Ref) error
 	RemoveMember(ctx context.Context, group, member directory.Ref) error
 	Delete(ctx context.Context, target directory.Ref) error
+	CreateGroup(ctx context.Context, g directory.NewGroup) error
+	Adopt(ctx context.Context, target directory.Ref, marker string) error
 }
 
 // Fixture is where one case works.
@@ -101,6 +103,8 @@ var cases = []struct {
 	{"identity", identity},
 	{"privileged groups", privilegedGroups},
 	{"groups named by DN", namedGroups},
+	{"adopt", adopt},
+	{"groups alm creates", createdGroups},
 }
 
 // env is one case's view of the directory.
@@ -393,8 +397,9 @@ func readScope(e *env) {
 	if len(s.Accounts) != 2 || findAccount(s, a.DN) == nil || findAccount(s, b.DN) == nil {
 		e.t.Errorf("read %v, want the accounts of %s and below it only", dns(s), in)
 	}
-	if len(s.OUs) != 1 || !directory.SameDN(s.OUs[0], in) {
-		e.t.Errorf("OUs = %v, want [%s]: an OU that does not exist is left out", s.OUs, in)
+	// The groups OU (the suite's) is there too, as is the OU above the missing one.
+	if len(s.OUs) != 2 || !containsDN(s.OUs, in) || !containsDN(s.OUs, e.fix.OU) {
+		e.t.Errorf("OUs = %v, want [%s %s]: an OU that does not exist is left out", s.OUs, in, e.fix.OU)
 	}
 }
 
@@ -663,8 +668,8 @@ func deleteNonEmptyOU(e *env) {
 	if err := e.d.Delete(e.ctx, at(ou)); err != nil {
 		e.t.Fatalf("Delete of the emptied OU: %v", err)
 	}
-	if s := e.read(ou); len(s.OUs) != 0 {
-		e.t.Errorf("OUs %v after deleting %s, want none", s.OUs, ou)
+	if s := e.read(ou); containsDN(s.OUs, ou) {
+		e.t.Errorf("OUs %v after deleting %s, want it gone", s.OUs, ou)
 	}
 }
 
@@ -936,5 +941,64 @@ func MemoryFixture(d *memory.Directory, ou string) Fixture {
 				UAC: directory.UACNormalAccount | directory.UACAccountDisable})
 		},
 		SetAdminCount: func(_ context.Context, dn string) error { return d.SetAdminCount(dn, true) },
+	}
+}
+
+// adopt: the marker is written on an object without one, never over a
+// value someone else wrote; a retry finds it written.
+func adopt(e *env) {
+	free, taken := e.account("free", e.fix.OU), e.account("taken", e.fix.OU)
+	free.Marker, taken.Marker = "", ""
+	e.create(free)
+	e.create(taken)
+	if err := e.d.Modify(e.ctx, at(taken.DN), map[string]string{e.fix.MarkerAttribute: "hand-written"}); err != nil {
+		e.t.Fatalf("Modify(%s): %v", taken.DN, err)
+	}
+	s := e.read()
+	got := e.mustAccount(s, free.DN)
+	ref := directory.Ref{DN: free.DN, GUID: got.GUID}
+	marker := directory.Marker("id-" + free.Name)
+	if err := e.d.Adopt(e.ctx, ref, marker); err != nil {
+		e.t.Fatalf("Adopt(%s): %v", free.DN, err)
+	}
+	if err := e.d.Adopt(e.ctx, ref, marker); err != nil {
+		e.t.Errorf("Adopt again (a retry): %v, want success", err)
+	}
+	if m := e.mustAccount(e.read(), free.DN).Marker; m != marker {
+		e.t.Errorf("marker after Adopt = %q, want %q", m, marker)
+	}
+	// Adopted under another id since: not this adoption's to redo.
+	e.wantErr("Adopt of an account adopted by another id", e.d.Adopt(e.ctx, ref, directory.Marker("other")), directory.ErrChanged, free.DN)
+	other := e.mustAccount(s, taken.DN)
+	e.wantErr("Adopt over a value someone wrote", e.d.Adopt(e.ctx, directory.Ref{DN: taken.DN, GUID: other.GUID}, marker), directory.ErrChanged, taken.DN)
+	if m := e.mustAccount(e.read(), taken.DN).Marker; m != "hand-written" {
+		e.t.Errorf("marker after a refused Adopt = %q, want the value someone wrote", m)
+	}
+}
+
+// createdGroups: a group alm creates carries its marker, reads back with
+// it, and a second create (an answer lost) is success; a missing groups
+// OU reads as no groups, not an error.
+func createdGroups(e *env) {
+	name := e.name("made")
+	dn := "CN=" + name + "," + e.fix.OU
+	g := directory.NewGroup{DN: dn, Name: name, Marker: directory.GroupMarker(name)}
+	if err := e.d.CreateGroup(e.ctx, g); err != nil {
+		e.t.Fatalf("CreateGroup(%s): %v", dn, err)
+	}
+	if err := e.d.CreateGroup(e.ctx, g); err != nil {
+		e.t.Errorf("CreateGroup again (a retry): %v, want success", err)
+	}
+	got := findGroup(e.read(), dn)
+	if got == nil || got.Marker != g.Marker || got.Name != name || !directory.IsGroupMarker(got.Marker) {
+		e.t.Fatalf("group read back %+v, want %s with marker %q", got, dn, g.Marker)
+	}
+	missing := e.ou("NoGroups")
+	s, err := e.d.Read(e.ctx, directory.Scope{BaseDN: e.fix.BaseDN, OUs: []string{missing}, GroupBase: missing, MarkerAttribute: e.fix.MarkerAttribute})
+	if err != nil {
+		e.t.Fatalf("Read with a groups OU that does not exist: %v", err)
+	}
+	if containsDN(s.OUs, missing) || !containsDN(s.OUs, e.fix.OU) {
+		e.t.Errorf("OUs = %v, want the OU above the missing one (%s) and not the missing one", s.OUs, e.fix.OU)
 	}
 }

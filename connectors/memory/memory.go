@@ -189,13 +189,18 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 		}
 		base = o
 	}
-	groupBase := base
+	var groupBase *object // nil: the groups OU does not exist yet
+	groupBase = base
 	if scope.GroupBase != "" {
 		o, err := d.lookup(opSearch, scope.GroupBase)
-		if err != nil {
+		switch {
+		case errors.Is(err, directory.ErrNoSuchObject):
+			groupBase = nil
+		case err != nil:
 			return nil, err
+		default:
+			groupBase = o
 		}
-		groupBase = o
 	}
 	marker := strings.ToLower(scope.MarkerAttribute)
 	if marker == "" {
@@ -216,11 +221,22 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 			return nil, invalidDN(opSearch, dn, err)
 		}
 		o, ok := d.objects[dnKey(rdns)]
+		if !ok {
+			d.ancestors(rdns, base, snap)
+		}
 		if !ok || slices.Contains(ous, o.key) {
 			continue
 		}
 		ous = append(ous, o.key)
 		snap.OUs = append(snap.OUs, dn)
+	}
+	switch {
+	case groupBase == nil:
+		if rdns, err := parseDN(scope.GroupBase); err == nil {
+			d.ancestors(rdns, base, snap)
+		}
+	case groupBase != base:
+		snap.OUs = append(snap.OUs, scope.GroupBase)
 	}
 
 	memberOf := make(map[*object][]string)
@@ -258,14 +274,16 @@ func (d *Directory) Read(ctx context.Context, scope directory.Scope) (*directory
 		switch {
 		case o.class == classUser && slices.ContainsFunc(ous, func(ou string) bool { return under(o.key, ou) }):
 			snap.Accounts = append(snap.Accounts, account(o, marker, memberOf[o]))
-		case o.class == classGroup && (under(o.key, groupBase.key) || named[o.key]):
+		case o.class == classGroup && ((groupBase != nil && under(o.key, groupBase.key)) || named[o.key]):
 			g := group(o, true)
+			g.Marker, _ = o.value(marker)
 			if privileged[o] {
 				g.MemberOf = memberOf[o]
 			}
 			snap.Groups = append(snap.Groups, g)
 		case o.class == classGroup && privileged[o]:
 			g := group(o, false)
+			g.Marker, _ = o.value(marker)
 			g.MemberOf = memberOf[o]
 			snap.Groups = append(snap.Groups, g)
 		}
@@ -306,6 +324,44 @@ func account(o *object, marker string, memberOf []string) directory.Account {
 		}
 	}
 	return a
+}
+
+// ancestors adds to snap.OUs the object that exists above a missing OU,
+// below base, as the AD connector does. The caller holds d.mu.
+func (d *Directory) ancestors(rdns []rdn, base *object, snap *directory.Snapshot) {
+	for i := 1; i < len(rdns); i++ {
+		key := dnKey(rdns[i:])
+		if key == base.key || !under(key, base.key) {
+			return
+		}
+		if o, ok := d.objects[key]; ok {
+			snap.OUs = append(snap.OUs, o.dn)
+			return
+		}
+	}
+}
+
+// Adopt writes marker on an object that carries none, as the AD
+// connector does; an object already carrying marker is success.
+func (d *Directory) Adopt(ctx context.Context, ref directory.Ref, marker string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("adopt %s: %w", ref.DN, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected("Adopt", ref.DN); err != nil {
+		return err
+	}
+	if _, err := d.resolve(opModify, directory.Ref{DN: ref.DN, GUID: ref.GUID, Marker: marker}); err == nil {
+		return nil
+	}
+	o, err := d.resolve(opModify, ref)
+	if err != nil {
+		return err
+	}
+	d.apply(o, changes{{attr: strings.ToLower(d.marker), value: marker}})
+	d.usn++
+	return nil
 }
 
 func group(o *object, members bool) directory.Group {

@@ -112,13 +112,31 @@ func (d *Directory) AddGroup(dn, name string) error {
 	return err
 }
 
-// CreateGroup is AddGroup with the connectors' signature, for code that
-// sets up either directory (alm demo).
-func (d *Directory) CreateGroup(ctx context.Context, dn, name string) error {
+// CreateGroup creates a group carrying g.Marker, as the AD connector
+// does: a DN taken by a group with the same marker is the one an earlier
+// attempt made, and no error.
+func (d *Directory) CreateGroup(ctx context.Context, g directory.NewGroup) error {
 	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create group %s: %w", g.DN, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected("CreateGroup", g.DN); err != nil {
 		return err
 	}
-	return d.AddGroup(dn, name)
+	if g.Marker != "" {
+		if o, err := d.resolve(opAdd, directory.Ref{DN: g.DN, Marker: g.Marker}); err == nil && o.class == classGroup {
+			return nil
+		}
+	}
+	o, err := d.addGroup(g.DN, g.Name)
+	if err != nil {
+		return err
+	}
+	if g.Marker != "" {
+		d.apply(o, changes{{attr: strings.ToLower(d.marker), value: g.Marker}})
+	}
+	return nil
 }
 
 func (d *Directory) addGroup(dn, name string) (*object, error) {

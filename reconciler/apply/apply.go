@@ -29,6 +29,11 @@ import (
 // still carries the marker it had (else directory.ErrChanged).
 type Writer interface {
 	CreateOU(ctx context.Context, dn string) error
+	// CreateGroup adds a global security group carrying its marker.
+	CreateGroup(ctx context.Context, g directory.NewGroup) error
+	// Adopt writes marker on an object that carries none, and refuses
+	// with ErrChanged one that carries a value by then.
+	Adopt(ctx context.Context, target directory.Ref, marker string) error
 	// Create adds the account disabled, with a random password it never
 	// reveals, in one operation.
 	Create(ctx context.Context, a directory.NewAccount) error
@@ -199,6 +204,31 @@ func (r *runner) change(ctx, stop context.Context, c plan.Change) (note string, 
 			return "already exists", nil
 		}
 		return "", err
+
+	case plan.Adopt:
+		return "", try(func() error { return r.w.Adopt(ctx, directory.Ref{DN: dn, GUID: c.GUID}, c.Marker) })
+
+	case plan.CreateGroup:
+		return "", try(func() error {
+			return r.w.CreateGroup(ctx, directory.NewGroup{DN: c.Group, Name: c.GroupName, Marker: c.Marker})
+		})
+
+	case plan.RenameGroup:
+		g := directory.Ref{DN: c.DN, GUID: c.GUID, Marker: c.Marker}
+		if !directory.SameDN(c.DN, c.NewDN) {
+			if err := try(func() error { return r.w.Move(ctx, g, c.NewDN) }); err != nil {
+				return "", err
+			}
+		}
+		g.DN = c.NewDN
+		attrs, _, err := split(c.Attributes)
+		if err != nil || len(attrs) == 0 {
+			return "", err
+		}
+		if err := try(func() error { return r.w.Modify(ctx, g, attrs) }); err != nil {
+			return "", fmt.Errorf("renamed to %s, but %w", c.NewDN, err)
+		}
+		return "", nil
 
 	case plan.SetPassword:
 		return "", try(func() error { return r.w.SetPassword(ctx, target) })

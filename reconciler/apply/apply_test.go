@@ -46,6 +46,13 @@ func (r *recorder) do(ctx context.Context, method, dn string, args ...string) er
 }
 
 func (r *recorder) CreateOU(ctx context.Context, dn string) error { return r.do(ctx, "CreateOU", dn) }
+func (r *recorder) CreateGroup(ctx context.Context, g directory.NewGroup) error {
+	return r.do(ctx, "CreateGroup", g.DN, g.Name, g.Marker)
+}
+func (r *recorder) Adopt(ctx context.Context, t directory.Ref, marker string) error {
+	r.refs = append(r.refs, t)
+	return r.do(ctx, "Adopt", t.DN, marker)
+}
 func (r *recorder) Create(ctx context.Context, a directory.NewAccount) error {
 	r.accounts = append(r.accounts, a)
 	return r.do(ctx, "Create", a.DN)

@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,20 @@ func failures(res apply.Result) string {
 		}
 	}
 	return strings.Join(out, "\n  ")
+}
+
+func (w *world) group(dn string) *directory.Group {
+	w.t.Helper()
+	snap, err := w.dir.Read(context.Background(), w.last.Scope())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for i := range snap.Groups {
+		if directory.SameDN(snap.Groups[i].DN, dn) {
+			return &snap.Groups[i]
+		}
+	}
+	return nil
 }
 
 func (w *world) account(name string) *directory.Account {
@@ -249,24 +264,36 @@ func TestOneFailureLeavesTheRest(t *testing.T) {
 	}
 }
 
-// A group a role names that does not exist is not planned as an addition
-// that would fail: it is a finding, until the group is made.
-func TestMissingGroupIsAFinding(t *testing.T) {
+// A group a role names by name that does not exist is created by alm,
+// carrying its marker, and the accounts the role grants it are added; in
+// it, a member no role grants - added by hand - is drift, removed.
+func TestMissingGroupIsCreated(t *testing.T) {
 	w := newWorld(t, "CRM API Users")
 	res := w.apply("2026-11-23", nil)
 	if !res.OK() {
 		t.Fatalf("%s", failures(res))
 	}
+	w.noChanges("2026-11-23")
+	dn := w.last.GroupDN("CRM API Users")
+	g := w.group(dn)
+	if g == nil || g.Marker != directory.GroupMarker("CRM API Users") {
+		t.Fatalf("group %s read back %+v, want it made with alm's group marker", dn, g)
+	}
+	if sa := w.account("svc-crm-sync"); sa == nil || !slices.ContainsFunc(g.Members, func(m string) bool { return directory.SameDN(m, sa.DN) }) {
+		t.Errorf("members of %s: %q, want svc-crm-sync", dn, g.Members)
+	}
+
+	hand := "CN=hand-made,OU=Service Accounts,OU=ALM," + base
+	mustDo(t, w.dir.AddUser(directory.NewAccount{DN: hand, Name: "hand-made", UAC: directory.UACNormalAccount}))
+	mustDo(t, w.dir.AddMember(context.Background(), directory.Ref{DN: dn}, directory.Ref{DN: hand}))
 	_, p := w.plan("2026-11-23")
-	if len(p.Changes) != 0 || len(p.Findings) != 1 || p.Findings[0].Kind != plan.FindingMissingGroup ||
-		!strings.Contains(p.Findings[0].Text, "svc-crm-sync") || p.Matches() {
-		t.Fatalf("plan: changes %q findings %+v", briefs(p), p.Findings)
+	if got := briefs(p); len(got) != 1 || got[0] != "remove-member hand-made CRM API Users (drift)" {
+		t.Fatalf("after a member was added by hand: %q", got)
 	}
-	mustDo(t, w.dir.AddGroup(w.last.GroupDN("CRM API Users"), "CRM API Users"))
-	_, p = w.plan("2026-11-23")
-	if got := briefs(p); len(got) != 1 || got[0] != "add-member svc-crm-sync CRM API Users (drift)" || len(p.Findings) != 0 {
-		t.Errorf("once the group exists: %q, findings %+v", got, p.Findings)
+	if res := w.apply("2026-11-23", nil); !res.OK() {
+		t.Fatalf("%s", failures(res))
 	}
+	w.noChanges("2026-11-23")
 }
 
 // Transient errors from the directory are retried, and then apply.

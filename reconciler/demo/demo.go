@@ -34,7 +34,7 @@ import (
 // the example's groups, which alm references but never creates.
 type Directory interface {
 	reconcile.Directory
-	CreateGroup(ctx context.Context, dn, name string) error
+	CreateGroup(ctx context.Context, g directory.NewGroup) error
 }
 
 // Options are the demo's settings.
@@ -189,7 +189,7 @@ func (s *session) setUp(ctx context.Context) error {
 				continue
 			}
 			made[g] = true
-			err := s.dir.CreateGroup(ctx, want.GroupDN(g), g)
+			err := s.dir.CreateGroup(ctx, directory.NewGroup{DN: want.GroupDN(g), Name: g})
 			if err != nil && !errors.Is(err, directory.ErrExists) {
 				return fmt.Errorf("create group %s: %w", g, err)
 			}

@@ -94,10 +94,21 @@ type Account struct {
 	UAC int `json:"userAccountControl"`
 	// Attributes holds every one of directory.ManagedAttributes; an empty
 	// value means the attribute must be absent. accountExpires is always set
-	// (directory.AccountExpiresNever when no date applies).
+	// (directory.AccountExpiresNever when no date applies). A create writes
+	// them all; on an account that exists, those in Unowned are left as the
+	// directory has them.
 	Attributes map[string]string `json:"attributes"`
-	ManagerID  string            `json:"managerID,omitempty"` // the account manager's DN names
-	Groups     []Group           `json:"groups"`              // empty when the lifecycle withholds groups
+	// Unowned are the attributes alm.yaml does not say alm owns and the
+	// file does not set: alm leaves them alone on an existing account.
+	Unowned map[string]bool `json:"unowned,omitempty"`
+	// CN is the account's cn, the first value of DN: the login, or what
+	// the template's cn format or the file's spec.cn makes.
+	CN string `json:"cn"`
+	// Adopt: the file claims an account the directory holds without
+	// alm's marker (metadata.adopt); the plan writes the marker.
+	Adopt     bool    `json:"adopt,omitempty"`
+	ManagerID string  `json:"managerID,omitempty"` // the account manager's DN names
+	Groups    []Group `json:"groups"`              // empty when the lifecycle withholds groups
 	// PreviousNames is the rename history (spec.previousNames).
 	PreviousNames []string `json:"previousNames,omitempty"`
 
@@ -108,6 +119,8 @@ type Account struct {
 	Source           model.Source      `json:"-"`                 // the file's positions
 	manager          string            // the manager's (or owner's) name, resolved by links
 	managerField     string
+	ou               string // the OU the account lives in
+	owned            map[string]bool
 }
 
 // ManagedGroup is a group some role names: alm manages its membership for
@@ -120,6 +133,8 @@ type ManagedGroup struct {
 	File  string   `json:"file"` // the first role's file
 	// Privileged: some role naming it is marked privileged.
 	Privileged bool `json:"privileged,omitempty"`
+	// Previous are the names it had (the roles' renamedGroups), newest first.
+	Previous []string `json:"previous,omitempty"`
 }
 
 // GroupKey is how two role entries are told to name the same group: DNs
@@ -159,11 +174,13 @@ type State struct {
 	Protected []string `json:"protected"` // names or DNs never touched
 	Orphans   string   `json:"orphans"`   // model.OrphansReport or model.OrphansDisable
 	// UnmanagedMemberships is model.MembershipsReport or MembershipsRemove.
-	UnmanagedMemberships string         `json:"unmanagedMemberships"`
-	Limits               model.Limits   `json:"limits"`
-	Accounts             []*Account     `json:"accounts"` // sorted by name
-	Groups               []ManagedGroup `json:"groups"`   // sorted by name
-	Warnings             []Warning      `json:"warnings,omitempty"`
+	UnmanagedMemberships string `json:"unmanagedMemberships"`
+	// Owned are the attributes alm owns (alm.yaml spec.attributes).
+	Owned    []string       `json:"owned"`
+	Limits   model.Limits   `json:"limits"`
+	Accounts []*Account     `json:"accounts"` // sorted by name
+	Groups   []ManagedGroup `json:"groups"`   // sorted by name
+	Warnings []Warning      `json:"warnings,omitempty"`
 
 	byID map[string]*Account
 }
@@ -266,6 +283,7 @@ type computer struct {
 	s      *State
 	errs   []error
 	people map[string]*Account // by name, for manager and owner links
+	owned  map[string]bool     // lower-case names of the attributes alm owns
 }
 
 func (c *computer) fail(pos model.Position, format string, args ...any) {
@@ -308,6 +326,14 @@ func (c *computer) directory(d *model.Directory) {
 	if c.s.UnmanagedMemberships == "" {
 		c.s.UnmanagedMemberships = model.MembershipsReport
 	}
+	c.s.Owned = spec.Attributes
+	if c.s.Owned == nil {
+		c.s.Owned = model.DefaultAttributes
+	}
+	c.owned = map[string]bool{}
+	for _, name := range c.s.Owned {
+		c.owned[strings.ToLower(name)] = true
+	}
 	if spec.GroupsOU != "" {
 		c.s.GroupsOU = underDN(spec.GroupsOU, base)
 	}
@@ -342,7 +368,7 @@ func (a *Account) reason(field, rule, text string, date time.Time) Reason {
 }
 
 func (c *computer) person(p *model.Person) {
-	a := &Account{ID: p.Metadata.ID, Name: p.Metadata.Name, Kind: model.KindPerson, Source: p.Source,
+	a := &Account{ID: p.Metadata.ID, Name: p.Metadata.Name, Kind: model.KindPerson, Source: p.Source, Adopt: p.Metadata.Adopt,
 		File: filePath(p.Source, model.KindPerson, p.Metadata.Name), PreviousNames: p.Spec.PreviousNames}
 	at := func(f string) model.Position { return withPath(p.Source.At(f), a.File) }
 	t := c.repo.TemplateOf(p)
@@ -363,25 +389,28 @@ func (c *computer) person(p *model.Person) {
 		return
 	}
 
-	set := a.setter()
+	set, derive := a.setter(true), a.setter(false)
 	set(directory.AttrGivenName, p.Spec.GivenName, "spec.givenName")
 	set(directory.AttrSurname, p.Spec.Surname, "spec.surname")
+	names := nameFields{login: a.Name, givenName: p.Spec.GivenName, surname: p.Spec.Surname}
 	if p.Spec.DisplayName != "" {
-		set(directory.AttrDisplayName, p.DisplayName(), "spec.displayName")
+		set(directory.AttrDisplayName, p.Spec.DisplayName, "spec.displayName")
 	} else {
-		set(directory.AttrDisplayName, p.DisplayName(), "spec.givenName")
+		derive(directory.AttrDisplayName, names.format(t.Spec.DisplayName, "{givenName} {surname}"), "spec.givenName")
 	}
+	names.displayName = a.Attributes[directory.AttrDisplayName]
+	a.place(c, names.cn(t.Spec.CN, p.Spec.CN))
 	set(directory.AttrMail, p.Spec.Email, "spec.email")
 	set(directory.AttrDepartment, p.Spec.Department, "spec.department")
 	set(directory.AttrTitle, p.Spec.Title, "spec.title")
-	set(directory.AttrDescription, "", "spec")
-	set(directory.AttrEmployeeID, p.Metadata.ID, "metadata.id")
+	derive(directory.AttrDescription, "", "spec")
+	derive(directory.AttrEmployeeID, p.Metadata.ID, "metadata.id")
 	// A person's account expires when they leave: the instant the lifecycle
 	// makes them a leaver (the start of endDate in alm.yaml's timeZone, or of
 	// the end of an inactive window that leaves), so the account stops
 	// working then even if no reconciler runs that day.
 	if end, field := lifecycle.LeavingDate(p, t); end.IsZero() {
-		set(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
+		derive(directory.AttrAccountExpires, directory.AccountExpiresNever, field)
 	} else {
 		set(directory.AttrAccountExpires, FileTime(end.Midnight(c.zone)), field)
 	}
@@ -391,7 +420,7 @@ func (c *computer) person(p *model.Person) {
 }
 
 func (c *computer) service(sa *model.ServiceAccount) {
-	a := &Account{ID: sa.Metadata.ID, Name: sa.Metadata.Name, Kind: model.KindServiceAccount, Source: sa.Source,
+	a := &Account{ID: sa.Metadata.ID, Name: sa.Metadata.Name, Kind: model.KindServiceAccount, Source: sa.Source, Adopt: sa.Metadata.Adopt,
 		File: filePath(sa.Source, model.KindServiceAccount, sa.Metadata.Name), PreviousNames: sa.Spec.PreviousNames}
 	at := func(f string) model.Position { return withPath(sa.Source.At(f), a.File) }
 	t := c.repo.Templates[sa.Spec.Template]
@@ -403,21 +432,28 @@ func (c *computer) service(sa *model.ServiceAccount) {
 	if !c.common(a, st, t, "spec.template") {
 		return
 	}
-	set := a.setter()
-	set(directory.AttrGivenName, "", "spec")
-	set(directory.AttrSurname, "", "spec")
-	set(directory.AttrDisplayName, sa.Metadata.Name, "metadata.name")
-	set(directory.AttrMail, "", "spec")
-	set(directory.AttrDepartment, "", "spec")
-	set(directory.AttrTitle, "", "spec")
+	set, derive := a.setter(true), a.setter(false)
+	derive(directory.AttrGivenName, "", "spec")
+	derive(directory.AttrSurname, "", "spec")
+	names := nameFields{login: a.Name}
+	if sa.Spec.DisplayName != "" {
+		set(directory.AttrDisplayName, sa.Spec.DisplayName, "spec.displayName")
+	} else {
+		derive(directory.AttrDisplayName, names.format(t.Spec.DisplayName, "{login}"), "metadata.name")
+	}
+	names.displayName = a.Attributes[directory.AttrDisplayName]
+	a.place(c, names.cn(t.Spec.CN, sa.Spec.CN))
+	derive(directory.AttrMail, "", "spec")
+	derive(directory.AttrDepartment, "", "spec")
+	derive(directory.AttrTitle, "", "spec")
 	set(directory.AttrDescription, sa.Spec.Description, "spec.description")
-	set(directory.AttrEmployeeID, "", "spec")
+	derive(directory.AttrEmployeeID, "", "spec")
 	// accountExpires is the expiry, except under an end-of-life action of
 	// "review": such an account stays enabled past its date while it is
 	// reviewed, and an expiry in the directory would stop it working.
 	review := t.Spec.EndOfLife != nil && t.Spec.EndOfLife.Action == model.ActionReview
 	if sa.Spec.Expires.IsZero() || review {
-		set(directory.AttrAccountExpires, directory.AccountExpiresNever, "spec.expires")
+		derive(directory.AttrAccountExpires, directory.AccountExpiresNever, "spec.expires")
 	} else {
 		set(directory.AttrAccountExpires, FileTime(sa.Spec.Expires.Midnight(c.zone)), "spec.expires")
 	}
@@ -480,22 +516,72 @@ func (c *computer) common(a *Account, st lifecycle.State, t *model.WorkflowTempl
 		a.Placement = a.Lifecycle
 		a.Placement.Text += "; retired accounts live in " + c.s.RetiredOU + " (alm.yaml spec.retiredOU)"
 	}
-	a.DN = "CN=" + escapeRDN(a.Name) + "," + ou
-	a.Protected = c.s.IsProtected(a.Name, a.DN)
+	a.ou = ou
+	a.place(c, a.Name)
 
 	a.Attributes = make(map[string]string, len(directory.ManagedAttributes))
 	a.AttributeReasons = make(map[string]Reason, len(directory.ManagedAttributes))
-	a.setter()(directory.AttrUserPrincipalName, a.Name+"@"+c.s.Domain, "metadata.name")
+	a.Unowned = map[string]bool{}
+	a.owned = c.owned
+	a.setter(false)(directory.AttrUserPrincipalName, a.Name+"@"+c.s.Domain, "metadata.name")
 	a.Attributes[directory.AttrManager] = ""
 	return true
 }
 
 var kindWords = map[string]string{model.KindPerson: "people's accounts", model.KindServiceAccount: "service accounts"}
 
-// setter returns a function that sets one attribute and records the field behind it.
-func (a *Account) setter() func(name, value, field string) {
+// place puts the account at its cn in its OU.
+func (a *Account) place(c *computer, cn string) {
+	a.CN = cn
+	a.DN = "CN=" + escapeRDN(cn) + "," + a.ou
+	a.Protected = c.s.IsProtected(a.Name, a.DN)
+}
+
+// nameFields are what cn and displayName formats may name.
+type nameFields struct{ login, givenName, surname, displayName string }
+
+// format fills a format's {fields}; an empty format is def.
+func (n nameFields) format(f, def string) string {
+	if f == "" {
+		f = def
+	}
+	r := strings.NewReplacer("{login}", n.login, "{givenName}", n.givenName, "{surname}", n.surname, "{displayName}", n.displayName)
+	return strings.Join(strings.Fields(r.Replace(f)), " ")
+}
+
+// cn is the account's cn: the file's pin, else the template's choice,
+// else the login. A format that gives nothing falls back to the login.
+func (n nameFields) cn(choice, pin string) string {
+	var v string
+	switch {
+	case pin != "":
+		return pin
+	case choice == "" || choice == model.CNLogin:
+		v = n.login
+	case choice == model.CNDisplayName:
+		v = n.displayName
+	default:
+		v = n.format(choice, "")
+	}
+	if strings.Trim(v, " ,") == "" {
+		return n.login
+	}
+	return v
+}
+
+// setter returns a function that sets one attribute and records the field
+// behind it. explicit: the value is what a field of the file says, so alm
+// manages it where the file sets it even when alm.yaml does not say alm
+// owns the attribute; a derived value (or an empty one) is managed on an
+// existing account only when alm owns the attribute.
+func (a *Account) setter(explicit bool) func(name, value, field string) {
 	return func(name, value, field string) {
 		a.Attributes[name] = value
+		if !a.owned[strings.ToLower(name)] && (!explicit || value == "") {
+			a.Unowned[name] = true
+		} else {
+			delete(a.Unowned, name)
+		}
 		text := field
 		switch {
 		case field == "spec":
@@ -634,6 +720,9 @@ func (c *computer) links() {
 			r.Text = fmt.Sprintf("%s: %s", a.managerField, m.Name)
 		}
 		a.AttributeReasons[directory.AttrManager] = r
+		if !a.owned[strings.ToLower(directory.AttrManager)] && a.manager == "" {
+			a.Unowned[directory.AttrManager] = true
+		}
 	}
 }
 
@@ -656,9 +745,26 @@ func (c *computer) managed() {
 			mg.Privileged = mg.Privileged || role.Spec.Privileged
 		}
 	}
+	// Renames, followed back: a role's renamedGroups a->b and b->c make
+	// a and b earlier names of c.
+	renamedTo := map[string][]string{} // GroupKey(to) -> from names
+	for _, name := range slices.Sorted(maps.Keys(c.repo.Roles)) {
+		for _, r := range c.repo.Roles[name].Spec.RenamedGroups {
+			renamedTo[GroupKey(r.To)] = append(renamedTo[GroupKey(r.To)], r.From)
+		}
+	}
 	sort.Strings(order)
 	for _, k := range order {
-		c.s.Groups = append(c.s.Groups, *groups[k])
+		mg := groups[k]
+		seen := map[string]bool{k: true}
+		for queue := renamedTo[k]; len(queue) > 0; queue = queue[1:] {
+			if from := queue[0]; !seen[GroupKey(from)] {
+				seen[GroupKey(from)] = true
+				mg.Previous = append(mg.Previous, from)
+				queue = append(queue, renamedTo[GroupKey(from)]...)
+			}
+		}
+		c.s.Groups = append(c.s.Groups, *mg)
 	}
 
 	seen := map[string]bool{}

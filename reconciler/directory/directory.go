@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -95,6 +96,9 @@ type Group struct {
 	Critical   bool     `json:"critical,omitempty"`
 	AdminCount bool     `json:"adminCount,omitempty"`
 	MemberOf   []string `json:"memberOf,omitempty"` // for privileged and nested groups: the groups it is a direct member of
+	// Marker is the ownership marker's value: GroupMarker on a group alm
+	// created, whose members alm keeps to what the roles grant.
+	Marker string `json:"marker,omitempty"`
 }
 
 // Snapshot is everything a plan needs from the directory, read once.
@@ -104,8 +108,11 @@ type Snapshot struct {
 	// Groups are the groups below the scope's GroupBase, the groups the
 	// scope names by DN, and the domain's privileged groups wherever they
 	// live, with the groups nested in them. Each group once.
-	Groups []Group  `json:"groups"`
-	OUs    []string `json:"ous"` // the managed OUs that exist
+	Groups []Group `json:"groups"`
+	// OUs are the OUs that exist among the managed OUs, the groups OU,
+	// and the OUs above a missing one up to the base DN: what a plan needs
+	// to know which OUs to create.
+	OUs []string `json:"ous"`
 	// State is the server's own change counter when read (AD: the
 	// highestCommittedUSN), for logs. It moves with any write anywhere in
 	// the domain, so a saved plan's freshness uses Digest instead.
@@ -133,6 +140,8 @@ func (s *Snapshot) Sort() {
 	sort.Slice(s.Accounts, func(i, j int) bool { return strings.ToLower(s.Accounts[i].DN) < strings.ToLower(s.Accounts[j].DN) })
 	sort.Slice(s.Groups, func(i, j int) bool { return strings.ToLower(s.Groups[i].DN) < strings.ToLower(s.Groups[j].DN) })
 	sort.Slice(s.OUs, func(i, j int) bool { return strings.ToLower(s.OUs[i]) < strings.ToLower(s.OUs[j]) })
+	// An OU can be both managed and the groups OU, or above a missing one.
+	s.OUs = slices.CompactFunc(s.OUs, strings.EqualFold)
 	for i := range s.Accounts {
 		sort.Strings(s.Accounts[i].MemberOf)
 	}
@@ -151,6 +160,17 @@ type NewAccount struct {
 	UAC        int               `json:"userAccountControl"` // the flags to set once created, disable bit included
 	Attributes map[string]string `json:"attributes"`
 }
+
+// NewGroup is a group alm creates: a global security group named Name
+// (its cn and sAMAccountName) at DN, carrying Marker (GroupMarker).
+type NewGroup struct {
+	DN     string `json:"dn"`
+	Name   string `json:"name"`
+	Marker string `json:"marker,omitempty"`
+}
+
+// GroupTypeGlobalSecurity is groupType for a global security group.
+const GroupTypeGlobalSecurity = -2147483646
 
 // Ref is the object a write is meant for, as it was read: the DN it had,
 // its objectGUID (empty for an object this run creates), and the ownership
@@ -180,6 +200,14 @@ const markerPrefix = "alm:"
 
 // Marker is the ownership marker's value for an object's metadata.id.
 func Marker(id string) string { return markerPrefix + id }
+
+// GroupMarker is the marker of a group alm created for the roles that name
+// name. The colon keeps it apart from every account's marker: no
+// metadata.id holds one.
+func GroupMarker(name string) string { return markerPrefix + "group:" + strings.ToLower(name) }
+
+// IsGroupMarker reports whether a group's marker says alm created it.
+func IsGroupMarker(v string) bool { return strings.HasPrefix(v, markerPrefix+"group:") }
 
 // IDFromMarker returns the metadata.id a marker holds, and false when the
 // value is not alm's.

@@ -58,6 +58,7 @@ func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 	for _, a := range d.Accounts {
 		df.account(a)
 	}
+	df.groupMembers()
 	df.strays()
 	df.missingGroups()
 	df.ous()
@@ -92,6 +93,9 @@ type differ struct {
 	created     map[string]string // account id -> the create change's id
 	claimed     map[string]string // lower-case name of an unmarked account -> file of the account that wants it
 	matchedIDs  map[string]bool
+	adopted     map[string]bool   // lower-case DN of an unmarked account a file adopts
+	groupMade   map[string]string // desired.GroupKey -> the change that creates or renames the group
+	renamedTo   map[string]string // lower-case DN of a group renamed -> its new DN
 }
 
 func lower(s string) string { return strings.ToLower(s) }
@@ -100,6 +104,7 @@ func (df *differ) index() {
 	df.byID, df.byName, df.byDN = map[string]*directory.Account{}, map[string]*directory.Account{}, map[string]*directory.Account{}
 	df.ouExists, df.created, df.claimed, df.matchedIDs = map[string]bool{}, map[string]string{}, map[string]string{}, map[string]bool{}
 	df.missing = map[string][]string{}
+	df.adopted, df.groupMade, df.renamedTo = map[string]bool{}, map[string]string{}, map[string]string{}
 	for _, ou := range df.live.OUs {
 		df.ouExists[lower(ou)] = true
 	}
@@ -170,6 +175,9 @@ func (df *differ) index() {
 		} else if found, ok := byCN[lower(mg.Name)]; ok {
 			dn = found
 		}
+		if dn == "" && mg.DN == "" {
+			dn = df.makeGroup(mg, key, byName, byCN)
+		}
 		df.groupDN[key] = dn
 		if dn != "" {
 			df.groupName[lower(dn)] = mg.Name
@@ -186,6 +194,76 @@ func (df *differ) index() {
 			}
 		}
 	}
+}
+
+// makeGroup plans the group a role names by name that the directory
+// lacks: a rename of the group alm created under an earlier name, else a
+// create. It returns the DN the group will have.
+func (df *differ) makeGroup(mg desired.ManagedGroup, key string, byName, byCN map[string]string) string {
+	dn := df.d.GroupDN(mg.Name)
+	why := df.groupRoles[key]
+	for _, prev := range mg.Previous {
+		old, ok := byName[lower(prev)]
+		if !ok {
+			old, ok = byCN[lower(prev)]
+		}
+		if !ok {
+			continue
+		}
+		g := df.groups[lower(old)]
+		if !directory.IsGroupMarker(g.Marker) {
+			df.find(Finding{Kind: FindingGroupRename, File: mg.File, Group: mg.Name, DN: g.DN,
+				Text: fmt.Sprintf("group %q (%s) was %q, and %s is not a group alm created: alm renames only its own groups, so it keeps the members in %s", mg.Name, why, prev, g.DN, g.DN),
+				Fix:  fmt.Sprintf("rename %s to %q by hand (cn and sAMAccountName), or name it %q in %s again", g.DN, mg.Name, prev, mg.File)})
+			return g.DN
+		}
+		c := Change{ID: id(RenameGroup, key), Action: RenameGroup, DN: g.DN, NewDN: dn, GUID: g.GUID, Marker: g.Marker,
+			Group: g.DN, GroupGUID: g.GUID, GroupName: mg.Name,
+			Attributes: []AttrChange{{Name: directory.AttrSAMAccountName, Old: g.Name, New: mg.Name, Field: "spec.renamedGroups"}},
+			Reason: desired.Reason{File: mg.File, Field: "spec.renamedGroups", Rule: "group rename",
+				Text: fmt.Sprintf("group %q is now %q (%s): the group alm created is renamed, keeping its members", prev, mg.Name, why)}}
+		df.add(c)
+		df.groupMade[key] = c.ID
+		df.renamedTo[lower(g.DN)] = dn
+		moved := *g
+		moved.DN, moved.Name = dn, mg.Name
+		df.groups[lower(dn)] = &moved
+		return dn
+	}
+	// The name must be free: AD keeps sAMAccountName unique across users
+	// and groups. A group of that name elsewhere (a privileged one, most
+	// likely what was meant) or an account keeps it missing: a finding.
+	for i := range df.live.Groups {
+		if strings.EqualFold(df.live.Groups[i].Name, mg.Name) {
+			return ""
+		}
+	}
+	if df.byName[lower(mg.Name)] != nil {
+		return ""
+	}
+	c := Change{ID: id(CreateGroup, key), Action: CreateGroup, DN: dn, Group: dn, GroupName: mg.Name,
+		Marker: directory.GroupMarker(mg.Name),
+		Reason: desired.Reason{File: mg.File, Field: "spec.groups", Rule: "role",
+			Text: fmt.Sprintf("group %q (%s) does not exist: alm creates it as a global security group carrying its marker", mg.Name, why)}}
+	df.add(c)
+	df.groupMade[key] = c.ID
+	return dn
+}
+
+// guidOf is the objectGUID of a group read, "" for one this run creates.
+func (df *differ) guidOf(dn string) string {
+	if g := df.groups[lower(dn)]; g != nil {
+		return g.GUID
+	}
+	return ""
+}
+
+// groupDeps are the changes an add to a group waits for: its create or rename.
+func (df *differ) groupDeps(name string, deps []string) []string {
+	if c := df.groupMade[desired.GroupKey(name)]; c != "" {
+		return append(deps, c)
+	}
+	return deps
 }
 
 // groupAt finds a group read by its DN, however the DN is spelt.
@@ -257,6 +335,21 @@ func (df *differ) account(a *desired.Account) {
 		}
 	}
 	prev := df.prev.Account(a.ID) // nil when unknown
+	adopt := ""
+	if l == nil && a.Adopt {
+		if l, adopt = df.adopt(a); l == nil {
+			return
+		}
+	}
+	n := len(df.p.Changes)
+	defer func() {
+		// Everything else the plan does to an adopted account waits for its marker.
+		for i := n; adopt != "" && i < len(df.p.Changes); i++ {
+			if c := &df.p.Changes[i]; c.AccountID == a.ID && c.ID != adopt {
+				c.DependsOn = append(c.DependsOn, adopt)
+			}
+		}
+	}()
 	switch {
 	case l == nil && a.Exists:
 		df.create(a, prev)
@@ -269,6 +362,51 @@ func (df *differ) account(a *desired.Account) {
 	default:
 		df.existing(a, l, prev)
 	}
+}
+
+// adopt plans the adoption a file asks for (metadata.adopt): the unmarked
+// account of its name gets alm's marker, and nothing else; the rest of
+// the plan then treats it as alm's. It returns the account as it will be
+// once adopted and the adopt change's id, or nil when there is nothing
+// to adopt (an account to create) or alm may not (a finding says why).
+func (df *differ) adopt(a *desired.Account) (*directory.Account, string) {
+	u := df.byName[lower(a.Name)]
+	if u == nil {
+		if a.Exists {
+			df.warn(a.File, a.Name, "metadata.adopt: no account named %s in the managed OUs to adopt, so alm creates it; remove adopt: true if that is what you want", a.Name)
+			df.create(a, nil)
+		}
+		return nil, ""
+	}
+	if _, ok := directory.IDFromMarker(u.Marker); ok {
+		return nil, "" // another file's account: create reports the name taken
+	}
+	refuse := func(text, fix string) (*directory.Account, string) {
+		df.claimed[lower(u.Name)] = a.File
+		df.find(Finding{Kind: FindingAdoptRefused, Account: a.Name, AccountID: a.ID, File: a.File, DN: u.DN, Text: text, Fix: fix})
+		return nil, ""
+	}
+	switch {
+	case u.Builtin() != "":
+		return refuse(fmt.Sprintf("%s is not adopted: it is %s, and alm never touches it", u.DN, u.Builtin()), "remove "+a.File)
+	case df.d.IsProtected(u.Name, u.DN):
+		return refuse(fmt.Sprintf("%s is not adopted: it is on alm's protected list", u.DN), fmt.Sprintf("remove %s, or take it off spec.protected in %s", a.File, model.DirectoryFile))
+	case u.Marker != "":
+		return refuse(fmt.Sprintf("%s is not adopted: its %s holds %q, which alm would overwrite with its marker", u.DN, df.d.MarkerAttribute, u.Marker),
+			fmt.Sprintf("clear %s on %s if nothing needs that value, or choose another spec.markerAttribute in %s", df.d.MarkerAttribute, u.DN, model.DirectoryFile))
+	}
+	df.adopted[lower(u.DN)] = true
+	df.p.Managed++
+	c := Change{ID: id(Adopt, a.ID), Action: Adopt, AccountID: a.ID, Account: a.Name, Kind: a.Kind, File: a.File,
+		Marker: directory.Marker(a.ID), DN: u.DN, GUID: u.GUID,
+		Attributes: []AttrChange{{Name: df.d.MarkerAttribute, New: directory.Marker(a.ID), Field: "metadata.adopt"}},
+		Reason: desired.Reason{File: a.File, Line: a.Source.At("metadata.adopt").Line, Field: "metadata.adopt", Rule: "adopt",
+			Text: fmt.Sprintf("%s adopts the existing account %s: alm writes its marker and nothing else", a.File, u.DN)}}
+	df.add(c)
+	adopted := *u
+	adopted.Marker = directory.Marker(a.ID)
+	df.matchedIDs[a.ID] = true
+	return &adopted, c.ID
 }
 
 func id(action Action, parts ...string) string {
@@ -288,7 +426,7 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 	if l := df.byName[lower(a.Name)]; l != nil {
 		// The create would fail: the name is taken. Say so rather than plan it.
 		holder := "an account alm does not own"
-		fix := fmt.Sprintf("free the name, or adopt %s by writing alm's marker %q into its %s", l.DN, directory.Marker(a.ID), df.d.MarkerAttribute)
+		fix := fmt.Sprintf("to manage %s with alm, add adopt: true under metadata in %s: the next apply then writes %q into its %s and nothing else (alm import writes such files); or free the name", l.DN, a.File, directory.Marker(a.ID), df.d.MarkerAttribute)
 		if id, ok := directory.IDFromMarker(l.Marker); ok {
 			holder = "the account with id " + id
 			fix = "give one of the two another name"
@@ -344,8 +482,8 @@ func (df *differ) create(a *desired.Account, prev *desired.Account) {
 			continue
 		}
 		m := base
-		m.ID, m.Action, m.DependsOn = id(AddMember, a.ID, g.Name), AddMember, []string{createID}
-		m.Group, m.GroupGUID, m.GroupName = dn, df.groups[lower(dn)].GUID, g.Name
+		m.ID, m.Action, m.DependsOn = id(AddMember, a.ID, g.Name), AddMember, df.groupDeps(g.Name, []string{createID})
+		m.Group, m.GroupGUID, m.GroupName = dn, df.guidOf(dn), g.Name
 		m.Reason = driftReason(g.Reason, drift, "missing, though the files asked for it at the last apply")
 		df.add(m)
 	}
@@ -448,6 +586,9 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		c.Drift = prev != nil && strings.EqualFold(prev.Name, a.Name)
 		c.Attributes = []AttrChange{{Name: directory.AttrSAMAccountName, Old: l.Name, New: a.Name, Field: "metadata.name", Drift: c.Drift}}
 		for _, name := range []string{directory.AttrUserPrincipalName, directory.AttrMail} {
+			if a.Unowned[name] {
+				continue
+			}
 			if ac, ok := df.attr(a, l, prev, name); ok {
 				c.Attributes = append(c.Attributes, ac)
 			}
@@ -468,7 +609,7 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		c.Drift = prev != nil && directory.SameDN(prev.DN, a.DN)
 		r := a.Placement
 		if directory.SameDN(desired.Parent(l.DN), desired.Parent(a.DN)) {
-			r = desired.Reason{File: a.File, Line: a.Source.At("metadata.name").Line, Field: "metadata.name", Rule: "cn", Text: "the CN is the login " + a.Name}
+			r = df.cnReason(a)
 		}
 		c.Reason = driftReason(r, c.Drift, "at "+l.DN+", though the files asked for "+a.DN+" at the last apply")
 		df.add(c)
@@ -493,8 +634,8 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 	u := base
 	u.ID, u.Action = id(Update, a.ID), Update
 	for _, name := range directory.ManagedAttributes {
-		if done[name] {
-			continue
+		if done[name] || a.Unowned[name] {
+			continue // an attribute alm does not own and the file does not set stays as it is
 		}
 		if ac, ok := df.attr(a, l, prev, name); ok {
 			u.Attributes = append(u.Attributes, ac)
@@ -573,6 +714,15 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 	}
 }
 
+// cnReason says where an account's cn comes from.
+func (df *differ) cnReason(a *desired.Account) desired.Reason {
+	if f := a.Source.At("spec.cn"); f.Line > 0 && f.Line != a.Source.Line {
+		return desired.Reason{File: a.File, Line: f.Line, Field: "spec.cn", Rule: "cn", Text: fmt.Sprintf("spec.cn in %s makes the cn %q", a.File, a.CN)}
+	}
+	return desired.Reason{File: a.File, Field: "spec.template", Rule: "cn",
+		Text: fmt.Sprintf("template %s's cn format makes the cn %q (templates' spec.cn: login, displayName or a format)", a.Template, a.CN)}
+}
+
 // risk says what the dangerous flags among bits expose.
 func risk(bits int) string {
 	var out []string
@@ -646,6 +796,9 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 	}
 	have := map[string]string{} // lower-case DN -> DN
 	for _, dn := range append(append([]string{}, l.MemberOf...), df.members[lower(l.DN)]...) {
+		if to, ok := df.renamedTo[lower(dn)]; ok {
+			dn = to // the group keeps its members through the rename
+		}
 		have[lower(dn)] = dn
 	}
 	privilegedKept := false // a privileged group the account keeps: adminCount is expected
@@ -671,7 +824,8 @@ func (df *differ) memberships(a *desired.Account, l *directory.Account, prev *de
 			continue
 		}
 		c := base
-		c.ID, c.Action, c.Group, c.GroupGUID, c.GroupName = id(AddMember, a.ID, g.Name), AddMember, dn, df.groups[lower(dn)].GUID, g.Name
+		c.ID, c.Action, c.Group, c.GroupGUID, c.GroupName = id(AddMember, a.ID, g.Name), AddMember, dn, df.guidOf(dn), g.Name
+		c.DependsOn = df.groupDeps(g.Name, append([]string{}, c.DependsOn...))
 		c.Drift = prev != nil && had(g.Name)
 		c.Reason = driftReason(g.Reason, c.Drift, "not a member, though the files asked for it at the last apply")
 		df.add(c)
@@ -790,6 +944,65 @@ func (df *differ) nameOf(dn string) string {
 	return firstValue(dn)
 }
 
+// groupMembers removes from the groups alm created every member no role
+// grants: the members that are accounts alm manages are judged with their
+// account (memberships); any other member - an account alm does not
+// manage, a group nested in it, anything else - no role can grant, so it
+// is drift. A protected or built-in account is left, and reported.
+func (df *differ) groupMembers() {
+	for i := range df.live.Groups {
+		g := &df.live.Groups[i]
+		if !directory.IsGroupMarker(g.Marker) || !directory.Under(g.DN, df.groupBase()) {
+			continue
+		}
+		name := g.Name
+		if n, ok := df.groupName[lower(g.DN)]; ok {
+			name = n
+		} else if to, ok := df.renamedTo[lower(g.DN)]; ok {
+			name = df.groupName[lower(to)]
+		}
+		for _, m := range g.Members {
+			acct := df.byDN[lower(m)]
+			if acct != nil {
+				if id, ok := directory.IDFromMarker(acct.Marker); ok && df.matchedIDs[id] {
+					continue
+				}
+				if df.adopted[lower(acct.DN)] {
+					continue
+				}
+				if why := acct.Builtin(); why != "" || df.d.IsProtected(acct.Name, acct.DN) {
+					df.find(Finding{Kind: FindingProtectedMember, Account: acct.Name, DN: acct.DN, Group: g.DN,
+						Text: fmt.Sprintf("%s is a member of %s, a group alm created, and no role grants it; it is protected, so alm leaves it there", acct.DN, g.DN),
+						Fix:  fmt.Sprintf("remove %s from %s by hand, or grant the membership outside the groups alm creates", acct.Name, g.Name)})
+					continue
+				}
+			}
+			c := Change{ID: id(RemoveMember, lower(m), name), Action: RemoveMember, DN: m, Group: g.DN, GroupGUID: g.GUID, GroupName: name,
+				GroupMarker: g.Marker, Drift: true}
+			what := "an object alm does not manage"
+			if acct != nil {
+				c.Account, c.GUID, c.Marker = acct.Name, acct.GUID, acct.Marker
+				what = "an account alm does not manage"
+			} else if og := df.groups[lower(m)]; og != nil {
+				c.Account, c.GUID = og.Name, og.GUID
+				what = "a group nested in it"
+			}
+			c.Privileged = df.privileged[lower(g.DN)]
+			c.Reason = desired.Reason{File: model.DirectoryFile, Field: "spec.groupsOU", Rule: "group alm created",
+				Text: fmt.Sprintf("drift: %s (%s) is a member of %s, a group alm created (its %s holds %q), and no role grants it", m, what, g.DN, df.d.MarkerAttribute, g.Marker)}
+			df.add(c)
+		}
+	}
+}
+
+// groupBase is where groups named by name live.
+func (df *differ) groupBase() string {
+	if df.d.GroupsOU != "" {
+		return df.d.GroupsOU
+	}
+	return df.d.BaseDN
+}
+
 // strays reports marked accounts no file claims, and orphans.
 func (df *differ) strays() {
 	ids := make([]string, 0, len(df.byID))
@@ -808,6 +1021,9 @@ func (df *differ) strays() {
 
 	disable := df.d.Orphans == model.OrphansDisable
 	for _, l := range df.unmarked {
+		if df.adopted[lower(l.DN)] {
+			continue
+		}
 		o := Orphan{DN: l.DN, Name: l.Name, Enabled: l.Enabled(), Action: model.OrphansReport,
 			Reason: "no alm marker: an account alm does not own in a managed OU"}
 		if l.Marker != "" {
@@ -851,9 +1067,9 @@ func (df *differ) ous() {
 		c := &df.p.Changes[i]
 		target := ""
 		switch c.Action {
-		case Create:
+		case Create, CreateGroup:
 			target = c.DN
-		case Move, Rename:
+		case Move, Rename, RenameGroup:
 			target = c.NewDN
 		default:
 			continue
@@ -885,6 +1101,9 @@ func sortChanges(cs []Change) {
 		a, b := cs[i], cs[j]
 		if pa, pb := a.Phase(), b.Phase(); pa != pb {
 			return pa < pb
+		}
+		if a.Action != b.Action && (a.Action == CreateOU || b.Action == CreateOU) {
+			return a.Action == CreateOU // a group's OU first
 		}
 		if a.Action == CreateOU {
 			if da, db := strings.Count(a.DN, ","), strings.Count(b.DN, ","); da != db {

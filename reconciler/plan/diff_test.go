@@ -458,7 +458,7 @@ func TestDiff(t *testing.T) {
 				if len(p.Orphans) != 1 || p.Orphans[0].Action != "report" || !strings.Contains(p.Orphans[0].Reason, "people/njoin.yaml wants its name") {
 					t.Errorf("orphans %+v", p.Orphans)
 				}
-				if f := p.Findings[0].Fix; !strings.Contains(f, `alm's marker "alm:005000" into its adminDescription`) {
+				if f := p.Findings[0].Fix; !strings.Contains(f, `adopt: true under metadata in people/njoin.yaml: the next apply then writes "alm:005000" into its adminDescription`) {
 					t.Errorf("fix %q does not name the marker's attribute and value", f)
 				}
 			},
@@ -489,12 +489,28 @@ func TestDiff(t *testing.T) {
 			findings: []string{"protected-marked: CN=bking,OU=People,OU=ALM," + base + " carries alm's marker for people/bking.yaml but is a built-in account of the domain (RID 500)"},
 		},
 		{
-			name: "a group that does not exist: no addition planned, a finding",
+			name: "a group named by name that does not exist: created with the marker, then the member added",
 			after: func(r *model.Repository) {
 				r.Roles["vpn-users"].Spec.Groups = append(r.Roles["vpn-users"].Spec.Groups, "Wifi")
 			},
+			want: []string{"create-group Wifi", "add-member jdoe Wifi"},
+			check: func(t *testing.T, p *Plan) {
+				c, m := p.Changes[0], p.Changes[1]
+				if c.DN != "CN=Wifi,OU=Groups,OU=ALM,"+base || c.Marker != "alm:group:wifi" {
+					t.Errorf("create-group %s marker %q", c.DN, c.Marker)
+				}
+				if m.Group != c.DN || !slices.Contains(m.DependsOn, c.ID) {
+					t.Errorf("add-member to %s depends on %v, want %s after %s", m.Group, m.DependsOn, c.DN, c.ID)
+				}
+			},
+		},
+		{
+			name: "a group whose name an account holds is not created: a finding",
+			after: func(r *model.Repository) {
+				r.Roles["vpn-users"].Spec.Groups = append(r.Roles["vpn-users"].Spec.Groups, "asmith")
+			},
 			want:     []string{},
-			findings: []string{`missing-group: group "Wifi" (role vpn-users names it) does not exist below OU=Groups,OU=ALM,` + base + ": 1 account should be members (jdoe)"},
+			findings: []string{`missing-group: group "asmith" (role vpn-users names it) does not exist below OU=Groups,OU=ALM,` + base + ": 1 account should be members (jdoe)"},
 		},
 		{
 			name: "a group named by DN that does not exist, and a privileged group named by its name elsewhere",

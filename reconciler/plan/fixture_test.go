@@ -79,7 +79,8 @@ func compute(t *testing.T, r *model.Repository, now string) *desired.State {
 // account d wants, marked, with its attributes and groups, and every
 // group roles name.
 func inSync(d *desired.State) *directory.Snapshot {
-	s := &directory.Snapshot{BaseDN: d.BaseDN, State: "4711", OUs: append([]string{}, d.OUs...)}
+	// The OUs exist, the groups OU too, as a connector reports them.
+	s := &directory.Snapshot{BaseDN: d.BaseDN, State: "4711", OUs: append(append([]string{}, d.OUs...), d.GroupsOU)}
 	index := map[string]int{}
 	for _, g := range d.Groups {
 		index[strings.ToLower(g.Name)] = len(s.Groups)
@@ -182,6 +183,8 @@ func brief(c Change) string {
 	switch c.Action {
 	case CreateOU:
 		s = string(c.Action) + " " + c.DN
+	case CreateGroup, RenameGroup:
+		s = string(c.Action) + " " + c.GroupName
 	case AddMember, RemoveMember:
 		s += " " + c.GroupName
 	case Move, Rename:

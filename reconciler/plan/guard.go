@@ -162,9 +162,17 @@ func Guard(p *Plan, g GuardOptions) error {
 	}
 	count := map[string]*tally{LimitDisable: {accounts: map[string]bool{}}, LimitRemove: {accounts: map[string]bool{}}, LimitDelete: {accounts: map[string]bool{}}}
 	byGUID, byDN := map[string]*directory.Account{}, map[string]*directory.Account{}
+	groups := map[string]*directory.Group{} // by GUID and by lower-case DN
 	var privileged map[string]string
 	if g.Live != nil {
 		privileged = g.Live.Privileged()
+		for i := range g.Live.Groups {
+			gr := &g.Live.Groups[i]
+			groups[strings.ToLower(gr.DN)] = gr
+			if gr.GUID != "" {
+				groups[gr.GUID] = gr
+			}
+		}
 		for i := range g.Live.Accounts {
 			l := &g.Live.Accounts[i]
 			byDN[strings.ToLower(l.DN)] = l
@@ -175,7 +183,7 @@ func Guard(p *Plan, g GuardOptions) error {
 	}
 	for _, c := range p.Changes {
 		target := byGUID[c.GUID]
-		if target == nil && c.Action != Create {
+		if target == nil && c.Action != Create && c.Action != CreateGroup {
 			target = byDN[strings.ToLower(c.DN)]
 		}
 		switch {
@@ -199,6 +207,36 @@ func Guard(p *Plan, g GuardOptions) error {
 			}
 			continue
 		}
+		if c.Action == CreateGroup || c.Action == RenameGroup {
+			live := groups[c.GUID]
+			switch {
+			case !directory.Under(c.DN, p.BaseDN) || (c.NewDN != "" && !directory.Under(c.NewDN, p.BaseDN)):
+				refuse(c, "group %s is not below the base DN %s", c.DN, p.BaseDN)
+			case !directory.IsGroupMarker(c.Marker):
+				refuse(c, "group %s would not carry alm's group marker (%q)", c.DN, c.Marker)
+			case c.Action == RenameGroup && g.Live != nil && (live == nil || live.Marker != c.Marker):
+				refuse(c, "group %s does not carry alm's marker %q as read: alm renames only groups it created", c.DN, c.Marker)
+			}
+			continue
+		}
+		// A member alm does not manage, removed from a group alm created.
+		memberOnly := c.Action == RemoveMember && c.AccountID == ""
+		if memberOnly {
+			live := groups[c.GroupGUID]
+			if live == nil {
+				live = groups[strings.ToLower(c.Group)]
+			}
+			switch {
+			case !directory.IsGroupMarker(c.GroupMarker):
+				refuse(c, "%s is a member of %s, which the plan does not say alm created; alm removes only the members of its own groups", c.DN, c.Group)
+			case g.Live != nil && (live == nil || live.Marker != c.GroupMarker):
+				refuse(c, "group %s does not carry alm's marker %q as read; alm removes only the members of its own groups", c.Group, c.GroupMarker)
+			}
+		}
+		if c.Action == Adopt && target != nil && target.Marker != "" {
+			refuse(c, "%s already carries %q in the marker attribute; alm adopts only accounts without one", target.DN, target.Marker)
+			continue
+		}
 		for _, dn := range []string{c.DN, c.NewDN} {
 			if desired.IsProtected(g.Protected, c.Account, dn) {
 				refuse(c, "%s (%s) is a protected account; alm never touches it", c.Account, dn)
@@ -210,6 +248,7 @@ func Guard(p *Plan, g GuardOptions) error {
 			if !g.DisableOrphans {
 				refuse(c, "%s is not alm's, and alm.yaml does not say orphans: disable", c.DN)
 			}
+		case memberOnly:
 		case !ok || id != c.AccountID:
 			refuse(c, "%s does not carry alm's marker for id %q, and alm changes only accounts it owns", c.DN, c.AccountID)
 		}

@@ -25,7 +25,10 @@ const FormatVersion = 1
 type Action string
 
 const (
+	Adopt         Action = "adopt"          // write alm's marker on an existing account a file adopts, and nothing else
 	CreateOU      Action = "create-ou"      // create a managed OU that does not exist
+	CreateGroup   Action = "create-group"   // create a group a role names that does not exist, with alm's marker
+	RenameGroup   Action = "rename-group"   // give a group alm created the new name a role gives it (cn and sAMAccountName)
 	Create        Action = "create"         // create an account, disabled, with a random password, in one add
 	SetPassword   Action = "set-password"   // give a half-made account the random password it never got
 	Update        Action = "update"         // set attributes (and userAccountControl flags)
@@ -39,14 +42,21 @@ const (
 	Delete        Action = "delete"         // delete the account
 )
 
-// Phase is the action's place in the safe order apply follows: what takes
-// access away first (removals from privileged groups, disables, other
-// removals, deletes), then what prepares (OUs, creates - disabled, with a
-// password -, repairs, attributes, moves and renames), and what grants
-// last (group additions, then enables). A run stopped at any point leaves
-// access reduced rather than widened.
+// Phase is the action's place in the safe order apply follows: adoptions
+// (a marker, nothing else) and what takes access away first (removals from
+// privileged groups, disables, other removals, deletes), then what prepares
+// (OUs, groups, creates - disabled, with a password -, repairs,
+// attributes, moves and renames), and what grants last (group additions,
+// then enables). A run stopped at any point leaves access reduced rather
+// than widened.
 func (a Action) Phase() int {
 	switch a {
+	case Adopt:
+		return 0
+	case CreateGroup:
+		return 4
+	case RenameGroup:
+		return 8
 	case RemoveMember:
 		return 2
 	case Disable, DisableOrphan:
@@ -116,6 +126,10 @@ type Change struct {
 	Group      string       `json:"group,omitempty"`     // the group's DN, for add-member and remove-member
 	GroupGUID  string       `json:"groupGUID,omitempty"` // the group's objectGUID as read
 	GroupName  string       `json:"groupName,omitempty"` // as the role names it, or the group's own name
+	// GroupMarker is the marker of the group, read, on a removal of a
+	// member alm does not manage from a group alm created: the group's
+	// marker is what allows it.
+	GroupMarker string `json:"groupMarker,omitempty"`
 	// Privileged says why the group of a remove-member is privileged; such
 	// removals go first.
 	Privileged string `json:"privileged,omitempty"`
@@ -151,6 +165,9 @@ const (
 	FindingStrayMarker         = "stray-marker"         // an object carries the marker of an id no file has
 	FindingProtectedMarked     = "protected-marked"     // a protected or built-in account carries alm's marker
 	FindingUnprivilegedGrant   = "unprivileged-grant"   // a role not marked privileged names a privileged group
+	FindingAdoptRefused        = "adopt-refused"        // a file adopts an account alm may not or cannot take
+	FindingGroupRename         = "group-rename"         // a group a role renamed is one alm did not create
+	FindingProtectedMember     = "protected-member"     // a protected account in a group alm created: left there
 	// FindingPrivilegedPrimaryGroup: a managed account's primary group is
 	// privileged, a membership no member attribute shows.
 	FindingPrivilegedPrimaryGroup = "privileged-primary-group"
@@ -222,8 +239,10 @@ func (p *Plan) Remaining(applied map[string]bool) []Finding {
 
 // Summary counts a plan's changes by kind.
 type Summary struct {
-	Create       int // accounts and OUs
+	Create       int // accounts, OUs and groups
 	OUs          int // of which OUs
+	Groups       int // of which groups
+	Adopt        int // accounts adopted: their marker written
 	Update       int
 	Move         int
 	Rename       int
@@ -247,11 +266,16 @@ func (p *Plan) Summary() Summary {
 			s.OUs++
 		case Create:
 			s.Create++
+		case CreateGroup:
+			s.Create++
+			s.Groups++
+		case Adopt:
+			s.Adopt++
 		case Update:
 			s.Update++
 		case Move:
 			s.Move++
-		case Rename:
+		case Rename, RenameGroup:
 			s.Rename++
 		case AddMember:
 			s.AddMember++

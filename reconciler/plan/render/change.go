@@ -14,6 +14,9 @@ func Title(c plan.Change) string {
 	if c.Action == plan.CreateOU {
 		return "organizational units"
 	}
+	if isGroupChange(c) {
+		return "groups"
+	}
 	return title(c)
 }
 
@@ -49,6 +52,8 @@ func ChangeCells(c plan.Change) (who, change, reason string) {
 	who = code(c.Account)
 	if c.Action == plan.CreateOU {
 		who = "OU"
+	} else if isGroupChange(c) {
+		who = "group"
 	} else if c.File != "" {
 		who += "<br>" + cell(c.File)
 	}

@@ -26,12 +26,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		e.printf("| | account | change | why |\n| --- | --- | --- | --- |\n")
 		for _, b := range blocks(p) {
 			for _, c := range b.changes {
-				who := code(c.Account)
-				if c.Action == plan.CreateOU {
-					who = "OU"
-				} else if c.File != "" {
-					who += "<br>" + cell(c.File)
-				}
+				who, _, _ := ChangeCells(c)
 				e.printf("| %s | %s | %s | %s |\n", code(Symbol(c.Action)), who, mdChange(c), cell(why(c.Reason)))
 			}
 		}
@@ -74,8 +69,10 @@ func mdChange(c plan.Change) string {
 		b.WriteString(" " + code(c.GroupName))
 	case plan.Move, plan.Rename:
 		b.WriteString(" to " + code(c.NewDN))
-	case plan.CreateOU:
+	case plan.CreateOU, plan.CreateGroup:
 		b.WriteString(" " + code(c.DN))
+	case plan.RenameGroup:
+		b.WriteString(" " + code(c.DN) + " to " + code(c.NewDN))
 	}
 	for _, a := range c.Attributes {
 		if c.Action == plan.Create {

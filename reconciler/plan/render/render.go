@@ -23,11 +23,11 @@ import (
 // Symbol is the one-character mark of an action, as the text shows it.
 func Symbol(a plan.Action) string {
 	switch a {
-	case plan.Create, plan.CreateOU, plan.AddMember:
+	case plan.Create, plan.CreateOU, plan.CreateGroup, plan.AddMember:
 		return "+"
-	case plan.Update, plan.Enable, plan.Disable, plan.DisableOrphan, plan.SetPassword:
+	case plan.Update, plan.Enable, plan.Disable, plan.DisableOrphan, plan.SetPassword, plan.Adopt:
 		return "~"
-	case plan.Move, plan.Rename:
+	case plan.Move, plan.Rename, plan.RenameGroup:
 		return ">"
 	case plan.RemoveMember, plan.Delete:
 		return "-"
@@ -72,13 +72,18 @@ type block struct {
 // blocks groups the changes under one header per account, accounts by
 // name, each account's changes in the order apply makes them.
 func blocks(p *plan.Plan) []block {
-	var ous block
+	var ous, groups block
 	byKey := map[string]*block{}
 	var keys []string
 	for _, c := range p.Changes {
 		if c.Action == plan.CreateOU {
 			ous.title = "organizational units"
 			ous.changes = append(ous.changes, c)
+			continue
+		}
+		if isGroupChange(c) {
+			groups.title = "groups"
+			groups.changes = append(groups.changes, c)
 			continue
 		}
 		key := c.Account + "\x00" + c.AccountID
@@ -95,16 +100,28 @@ func blocks(p *plan.Plan) []block {
 	if len(ous.changes) > 0 {
 		out = append(out, ous)
 	}
+	if len(groups.changes) > 0 {
+		out = append(out, groups)
+	}
 	for _, k := range keys {
 		out = append(out, *byKey[k])
 	}
 	return out
 }
 
+// isGroupChange: a change to a group itself, shown under "groups".
+func isGroupChange(c plan.Change) bool {
+	return c.Action == plan.CreateGroup || c.Action == plan.RenameGroup
+}
+
 // title is an account's header: its name, DN when the plan was made, and file.
 func title(c plan.Change) string {
-	if c.Action == plan.DisableOrphan {
+	switch {
+	case c.Action == plan.DisableOrphan:
 		return fmt.Sprintf("%s: %s (orphan, no file)", c.Account, c.DN)
+	case c.File == "":
+		// a member of a group alm created that alm does not manage
+		return fmt.Sprintf("%s: %s (not managed, no file)", c.Account, c.DN)
 	}
 	return fmt.Sprintf("%s: %s (%s)", c.Account, c.DN, c.File)
 }
@@ -116,8 +133,10 @@ func target(c plan.Change) string {
 		return c.Group
 	case plan.Move, plan.Rename:
 		return "to " + c.NewDN
-	case plan.CreateOU:
+	case plan.CreateOU, plan.CreateGroup:
 		return c.DN
+	case plan.RenameGroup:
+		return c.DN + " to " + c.NewDN
 	}
 	return ""
 }
@@ -179,8 +198,18 @@ func value(name, v string) string {
 func summary(p *plan.Plan) string {
 	s := p.Summary()
 	create := fmt.Sprintf("%d to create", s.Create)
+	var of []string
 	if s.OUs > 0 {
-		create += fmt.Sprintf(" (%d %s)", s.OUs, plural(s.OUs, "OU"))
+		of = append(of, fmt.Sprintf("%d %s", s.OUs, plural(s.OUs, "OU")))
+	}
+	if s.Groups > 0 {
+		of = append(of, fmt.Sprintf("%d %s", s.Groups, plural(s.Groups, "group")))
+	}
+	if len(of) > 0 {
+		create += " (" + strings.Join(of, ", ") + ")"
+	}
+	if s.Adopt > 0 {
+		create = fmt.Sprintf("%d to adopt, ", s.Adopt) + create
 	}
 	if s.SetPassword > 0 {
 		create += fmt.Sprintf(", %d to give a password", s.SetPassword)

@@ -111,8 +111,10 @@ func detail(c plan.Change) string {
 	switch c.Action {
 	case plan.AddMember, plan.RemoveMember:
 		return c.GroupName
-	case plan.Move, plan.Rename:
+	case plan.Move, plan.Rename, plan.RenameGroup:
 		return "-> " + c.NewDN
+	case plan.CreateGroup:
+		return c.DN
 	case plan.Update:
 		names := make([]string, len(c.Attributes))
 		for i, a := range c.Attributes {
