@@ -23,7 +23,9 @@ func TestConformance(t *testing.T) {
 			BaseDN:          env.BaseDN,
 			OU:              env.OU(t),
 			MarkerAttribute: ad.DefaultMarkerAttribute,
-			CreateGroup:     func(ctx context.Context, dn, name string) error { return d.CreateGroup(ctx, directory.NewGroup{DN: dn, Name: name}) },
+			CreateGroup: func(ctx context.Context, dn, name string) error {
+				return d.CreateGroup(ctx, directory.NewGroup{DN: dn, Name: name})
+			},
 			AddWithoutPassword: func(ctx context.Context, dn, name, marker string) error {
 				req := ldap.NewAddRequest(dn, nil)
 				req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
