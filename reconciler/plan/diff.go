@@ -55,6 +55,7 @@ func Diff(d *desired.State, live *directory.Snapshot, opts Options) *Plan {
 	}
 	df := &differ{d: d, live: live, prev: opts.Previous, p: p}
 	df.index()
+	df.adoptions()
 	for _, a := range d.Accounts {
 		df.account(a)
 	}
@@ -93,9 +94,10 @@ type differ struct {
 	created     map[string]string // account id -> the create change's id
 	claimed     map[string]string // lower-case name of an unmarked account -> file of the account that wants it
 	matchedIDs  map[string]bool
-	adopted     map[string]bool   // lower-case DN of an unmarked account a file adopts
-	groupMade   map[string]string // desired.GroupKey -> the change that creates or renames the group
-	renamedTo   map[string]string // lower-case DN of a group renamed -> its new DN
+	adopted     map[string]bool               // lower-case DN of an unmarked account a file adopts
+	adoptable   map[string]*directory.Account // metadata.id -> the account it adopts, as it will be once marked
+	groupMade   map[string]string             // desired.GroupKey -> the change that creates or renames the group
+	renamedTo   map[string]string             // lower-case DN of a group renamed -> its new DN
 }
 
 func lower(s string) string { return strings.ToLower(s) }
@@ -338,6 +340,9 @@ func (df *differ) account(a *desired.Account) {
 	adopt := ""
 	if l == nil && a.Adopt {
 		if l, adopt = df.adopt(a); l == nil {
+			if a.Exists && df.byName[lower(a.Name)] == nil {
+				df.create(a, prev)
+			}
 			return
 		}
 	}
@@ -364,38 +369,57 @@ func (df *differ) account(a *desired.Account) {
 	}
 }
 
-// adopt plans the adoption a file asks for (metadata.adopt): the unmarked
-// account of its name gets alm's marker, and nothing else; the rest of
-// the plan then treats it as alm's. It returns the account as it will be
-// once adopted and the adopt change's id, or nil when there is nothing
-// to adopt (an account to create) or alm may not (a finding says why).
-func (df *differ) adopt(a *desired.Account) (*directory.Account, string) {
-	u := df.byName[lower(a.Name)]
-	if u == nil {
-		if a.Exists {
-			df.warn(a.File, a.Name, "metadata.adopt: no account named %s in the managed OUs to adopt, so alm creates it; remove adopt: true if that is what you want", a.Name)
-			df.create(a, nil)
+// adoptions finds, before any account is diffed, the accounts files
+// adopt (metadata.adopt): so that a manager adopted in this run is named
+// by its DN like any account alm owns. What may not be adopted is a
+// finding, and the account stays unowned.
+func (df *differ) adoptions() {
+	df.adoptable = map[string]*directory.Account{}
+	for _, a := range df.d.Accounts {
+		if !a.Adopt || a.Protected || df.byID[a.ID] != nil {
+			continue
 		}
+		u := df.byName[lower(a.Name)]
+		if u == nil {
+			if a.Exists {
+				df.warn(a.File, a.Name, "metadata.adopt: no account named %s in the managed OUs to adopt, so alm creates it; remove adopt: true if that is what you want", a.Name)
+			}
+			continue
+		}
+		if _, ok := directory.IDFromMarker(u.Marker); ok {
+			continue // another file's account: create reports the name taken
+		}
+		refuse := func(text, fix string) {
+			df.claimed[lower(u.Name)] = a.File
+			df.find(Finding{Kind: FindingAdoptRefused, Account: a.Name, AccountID: a.ID, File: a.File, DN: u.DN, Text: text, Fix: fix})
+		}
+		switch {
+		case u.Builtin() != "":
+			refuse(fmt.Sprintf("%s is not adopted: it is %s, and alm never touches it", u.DN, u.Builtin()), "remove "+a.File)
+		case df.d.IsProtected(u.Name, u.DN):
+			refuse(fmt.Sprintf("%s is not adopted: it is on alm's protected list", u.DN), fmt.Sprintf("remove %s, or take it off spec.protected in %s", a.File, model.DirectoryFile))
+		case u.Marker != "":
+			refuse(fmt.Sprintf("%s is not adopted: its %s holds %q, which alm would overwrite with its marker", u.DN, df.d.MarkerAttribute, u.Marker),
+				fmt.Sprintf("clear %s on %s if nothing needs that value, or choose another spec.markerAttribute in %s", df.d.MarkerAttribute, u.DN, model.DirectoryFile))
+		default:
+			adopted := *u
+			adopted.Marker = directory.Marker(a.ID)
+			df.adoptable[a.ID] = &adopted
+			df.adopted[lower(u.DN)] = true
+		}
+	}
+}
+
+// adopt plans the adoption a file asks for: the unmarked account of its
+// name gets alm's marker, and nothing else; the rest of the plan then
+// treats it as alm's. It returns the account as it will be once adopted
+// and the adopt change's id, or nil when there is nothing alm may adopt.
+func (df *differ) adopt(a *desired.Account) (*directory.Account, string) {
+	adopted := df.adoptable[a.ID]
+	if adopted == nil {
 		return nil, ""
 	}
-	if _, ok := directory.IDFromMarker(u.Marker); ok {
-		return nil, "" // another file's account: create reports the name taken
-	}
-	refuse := func(text, fix string) (*directory.Account, string) {
-		df.claimed[lower(u.Name)] = a.File
-		df.find(Finding{Kind: FindingAdoptRefused, Account: a.Name, AccountID: a.ID, File: a.File, DN: u.DN, Text: text, Fix: fix})
-		return nil, ""
-	}
-	switch {
-	case u.Builtin() != "":
-		return refuse(fmt.Sprintf("%s is not adopted: it is %s, and alm never touches it", u.DN, u.Builtin()), "remove "+a.File)
-	case df.d.IsProtected(u.Name, u.DN):
-		return refuse(fmt.Sprintf("%s is not adopted: it is on alm's protected list", u.DN), fmt.Sprintf("remove %s, or take it off spec.protected in %s", a.File, model.DirectoryFile))
-	case u.Marker != "":
-		return refuse(fmt.Sprintf("%s is not adopted: its %s holds %q, which alm would overwrite with its marker", u.DN, df.d.MarkerAttribute, u.Marker),
-			fmt.Sprintf("clear %s on %s if nothing needs that value, or choose another spec.markerAttribute in %s", df.d.MarkerAttribute, u.DN, model.DirectoryFile))
-	}
-	df.adopted[lower(u.DN)] = true
+	u := df.byDN[lower(adopted.DN)]
 	df.p.Managed++
 	c := Change{ID: id(Adopt, a.ID), Action: Adopt, AccountID: a.ID, Account: a.Name, Kind: a.Kind, File: a.File,
 		Marker: directory.Marker(a.ID), DN: u.DN, GUID: u.GUID,
@@ -403,10 +427,8 @@ func (df *differ) adopt(a *desired.Account) (*directory.Account, string) {
 		Reason: desired.Reason{File: a.File, Line: a.Source.At("metadata.adopt").Line, Field: "metadata.adopt", Rule: "adopt",
 			Text: fmt.Sprintf("%s adopts the existing account %s: alm writes its marker and nothing else", a.File, u.DN)}}
 	df.add(c)
-	adopted := *u
-	adopted.Marker = directory.Marker(a.ID)
 	df.matchedIDs[a.ID] = true
-	return &adopted, c.ID
+	return adopted, c.ID
 }
 
 func id(action Action, parts ...string) string {
@@ -557,6 +579,9 @@ func (df *differ) managerDN(a *desired.Account) string {
 		return ""
 	}
 	if m := df.byID[a.ManagerID]; m != nil {
+		return m.DN
+	}
+	if m := df.adoptable[a.ManagerID]; m != nil {
 		return m.DN
 	}
 	if m := df.d.Account(a.ManagerID); m != nil && (df.byName[lower(m.Name)] != nil || df.byDN[lower(m.DN)] != nil) {
