@@ -176,18 +176,38 @@ func check(files []File) (load.Problems, error) {
 }
 
 // flagProblems words the problems of generated files as problems of the
-// flags that set the values.
+// flags that set the values, once a flag: --ou sets five fields.
 func flagProblems(problems load.Problems) error {
 	var lines []string
+	said := map[string]bool{}
+	// alm.yaml's name comes from --domain: say so only when the domain
+	// itself is not what is wrong.
+	problems = slices.Clone(problems)
+	slices.SortStableFunc(problems, func(a, b load.Problem) int {
+		return compareBool(a.Field == "metadata.name", b.Field == "metadata.name")
+	})
 	for _, p := range problems {
-		if flag, ok := flagOf[p.Field]; ok {
-			lines = append(lines, flag+": "+p.Message)
-		} else {
+		flag, ok := flagOf[p.Field]
+		switch {
+		case !ok:
 			// A field no flag sets: the skeleton itself is wrong.
 			lines = append(lines, p.String()+" (a bug in alm init: please report it)")
+		case !said[flag]:
+			said[flag] = true
+			lines = append(lines, flag+": "+p.Message)
 		}
 	}
 	return errors.New(strings.Join(lines, "\n"))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // scalar writes s as a YAML scalar, quoted only where YAML needs it.
