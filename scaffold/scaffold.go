@@ -266,13 +266,21 @@ func align(data []byte) []byte {
 // refuses, before writing anything, when any of the files exists, naming it.
 func Write(dir string, files []File, force bool) error {
 	if !force {
+		var exist []string
 		for _, f := range files {
 			p := filepath.Join(dir, filepath.FromSlash(f.Path))
 			if _, err := os.Lstat(p); err == nil {
-				return invalid("%s exists already: init writes a new repository; pass --force to overwrite the files it writes", p)
+				exist = append(exist, p)
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("look for %s: %w", p, err)
 			}
+		}
+		switch len(exist) {
+		case 0:
+		case 1:
+			return invalid("%s exists already: init writes a new repository; pass --force to overwrite the files it writes", exist[0])
+		default:
+			return invalid("%d files init writes exist already: %s; init writes a new repository; pass --force to overwrite them", len(exist), strings.Join(exist, ", "))
 		}
 	}
 	for _, f := range files {
