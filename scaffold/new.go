@@ -327,7 +327,7 @@ func freshID(repo *model.Repository, random io.Reader) (string, error) {
 	for _, p := range repo.People {
 		used[p.Metadata.ID] = true
 	}
-	buf := make([]byte, 7) // 56 bits: 11 base32 characters, cut to idLength
+	buf := make([]byte, 7) // 56 bits: 12 base32 characters, cut to idLength
 	for range 10 {
 		if _, err := io.ReadFull(random, buf); err != nil {
 			return "", fmt.Errorf("draw an id: %w", err)

@@ -63,7 +63,7 @@ type Options struct {
 // DefaultOU is the root OU alm's OUs go below unless --ou says otherwise.
 const DefaultOU = "OU=ALM"
 
-// Flags names the flag that sets each field of alm.yaml or a template, so
+// flagOf names the flag that sets each field of alm.yaml or a template, so
 // that a problem with a value is reported as a problem with the flag.
 var flagOf = map[string]string{
 	"spec.domain":    "--domain",

@@ -62,7 +62,7 @@ owner and custodians must be people of the repository (people/LOGIN.yaml).
 	f.StringVar(&r.Owner, "owner", "", "the login of the person who answers for the account (people/LOGIN.yaml)")
 	f.StringVar(&r.Description, "description", "", "what the account does, in a sentence (the AD description)")
 	f.StringVar(&r.Template, "template", "", "the template for service accounts (default: the only one)")
-	f.StringVar(&expires, "expires", "", "the last day, YYYY-MM-DD, within the template's lifetime.max (default: created plus lifetime.default)")
+	f.StringVar(&expires, "expires", "", "the day the account expires, YYYY-MM-DD: its end of life begins then; within the template's lifetime.max (default: created plus lifetime.default)")
 	f.StringArrayVar(&r.Custodians, "custodian", nil, "a person who stands in for the owner (repeat for more)")
 	f.StringArrayVar(&r.Roles, "role", nil, "a role the account holds, a file in roles/ (repeat for more)")
 	return cmd
