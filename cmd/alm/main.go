@@ -120,6 +120,7 @@ findings (with --detailed-exitcode), or apply left findings; 3 invalid input,
 policy denied, or a guard refused.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
@@ -134,6 +135,7 @@ policy denied, or a guard refused.`,
 			return nil
 		},
 	}
+	root.SetVersionTemplate(versionTemplate)
 	f := root.PersistentFlags()
 	f.StringVar(&g.repo, "repo", ".", "access repository: a path to a working tree or Git repository, or a URL")
 	f.StringVar(&g.rev, "rev", "", "Git revision to read (commit, branch or tag); empty reads the working tree")
@@ -149,6 +151,7 @@ policy denied, or a guard refused.`,
 		newReconcileCommand(g),
 		newDemoCommand(g),
 		newVersionCommand(g),
+		newInitCommand(g), newSchemaCommand(g), newNewCommand(g),
 	)
 	return root
 }
