@@ -427,13 +427,13 @@ func (im *importer) person(d *draft) {
 	if doc.get("spec.type") == model.TypeContractor && doc.get("spec.endDate") == "" {
 		im.todo(d, "spec.endDate", "a contractor needs an endDate, and the directory has no accountExpires: write the day the contract ends")
 	}
-	if !d.live.Enabled() && doc.lookup("spec.inactive") == nil && doc.get("spec.endDate") == "" {
+	if !d.live.Enabled() && doc.lookup("spec.inactive") == nil {
 		w := &yamlMap{}
 		w.add("type", str(model.InactiveSuspended))
 		w.add("reason", str("disabled in the directory when imported"))
 		w.add("from", date(im.today.String()))
 		doc.set("spec.inactive", w.node())
-		im.todo(d, "spec.inactive", "the account is disabled: it is kept disabled as suspended from %s; end the window (remove spec.inactive) or write an endDate", im.today)
+		im.todo(d, "spec.inactive", "the account is disabled: it is kept disabled, suspended from %s; remove spec.inactive to enable it, or write an endDate", im.today)
 	}
 	im.setRoles(d)
 }
@@ -512,14 +512,8 @@ func (im *importer) expiry(d *draft, field string, service bool) (model.Date, bo
 // pins removes spec.cn and spec.displayName, then puts back those pin
 // found to differ from what the template gives (none on the first build).
 func (im *importer) pins(d *draft) {
-	d.doc.remove("spec.cn")
-	d.doc.remove("spec.displayName")
-	if d.displayPin != "" {
-		d.doc.set("spec.displayName", str(d.displayPin))
-	}
-	if d.cnPin != "" {
-		d.doc.set("spec.cn", str(d.cnPin))
-	}
+	d.doc.setOrRemove("spec.displayName", d.displayPin)
+	d.doc.setOrRemove("spec.cn", d.cnPin)
 }
 
 func (im *importer) setRoles(d *draft) {

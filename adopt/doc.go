@@ -191,15 +191,14 @@ func same(a, b *yaml.Node) bool {
 // (kept from an existing file, which carries its own).
 func (d *doc) bytes(modeline string) []byte {
 	var b bytes.Buffer
-	top := d.root.Content[0]
-	if !strings.Contains(d.root.HeadComment+top.HeadComment, "yaml-language-server") {
-		b.WriteString("# yaml-language-server: $schema=" + modeline + "\n")
-	}
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(d.root); err != nil {
 		panic(err) // a tree of scalars, sequences and mappings always encodes
 	}
 	enc.Close()
-	return b.Bytes()
+	if bytes.Contains(b.Bytes(), []byte("yaml-language-server:")) {
+		return b.Bytes()
+	}
+	return append([]byte("# yaml-language-server: $schema="+modeline+"\n"), b.Bytes()...)
 }

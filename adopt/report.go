@@ -148,7 +148,7 @@ func (r *Report) Text(w io.Writer) error {
 		}
 	}
 	if len(r.Managed) > 0 {
-		fmt.Fprintf(&b, "\nManaged by alm already, skipped: %d accounts\n", len(r.Managed))
+		fmt.Fprintf(&b, "\nSkipped, managed by alm already (they carry its marker): %d\n", len(r.Managed))
 	}
 	skips("Built-in or protected, never imported", r.Protected)
 	skips("Not imported", r.NotImported)
