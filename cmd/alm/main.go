@@ -148,6 +148,7 @@ policy denied, or a guard refused.`,
 		newApplyCommand(g),
 		newReconcileCommand(g),
 		newDemoCommand(g),
+		newImportCommand(g),
 		newVersionCommand(g),
 	)
 	return root
