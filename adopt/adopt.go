@@ -108,18 +108,18 @@ func Run(ctx context.Context, r Reader, o Options) (*Report, error) {
 
 // importer carries one run.
 type importer struct {
-	o      Options
-	files  map[string][]byte // the repository's files alm reads, by slash path
-	repo   *model.Repository
-	zone   *time.Location
-	today  model.Date
-	base   string // baseDN
-	gbase  string // the groups OU, full
-	snap   *directory.Snapshot
-	priv   map[string]string // lower DN -> why privileged
-	byDN   map[string]*directory.Account
-	groups map[string]*directory.Group // lower DN
-	drafts []*draft
+	o        Options
+	files    map[string][]byte // the repository's files alm reads, by slash path
+	repo     *model.Repository
+	zone     *time.Location
+	today    model.Date
+	base     string // baseDN
+	gbase    string // the groups OU, full
+	snap     *directory.Snapshot
+	priv     map[string]string // lower DN -> why privileged
+	byDN     map[string]*directory.Account
+	groups   map[string]*directory.Group // lower DN
+	drafts   []*draft
 	newRoles []*newRole
 	report   *Report
 	out      map[string][]byte // final content of every file import writes or keeps, by path
@@ -127,16 +127,16 @@ type importer struct {
 
 // draft is one account on its way to a file.
 type draft struct {
-	live     *directory.Account
-	kind     string
-	template *model.WorkflowTemplate
-	id       string
-	path     string // people/<login>.yaml
-	existing []byte // the file as it is, nil for a new one
-	held     []string // group keys (lower DN) of the account's groups
-	roles    []string // roles inferred
-	manager  string   // login of the person its manager attribute names
-	doc      *doc
+	live              *directory.Account
+	kind              string
+	template          *model.WorkflowTemplate
+	id                string
+	path              string   // people/<login>.yaml
+	existing          []byte   // the file as it is, nil for a new one
+	held              []string // group keys (lower DN) of the account's groups
+	roles             []string // roles inferred
+	manager           string   // login of the person its manager attribute names
+	doc               *doc
 	cnPin, displayPin string
 }
 
