@@ -421,7 +421,7 @@ func (im *importer) person(d *draft) {
 	if doc.get("spec.startDate") == "" {
 		doc.set("spec.startDate", date(im.o.StartDate.String()))
 	}
-	if end, ok := im.expiry(d, "spec.endDate", false); ok {
+	if end, ok := im.expiry(d, "spec.endDate"); ok {
 		doc.set("spec.endDate", date(end.String()))
 	}
 	if doc.get("spec.type") == model.TypeContractor && doc.get("spec.endDate") == "" {
@@ -460,7 +460,7 @@ func (im *importer) service(d *draft) {
 			im.todo(d, "spec.owner", "no manager in the directory and no --owner: write the login of the person who answers for it (the file does not validate without it)")
 		}
 	}
-	expires, ok := im.expiry(d, "spec.expires", true)
+	expires, ok := im.expiry(d, "spec.expires")
 	if ok {
 		doc.set("spec.expires", date(expires.String()))
 	} else if doc.get("spec.expires") == "" {
@@ -492,10 +492,9 @@ func (im *importer) service(d *draft) {
 
 // expiry reads accountExpires as a date of alm.yaml's zone; ok is false when
 // the account never expires. A value that is not a midnight there is listed
-// and rounded up to the next day (for a service account) or down (a person's
-// last day ends then), so that no account loses access earlier than the
-// directory says.
-func (im *importer) expiry(d *draft, field string, service bool) (model.Date, bool) {
+// and rounded up to the next day, so that no account loses access earlier
+// than the directory says.
+func (im *importer) expiry(d *draft, field string) (model.Date, bool) {
 	t, ok := desired.ParseFileTime(d.live.Attributes[directory.AttrAccountExpires])
 	if !ok {
 		return model.Date{}, false
@@ -505,7 +504,6 @@ func (im *importer) expiry(d *draft, field string, service bool) (model.Date, bo
 		day = day.AddDays(1)
 		im.todo(d, field, "accountExpires is %s, not a midnight in %s: written as %s; apply will move accountExpires to that midnight", t.In(im.zone).Format(time.RFC3339), im.zone, day)
 	}
-	_ = service
 	return day, true
 }
 
