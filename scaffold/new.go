@@ -183,7 +183,7 @@ func Person(repo *model.Repository, r PersonRequest, today model.Date) (Account,
 			return Account{}, invalid("--id %s is people/%s.yaml's already: each person has their own HR number", r.ID, other.Metadata.Name)
 		}
 	}
-	p := &model.Person{Metadata: model.Metadata{Name: r.Login, ID: r.ID}, Spec: model.PersonSpec{Type: r.Type}}
+	p := &model.Person{Metadata: model.AccountMetadata{Name: r.Login, ID: r.ID}, Spec: model.PersonSpec{Type: r.Type}}
 	t := repo.TemplateOf(p)
 	if t == nil {
 		return Account{}, invalid("no template applies to people of type %s: add one to templates/ (appliesTo: Person, personTypes: [%s]) or pass another --type", r.Type, r.Type)

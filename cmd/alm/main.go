@@ -150,6 +150,7 @@ policy denied, or a guard refused.`,
 		newApplyCommand(g),
 		newReconcileCommand(g),
 		newDemoCommand(g),
+		newImportCommand(g),
 		newVersionCommand(g),
 		newInitCommand(g), newSchemaCommand(g), newNewCommand(g),
 	)
