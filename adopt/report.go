@@ -1,6 +1,7 @@
 package adopt
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,26 @@ type Report struct {
 	Todo        []Todo        `json:"todo"`        // what a person must fill or check
 	Pins        Pins          `json:"pins"`
 	Problems    load.Problems `json:"problems"` // alm validate's problems with the files as written
+}
+
+// MarshalJSON writes every list as [] when it is empty, never null.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	p.Files = nonNil(p.Files)
+	p.Managed, p.Protected, p.NotImported = nonNil(p.Managed), nonNil(p.Protected), nonNil(p.NotImported)
+	p.Todo = nonNil(p.Todo)
+	if p.Problems == nil {
+		p.Problems = load.Problems{}
+	}
+	return json.Marshal(p)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // File is one file import wrote, would write, or left as it was.

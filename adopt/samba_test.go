@@ -20,7 +20,7 @@ func TestImportOnSamba(t *testing.T) {
 	env := adtest.New(t)
 	ou := env.OU(t)
 	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	dom, err := adopttest.Build(env.Conn(t), env.BaseDN, ou, adopttest.Options{People: 180, Services: 20, Now: at})
+	dom, err := adopttest.Build(env.Conn(t), env.BaseDN, ou, adopttest.Options{People: 180, Services: 20, Now: at, Domain: env.Domain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ type Options struct {
 	People   int       // people (distinct names up to 180); the first tenth manage the others
 	Services int       // service accounts, each owned (manager) by a person
 	Now      time.Time // expiries fall 30 to 300 days after its day, at midnight UTC
+	Domain   string    // the DNS domain, for userPrincipalName (login@Domain)
 }
 
 var (
@@ -96,6 +97,8 @@ func Build(c *ldap.Conn, baseDN, ou string, o Options) (*Domain, error) {
 		attrs := map[string]string{
 			"givenName": g, "sn": s, "displayName": g + " " + s, "employeeID": fmt.Sprintf("E%s%04d", tag, i),
 			"title": titles[i%len(titles)], "department": dept, "mail": strings.ToLower(g+"."+s+strconv.Itoa(i)) + "@example.test",
+			// as Active Directory Users and Computers writes it: login@domain
+			"userPrincipalName": login + "@" + o.Domain,
 		}
 		if i >= managers {
 			attrs["manager"] = personDN[i%managers]
@@ -123,7 +126,9 @@ func Build(c *ldap.Conn, baseDN, ou string, o Options) (*Domain, error) {
 		dn := "CN=" + login + "," + d.Services
 		expires := day.AddDate(0, 0, 30+(i*13)%270)
 		attrs := map[string]string{"description": "Service " + strconv.Itoa(i) + " of the " + depts[i%len(depts)] + " team",
-			"accountExpires": fileTime(expires)}
+			"accountExpires": fileTime(expires), "userPrincipalName": login + "@" + o.Domain,
+			// the "Full name" Active Directory Users and Computers asks for
+			"displayName": depts[i%len(depts)] + " service " + strconv.Itoa(i)}
 		if len(personDN) > 0 {
 			attrs["manager"] = personDN[i%len(personDN)]
 		}
@@ -154,6 +159,8 @@ func addUser(c *ldap.Conn, dn, login string, uac int, attrs map[string]string) e
 	for k, v := range attrs {
 		add.Attribute(k, []string{v})
 	}
+	// A password, as a person setting up an account gives it one.
+	add.Attribute("unicodePwd", []string{unicodePwd("Aa1-" + random(12))})
 	if err := c.Add(add); err != nil {
 		return fmt.Errorf("add %s: %w", dn, err)
 	}
@@ -196,6 +203,15 @@ spec:
   accountFlags: [DONT_EXPIRE_PASSWORD]
 `,
 	}
+}
+
+// unicodePwd is a password as AD takes it: quoted, in UTF-16LE.
+func unicodePwd(pw string) string {
+	var b []byte
+	for _, r := range "\"" + pw + "\"" {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return string(b)
 }
 
 // fileTime is t as a Windows file time, as accountExpires holds it.
