@@ -11,11 +11,11 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-ldap/ldap/v3"
 
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
 	"github.com/alm-project/alm/reconciler/plan"
+	"github.com/go-ldap/ldap/v3"
 )
 
 var exampleFlags = []string{"--domain", "example.test", "--base-dn", "DC=example,DC=test"}
@@ -173,16 +173,7 @@ func TestInitPlanOnSamba(t *testing.T) {
 	base := env.OU(t) // the test's own OU stands in for the domain's DN
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
-	// alm creates neither groups nor the groups OU they live in: as init's
-	// README says, an administrator makes it before the first plan.
-	c := env.Conn(t)
-	for _, dn := range []string{"OU=ALM," + base, "OU=Groups,OU=ALM," + base} {
-		add := ldap.NewAddRequest(dn, nil)
-		add.Attribute("objectClass", []string{"top", "organizationalUnit"})
-		if err := c.Add(add); err != nil {
-			t.Fatalf("add %s: %v", dn, err)
-		}
-	}
+	// Nothing is made by hand: alm creates the OUs (OU=ALM included) itself.
 	dir := t.TempDir()
 	if code, out, errOut := runAlm(t, "init", dir, "--domain", env.Domain, "--base-dn", base, "--url", env.URL); code != exitOK {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
@@ -242,5 +233,66 @@ spec:
 	}
 	if len(p.Findings) > 0 || len(p.Orphans) > 0 {
 		t.Errorf("findings %v, orphans %v: want none in a new OU", p.Findings, p.Orphans)
+	}
+
+	// Committed and applied, the directory then matches.
+	commitAll(t, dir)
+	conn := []string{"--repo", dir, "--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
+	if code, out, errOut := runAlm(t, append([]string{"apply", "--yes"}, conn...)...); code != exitOK || !strings.Contains(out, "Apply: 7 applied, 0 failed") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runAlm(t, append([]string{"plan", "--detailed-exitcode"}, conn...)...); code != exitOK || !strings.Contains(out, "No changes. The directory matches") {
+		t.Fatalf("second plan: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestAcmeOnFreshDomain: alm apply of examples/acme, as written, against a
+// domain where nothing was made for it: the OUs (OU=ALM included), the
+// groups the roles name and the accounts are created; a second plan is
+// empty.
+func TestAcmeOnFreshDomain(t *testing.T) {
+	atClock(t, "2026-11-22T09:00:00Z")
+	env := adtest.New(t)
+	root := env.Root(t, "OU=ALM")
+	repo := copyExample(t)
+	commitAll(t, repo)
+	t.Setenv(ad.EnvBindDN, env.BindDN)
+	t.Setenv(ad.EnvBindPassword, env.Password)
+	conn := []string{"--repo", repo, "--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
+	code, out, errOut := runAlm(t, append([]string{"apply", "--yes"}, conn...)...)
+	if code != exitOK || !strings.Contains(out, " 0 failed, 0 skipped.") || !strings.Contains(out, "+ create-group") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runAlm(t, append([]string{"plan", "--detailed-exitcode"}, conn...)...); code != exitOK || !strings.Contains(out, "No changes. The directory matches") {
+		t.Fatalf("second plan: exit %d\n%s%s", code, out, errOut)
+	}
+
+	c := env.Conn(t)
+	search := func(base, filter string, attrs ...string) []*ldap.Entry {
+		t.Helper()
+		sr, err := c.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil))
+		if err != nil {
+			t.Fatalf("search %s: %v", base, err)
+		}
+		return sr.Entries
+	}
+	groups := search("OU=Groups,"+root, "(objectClass=group)", "sAMAccountName", "adminDescription", "groupType", "member")
+	if len(groups) != 10 {
+		t.Errorf("%d groups below OU=Groups,%s, want the 10 acme's roles name", len(groups), root)
+	}
+	for _, g := range groups {
+		name := g.GetAttributeValue("sAMAccountName")
+		if g.GetAttributeValue("adminDescription") != "alm:group:"+strings.ToLower(name) || g.GetAttributeValue("groupType") != "-2147483646" {
+			t.Errorf("group %s: marker %q, groupType %s; want alm's group marker, a global security group", g.DN,
+				g.GetAttributeValue("adminDescription"), g.GetAttributeValue("groupType"))
+		}
+	}
+	vpn := search("OU=Groups,"+root, "(sAMAccountName=VPN Users)", "member")
+	if len(vpn) != 1 || len(vpn[0].GetAttributeValues("member")) == 0 {
+		t.Errorf("VPN Users: %v, want members", vpn)
+	}
+	people := search("OU=People,"+root, "(objectClass=user)", "sAMAccountName")
+	if len(people) == 0 {
+		t.Error("no accounts in OU=People")
 	}
 }

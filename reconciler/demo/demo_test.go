@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-ldap/ldap/v3"
-
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
 	"github.com/alm-project/alm/connectors/memory"
@@ -62,16 +60,7 @@ func TestDemoInMemory(t *testing.T) {
 // as README's second demo command does. It owns OU=ALM of the test domain.
 func TestDemoOnSamba(t *testing.T) {
 	env := adtest.New(t)
-	c := env.Conn(t)
-	root := "OU=ALM," + env.BaseDN
-	clear := func() {
-		del := ldap.NewDelRequest(root, []ldap.Control{ldap.NewControlSubtreeDelete()})
-		if err := c.Del(del); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-			t.Fatalf("clear %s: %v", root, err)
-		}
-	}
-	clear()
-	t.Cleanup(clear)
+	env.Root(t, "OU=ALM") // shared with cmd/alm's test of acme on a fresh domain
 	cfg := ad.Config{URL: env.URL, CAFile: env.CAFile, ServerName: env.ServerName, BindDN: env.BindDN, Password: env.Password}
 	d, err := ad.Dial(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {

@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,6 +182,42 @@ func (e *Env) OU(t testing.TB) string {
 			t.Errorf("delete test OU %s: %v", dn, err)
 		}
 	})
+	return dn
+}
+
+// Root gives this test alone the OU rdn at the domain's root (e.g.
+// "OU=ALM", where examples/acme lives), with nothing in it: it waits for
+// any other test holding it - packages run in parallel - by a lock file,
+// deletes whatever an earlier run left there, and deletes it again when the
+// test ends. It returns the OU's DN, which the test creates or not.
+func (e *Env) Root(t testing.TB, rdn string) string {
+	t.Helper()
+	dn := rdn + "," + e.BaseDN
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "alm-adtest-"+strings.ToLower(strings.NewReplacer("=", "-", ",", "-").Replace(dn))+".lock"),
+		os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("lock %s: %v", dn, err)
+	}
+	clear := func() {
+		c, err := e.dial()
+		if err != nil {
+			t.Errorf("clear %s: %v", dn, err)
+			return
+		}
+		defer c.Close()
+		del := ldap.NewDelRequest(dn, []ldap.Control{ldap.NewControlSubtreeDelete()})
+		if err := c.Del(del); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			t.Errorf("clear %s: %v", dn, err)
+		}
+	}
+	t.Cleanup(func() {
+		clear()
+		lock.Close() // releases the lock
+	})
+	clear()
 	return dn
 }
 
