@@ -103,8 +103,8 @@ func (d *Directory) AddOU(dn string) error {
 }
 
 // AddGroup creates a group named name (its sAMAccountName) at dn, whose
-// parent must exist: alm does not create groups, so tests and the demo
-// seed them. It ignores FailOn.
+// parent must exist, without a marker: a group made by hand, for tests. It
+// ignores FailOn.
 func (d *Directory) AddGroup(dn, name string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

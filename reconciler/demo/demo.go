@@ -11,10 +11,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,11 +28,9 @@ import (
 	"github.com/alm-project/alm/reconciler/reconcile"
 )
 
-// Directory is what the demo needs: what alm reconciles through, plus making
-// the example's groups, which alm references but never creates.
+// Directory is what the demo needs: what alm reconciles through.
 type Directory interface {
 	reconcile.Directory
-	CreateGroup(ctx context.Context, g directory.NewGroup) error
 }
 
 // Options are the demo's settings.
@@ -67,7 +63,7 @@ type step struct {
 
 var steps = []step{
 	{"2026-11-22T09:00:00Z", "First run",
-		"The directory has none of acme's accounts yet. alm creates each one the files describe, in the state its dates give: active people enabled with their groups, the leaver disabled in the leavers OU, the expired service account disabled.", nil, nil},
+		"The directory has none of acme's accounts yet. alm creates each one the files describe, in the state its dates give, and the OUs and groups they need: active people enabled with their groups, the leaver disabled in the leavers OU, the expired service account disabled.", nil, nil},
 	{"2026-11-22T09:05:00Z", "The same revision again",
 		"Nothing changed in Git or in the directory, so there is nothing to do.", nil, nil},
 	{"2026-11-30T06:00:00Z", "A joiner's account is made ahead of the start",
@@ -148,8 +144,8 @@ func (s *session) reconcile(ctx context.Context, now time.Time, allow map[string
 	return nil
 }
 
-// setUp copies the example into a new Git repository and makes the groups
-// its roles name.
+// setUp copies the example into a new Git repository. The directory is
+// left as it is: alm makes the OUs and groups the example needs.
 func (s *session) setUp(ctx context.Context) error {
 	path := s.opts.WorkDir
 	if path == "" {
@@ -179,35 +175,6 @@ func (s *session) setUp(ctx context.Context) error {
 		return err
 	}
 	s.want = want
-	if err := s.makeOUs(ctx, want.GroupsOU, want.BaseDN); err != nil {
-		return err
-	}
-	made := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(repoModel.Roles)) {
-		for _, g := range repoModel.Roles[name].Spec.Groups {
-			if made[g] {
-				continue
-			}
-			made[g] = true
-			err := s.dir.CreateGroup(ctx, directory.NewGroup{DN: want.GroupDN(g), Name: g})
-			if err != nil && !errors.Is(err, directory.ErrExists) {
-				return fmt.Errorf("create group %s: %w", g, err)
-			}
-		}
-	}
-	return nil
-}
-
-// makeOUs creates dn and every OU between it and base, top down.
-func (s *session) makeOUs(ctx context.Context, dn, base string) error {
-	rel := strings.TrimSuffix(dn, ","+base)
-	parts := strings.Split(rel, ",")
-	for i := len(parts) - 1; i >= 0; i-- {
-		ou := strings.Join(parts[i:], ",") + "," + base
-		if err := s.dir.CreateOU(ctx, ou); err != nil && !errors.Is(err, directory.ErrExists) {
-			return fmt.Errorf("create OU %s: %w", ou, err)
-		}
-	}
 	return nil
 }
 

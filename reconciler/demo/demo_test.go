@@ -30,7 +30,7 @@ func checkStory(t *testing.T, dir demo.Directory) {
 		t.Fatalf("%d steps, want 8:\n%s", len(steps), text)
 	}
 	wants := [][]string{
-		{"+ create asmith", "+ create-ou OU=Leavers,OU=ALM", "Apply: 89 applied, 0 failed, 0 skipped."},
+		{"+ create asmith", "+ create-ou OU=Leavers,OU=ALM", "+ create-group CN=VPN Users,OU=Groups,OU=ALM", "Apply: 100 applied, 0 failed, 0 skipped."},
 		{"No changes."},
 		{"# lchen", "+ create", "userAccountControl: 514 (disabled)", "Apply: 2 applied"},
 		{"# lchen", "~ enable", "+ add-member", "# svc-ci-runner", "- delete"},

@@ -1108,6 +1108,10 @@ func (df *differ) ous() {
 			ouID = id(CreateOU, ou)
 			planned[lower(ou)] = ouID
 			r := desired.Reason{File: c.File, Rule: "ou", Text: fmt.Sprintf("%s must live in %s, which does not exist", c.Account, ou)}
+			if c.Action == CreateGroup || c.Action == RenameGroup {
+				r = desired.Reason{File: model.DirectoryFile, Field: "spec.groupsOU", Rule: "ou",
+					Text: fmt.Sprintf("group %q must live in %s, the groups OU, which does not exist", c.GroupName, ou)}
+			}
 			if a := df.d.Account(c.AccountID); a != nil {
 				r.File, r.Line, r.Field, r.Date = a.Placement.File, a.Placement.Line, a.Placement.Field, a.Placement.Date
 				r.Text += "; " + a.Placement.Text
