@@ -28,6 +28,7 @@ import (
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/plan"
 )
 
 // Reader reads the accounts and groups of a scope: connectors/ad and
@@ -613,12 +614,55 @@ func (im *importer) finish() {
 			files[f.Path] = f.content
 		}
 	}
-	_, problems, err := load.FS(mapFS(files), "")
+	repo, problems, err := load.FS(mapFS(files), "")
 	if err != nil {
 		panic(err)
 	}
 	im.report.Problems = problems
+	if len(problems) == 0 {
+		im.effects(repo)
+	}
 	sort.SliceStable(im.report.Todo, func(i, j int) bool { return im.report.Todo[i].File < im.report.Todo[j].File })
+}
+
+// effects plans the files against the accounts as read, as the first
+// alm plan after they are merged would, and keeps what it would do to the
+// accounts imported beyond adopting them.
+func (im *importer) effects(repo *model.Repository) {
+	state, err := desired.Compute(repo, im.o.Now)
+	if err != nil {
+		im.o.Logger.Warn("desired state not computed: the first apply's changes are not listed", "err", err)
+		return
+	}
+	ids := map[string]bool{}
+	for _, d := range im.drafts {
+		ids[d.id] = true
+	}
+	p := plan.Diff(state, im.snap, plan.Options{})
+	for _, c := range p.Changes {
+		if c.Action == plan.Adopt || (c.AccountID != "" && !ids[c.AccountID]) || c.Action == plan.CreateOU || c.Action == plan.DisableOrphan {
+			continue
+		}
+		e := Effect{File: c.File, Account: c.Account, Action: string(c.Action)}
+		if e.Account == "" {
+			e.Account = c.GroupName
+		}
+		var words []string
+		for _, a := range c.Attributes {
+			words = append(words, fmt.Sprintf("%s: %q -> %q", a.Name, a.Old, a.New))
+		}
+		switch {
+		case c.Group != "":
+			words = append([]string{c.Group}, words...)
+		case c.NewDN != "":
+			words = append([]string{"to " + c.NewDN}, words...)
+		}
+		e.Text = strings.Join(words, "; ")
+		if e.Text == "" {
+			e.Text = c.Reason.Text
+		}
+		im.report.Effects = append(im.report.Effects, e)
+	}
 }
 
 func (im *importer) write() error {

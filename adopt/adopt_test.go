@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,5 +391,62 @@ func TestTemplateFlag(t *testing.T) {
 	}
 	if !found {
 		t.Error("--template did not import the account in OU=Other")
+	}
+}
+
+// TestEffects: with valid files, the report lists what the first apply
+// would change besides the marker - here a description alm keeps empty on
+// people and a userPrincipalName that is not login@domain - and says
+// "nothing else" when there is nothing.
+func TestEffects(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		attrs map[string]string
+		owned string // alm.yaml's attributes line, "" for the default
+		want  []string
+	}{
+		{"nothing but the marker", map[string]string{"userPrincipalName": "jdoe@example.test"}, "", nil},
+		{"a description and a userPrincipalName alm would change", map[string]string{"description": "Helpdesk", "userPrincipalName": "jane.doe@example.test"}, "",
+			[]string{`update jdoe: userPrincipalName: "jane.doe@example.test" -> "jdoe@example.test"; description: "Helpdesk" -> ""`}},
+		{"neither, when alm.yaml does not say alm owns them", map[string]string{"description": "Helpdesk", "userPrincipalName": "jane.doe@example.test"},
+			"  attributes: [givenName, sn, mail, department, title, manager, accountExpires]\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			almYAML := repoFiles["alm.yaml"] + tc.owned
+			repo := writeRepo(t, map[string]string{"alm.yaml": almYAML})
+			d := memory.New(base)
+			for _, ou := range []string{people, groups} {
+				if err := d.AddOU(ou); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.AddGroup("CN=VPN Users,"+groups, "VPN Users"); err != nil { // the role's
+				t.Fatal(err)
+			}
+			attrs := map[string]string{"givenName": "Jane", "sn": "Doe", "displayName": "Jane Doe", "employeeID": "004217"}
+			maps.Copy(attrs, tc.attrs)
+			if err := d.AddUser(directory.NewAccount{DN: "CN=Jane Doe," + people, Name: "jdoe", UAC: directory.UACNormalAccount, Attributes: attrs}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := adopt.Run(context.Background(), d, adopt.Options{Repo: repo, OUs: []string{people}, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			r.Text(&text)
+			if len(r.Problems) > 0 {
+				t.Fatalf("problems:\n%s", text.String())
+			}
+			var got []string
+			for _, e := range r.Effects {
+				got = append(got, e.Action+" "+e.Account+": "+e.Text)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("effects\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			if len(tc.want) == 0 && !strings.Contains(text.String(), "and change nothing else") {
+				t.Errorf("report does not say nothing else changes:\n%s", text.String())
+			}
+		})
 	}
 }

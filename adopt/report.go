@@ -26,6 +26,10 @@ type Report struct {
 	NotImported []Skip        `json:"notImported"` // no template for their OU, or a conflict
 	Todo        []Todo        `json:"todo"`        // what a person must fill or check
 	Pins        Pins          `json:"pins"`
+	// Effects are what the first apply of the files would change beyond
+	// writing the marker, as alm plan would show it: what a reviewer must
+	// agree to, or fix in the files (or alm.yaml's attributes) first.
+	Effects []Effect `json:"effects"`
 	Problems    load.Problems `json:"problems"` // alm validate's problems with the files as written
 }
 
@@ -36,6 +40,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	p.Files = nonNil(p.Files)
 	p.Managed, p.Protected, p.NotImported = nonNil(p.Managed), nonNil(p.Protected), nonNil(p.NotImported)
 	p.Todo = nonNil(p.Todo)
+	p.Effects = nonNil(p.Effects)
 	if p.Problems == nil {
 		p.Problems = load.Problems{}
 	}
@@ -58,6 +63,14 @@ type File struct {
 	Fields  []string `json:"fields,omitempty"`  // the fields that changed
 	Content string   `json:"content,omitempty"` // with a dry run: what would be written
 	content []byte
+}
+
+// Effect is one change the first apply would make besides adopting.
+type Effect struct {
+	File    string `json:"file,omitempty"`
+	Account string `json:"account,omitempty"`
+	Action  string `json:"action"`
+	Text    string `json:"text"` // e.g. "title: \"Analyst\" -> \"\"" or the group
 }
 
 // Skip is an account import did not write a file for, and why.
@@ -185,6 +198,14 @@ func (r *Report) Text(w io.Writer) error {
 			fmt.Fprintf(&b, "A template cn format of %q would give %d of the %d pinned cns.\n", r.Pins.CNFormat, r.Pins.CNFits, r.Pins.CN)
 		}
 	}
+	if len(r.Effects) > 0 {
+		fmt.Fprintf(&b, "\nBesides its marker, the first apply would change (%d); fix the files, or alm.yaml's attributes, if it should not:\n", len(r.Effects))
+		for _, e := range r.Effects {
+			fmt.Fprintf(&b, "  %s %s: %s\n", e.Action, orDash(e.Account), e.Text)
+		}
+	} else if len(r.Problems) == 0 && len(r.Files) > 0 {
+		b.WriteString("\nThe first apply would write alm's marker on each account imported, and change nothing else.\n")
+	}
 	if len(r.Problems) > 0 {
 		fmt.Fprintf(&b, "\n%d problems (alm validate):\n", len(r.Problems))
 		for _, p := range r.Problems {
@@ -196,6 +217,13 @@ func (r *Report) Text(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // Files writes, for a dry run, each file that would be written: path, then content.
