@@ -19,18 +19,18 @@ const (
 
 // Report is what an import found and did: the closing report.
 type Report struct {
-	DryRun      bool          `json:"dryRun"`
-	Files       []File        `json:"files"`
-	Managed     []Skip        `json:"managed"`     // carrying alm's marker already
-	Protected   []Skip        `json:"protected"`   // built-in or protected: never imported
-	NotImported []Skip        `json:"notImported"` // no template for their OU, or a conflict
-	Todo        []Todo        `json:"todo"`        // what a person must fill or check
-	Pins        Pins          `json:"pins"`
+	DryRun      bool   `json:"dryRun"`
+	Files       []File `json:"files"`
+	Managed     []Skip `json:"managed"`     // carrying alm's marker already
+	Protected   []Skip `json:"protected"`   // built-in or protected: never imported
+	NotImported []Skip `json:"notImported"` // no template for their OU, or a conflict
+	Todo        []Todo `json:"todo"`        // what a person must fill or check
+	Pins        Pins   `json:"pins"`
 	// Effects are what the first apply of the files would change beyond
 	// writing the marker, as alm plan would show it: what a reviewer must
 	// agree to, or fix in the files (or alm.yaml's attributes) first.
-	Effects []Effect `json:"effects"`
-	Problems    load.Problems `json:"problems"` // alm validate's problems with the files as written
+	Effects  []Effect      `json:"effects"`
+	Problems load.Problems `json:"problems"` // alm validate's problems with the files as written
 }
 
 // MarshalJSON writes every list as [] when it is empty, never null.
