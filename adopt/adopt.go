@@ -21,7 +21,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/alm-project/alm/reconciler/desired"
@@ -143,13 +142,13 @@ type draft struct {
 
 func (im *importer) read(ctx context.Context, r Reader) error {
 	spec := im.repo.Directory.Spec
-	im.base = cleanDN(spec.BaseDN)
+	im.base = directory.Clean(spec.BaseDN)
 	marker := spec.MarkerAttribute
 	if marker == "" {
 		marker = model.DefaultMarkerAttribute
 	}
 	if spec.GroupsOU != "" {
-		im.gbase = underDN(spec.GroupsOU, im.base)
+		im.gbase = directory.Join(spec.GroupsOU, im.base)
 	}
 	scope := directory.Scope{BaseDN: im.base, OUs: im.o.OUs, GroupBase: im.gbase, MarkerAttribute: marker}
 	snap, err := r.Read(ctx, scope)
@@ -253,9 +252,9 @@ func (im *importer) existingAccounts() (ids, logins map[string]string) {
 // templateFor is the template --template names for the account's OU, or
 // the one whose spec.ou is its OU.
 func (im *importer) templateFor(a *directory.Account) (*model.WorkflowTemplate, string) {
-	parent := desired.Parent(a.DN)
+	parent := directory.Parent(a.DN)
 	for ou, name := range im.o.Templates {
-		if directory.SameDN(underDN(ou, im.base), parent) {
+		if directory.SameDN(directory.Join(ou, im.base), parent) {
 			if t := im.repo.Templates[name]; t != nil {
 				return t, ""
 			}
@@ -265,12 +264,12 @@ func (im *importer) templateFor(a *directory.Account) (*model.WorkflowTemplate, 
 	var found []*model.WorkflowTemplate
 	for _, name := range slices.Sorted(maps.Keys(im.repo.Templates)) {
 		t := im.repo.Templates[name]
-		if strings.TrimSpace(t.Spec.OU) != "" && directory.SameDN(underDN(t.Spec.OU, im.base), parent) {
+		if strings.TrimSpace(t.Spec.OU) != "" && directory.SameDN(directory.Join(t.Spec.OU, im.base), parent) {
 			found = append(found, t)
 		}
 	}
 	if len(found) == 0 {
-		return nil, fmt.Sprintf("no template places accounts in %s: add a template with ou: %s, or pass --template '%s=NAME'", parent, relativeDN(parent, im.base), parent)
+		return nil, fmt.Sprintf("no template places accounts in %s: add a template with ou: %s, or pass --template '%s=NAME'", parent, directory.Relative(parent, im.base), parent)
 	}
 	// Person templates may share an OU: the one for --person-type first.
 	for _, t := range found {
@@ -543,7 +542,7 @@ func (im *importer) pin() {
 		if a == nil {
 			continue
 		}
-		live, want := firstValue(d.live.DN), firstValue(a.DN)
+		live, want := directory.FirstValue(d.live.DN), directory.FirstValue(a.DN)
 		if live != want {
 			d.cnPin = live
 			pinned = append(pinned, d)
@@ -750,68 +749,6 @@ func mapFS(files map[string][]byte) fstest.MapFS {
 func dayOf(t time.Time, zone *time.Location) model.Date {
 	y, m, d := t.In(zone).Date()
 	return model.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
-}
-
-// firstValue is the value of a DN's first RDN, unescaped: the cn.
-func firstValue(dn string) string {
-	p, err := ldap.ParseDN(dn)
-	if err != nil || len(p.RDNs) == 0 || len(p.RDNs[0].Attributes) == 0 {
-		return ""
-	}
-	return p.RDNs[0].Attributes[0].Value
-}
-
-// cleanDN drops spaces after commas, as alm.yaml may have them.
-func cleanDN(dn string) string {
-	if p, err := ldap.ParseDN(dn); err == nil && len(p.RDNs) > 0 {
-		return desiredClean(dn)
-	}
-	return strings.TrimSpace(dn)
-}
-
-func desiredClean(dn string) string {
-	parts := splitDN(dn)
-	for i, s := range parts {
-		if k, v, ok := strings.Cut(s, "="); ok {
-			parts[i] = strings.TrimSpace(k) + "=" + strings.TrimSpace(v)
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-func splitDN(dn string) []string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(dn); i++ {
-		switch dn[i] {
-		case '\\':
-			i++
-		case ',':
-			parts = append(parts, dn[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, dn[start:])
-}
-
-// underDN joins an OU written relative to the base DN to it.
-func underDN(ou, base string) string {
-	ou = cleanDN(ou)
-	if ou == "" {
-		return base
-	}
-	if directory.Under(ou, base) {
-		return ou
-	}
-	return ou + "," + base
-}
-
-// relativeDN writes dn without the base DN, as templates write their OU.
-func relativeDN(dn, base string) string {
-	if len(dn) > len(base)+1 && strings.EqualFold(dn[len(dn)-len(base):], base) {
-		return strings.TrimSuffix(dn[:len(dn)-len(base)], ",")
-	}
-	return dn
 }
 
 // changedFields lists the fields of two mappings that differ, as dotted

@@ -70,7 +70,7 @@ func (im *importer) keyOf(entry string, dns map[string]string) string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(im.groups)) {
 		g := im.groups[k]
-		if directory.Under(g.DN, im.groupBase()) && (strings.EqualFold(g.Name, entry) || strings.EqualFold(firstValue(g.DN), entry)) {
+		if directory.Under(g.DN, im.groupBase()) && (strings.EqualFold(g.Name, entry) || strings.EqualFold(directory.FirstValue(g.DN), entry)) {
 			return k
 		}
 	}
@@ -225,7 +225,7 @@ func all(keys []string, set map[string]bool) bool {
 // firstOr is a group's name: the entry, or the cn of a DN.
 func firstOr(entry string) string {
 	if strings.Contains(entry, "=") {
-		if v := firstValue(entry); v != "" {
+		if v := directory.FirstValue(entry); v != "" {
 			return v
 		}
 	}

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/plan"
 )
@@ -323,7 +322,7 @@ func (r *runner) createOU(ctx, stop context.Context, dn string) error {
 	if !errors.Is(err, directory.ErrNoSuchObject) {
 		return err
 	}
-	parent := desired.Parent(dn)
+	parent := directory.Parent(dn)
 	if !strings.HasPrefix(strings.ToUpper(parent), "OU=") || !directory.Under(parent, r.base) || directory.SameDN(parent, r.base) {
 		return err
 	}

@@ -153,7 +153,7 @@ func GroupDNOf(entry string) (string, bool) {
 	if !strings.Contains(entry, "=") {
 		return "", false
 	}
-	return cleanDN(entry), true
+	return directory.Clean(entry), true
 }
 
 // State is the desired state of the whole directory at one instant.
@@ -211,7 +211,7 @@ func (s *State) IsProtected(name, dn string) bool { return IsProtected(s.Protect
 func IsProtected(list []string, name, dn string) bool {
 	for _, p := range list {
 		if strings.Contains(p, "=") {
-			if dn != "" && directory.SameDN(cleanDN(p), dn) {
+			if dn != "" && directory.SameDN(directory.Clean(p), dn) {
 				return true
 			}
 		} else if name != "" && strings.EqualFold(strings.TrimSpace(p), name) {
@@ -240,7 +240,7 @@ func (s *State) GroupDN(name string) string {
 	if base == "" {
 		base = s.BaseDN
 	}
-	return "CN=" + escapeRDN(name) + "," + base
+	return "CN=" + directory.EscapeValue(name) + "," + base
 }
 
 // Compute returns the desired state of every account at now. The error
@@ -303,7 +303,7 @@ func (c *computer) directory(d *model.Directory) {
 	if strings.TrimSpace(spec.Domain) == "" {
 		c.fail(at("spec.domain"), "spec.domain is empty: set the DNS domain that ends every userPrincipalName, e.g. example.test")
 	}
-	base := cleanDN(spec.BaseDN)
+	base := directory.Clean(spec.BaseDN)
 	c.s = &State{
 		Revision:        c.repo.Revision,
 		Now:             c.now,
@@ -335,13 +335,13 @@ func (c *computer) directory(d *model.Directory) {
 		c.owned[strings.ToLower(name)] = true
 	}
 	if spec.GroupsOU != "" {
-		c.s.GroupsOU = underDN(spec.GroupsOU, base)
+		c.s.GroupsOU = directory.Join(spec.GroupsOU, base)
 	}
 	if spec.LeaversOU != "" {
-		c.s.LeaversOU = underDN(spec.LeaversOU, base)
+		c.s.LeaversOU = directory.Join(spec.LeaversOU, base)
 	}
 	if spec.RetiredOU != "" {
-		c.s.RetiredOU = underDN(spec.RetiredOU, base)
+		c.s.RetiredOU = directory.Join(spec.RetiredOU, base)
 	}
 	c.people = map[string]*Account{}
 }
@@ -502,10 +502,10 @@ func (c *computer) common(a *Account, st lifecycle.State, t *model.WorkflowTempl
 	a.UAC = uac
 	a.Lifecycle = a.reason(st.Reason.Field, "lifecycle: "+string(st.Status), st.Reason.Text, st.Reason.Date)
 
-	home := underDN(t.Spec.OU, c.s.BaseDN)
+	home := directory.Join(t.Spec.OU, c.s.BaseDN)
 	ou := home
 	a.Placement = a.reason(templateField, "template "+t.Metadata.Name,
-		fmt.Sprintf("template %s places its accounts in %s", t.Metadata.Name, cleanDN(t.Spec.OU)), time.Time{})
+		fmt.Sprintf("template %s places its accounts in %s", t.Metadata.Name, directory.Clean(t.Spec.OU)), time.Time{})
 	switch {
 	case st.Placement == lifecycle.Leavers && c.s.LeaversOU != "":
 		ou = c.s.LeaversOU
@@ -533,7 +533,7 @@ var kindWords = map[string]string{model.KindPerson: "people's accounts", model.K
 // place puts the account at its cn in its OU.
 func (a *Account) place(c *computer, cn string) {
 	a.CN = cn
-	a.DN = "CN=" + escapeRDN(cn) + "," + a.ou
+	a.DN = "CN=" + directory.EscapeValue(cn) + "," + a.ou
 	a.Protected = c.s.IsProtected(a.Name, a.DN)
 }
 
@@ -777,7 +777,7 @@ func (c *computer) managed() {
 	for _, name := range slices.Sorted(maps.Keys(c.repo.Templates)) {
 		t := c.repo.Templates[name]
 		if strings.TrimSpace(t.Spec.OU) != "" {
-			addOU(underDN(t.Spec.OU, c.s.BaseDN))
+			addOU(directory.Join(t.Spec.OU, c.s.BaseDN))
 		}
 	}
 	addOU(c.s.LeaversOU)

@@ -401,11 +401,11 @@ func TestDN(t *testing.T) {
 		{`a+b"c\d<e>f;g=h`, `a\+b\"c\\d\<e\>f\;g\=h`},
 	}
 	for _, tc := range tests {
-		if got := escapeRDN(tc.in); got != tc.escaped {
-			t.Errorf("escapeRDN(%q) = %q, want %q", tc.in, got, tc.escaped)
+		if got := directory.EscapeValue(tc.in); got != tc.escaped {
+			t.Errorf("directory.EscapeValue(%q) = %q, want %q", tc.in, got, tc.escaped)
 		}
-		dn := "CN=" + escapeRDN(tc.in) + ",OU=People," + base
-		if got := Parent(dn); got != "OU=People,"+base {
+		dn := "CN=" + directory.EscapeValue(tc.in) + ",OU=People," + base
+		if got := directory.Parent(dn); got != "OU=People,"+base {
 			t.Errorf("Parent(%q) = %q", dn, got)
 		}
 	}
@@ -414,11 +414,11 @@ func TestDN(t *testing.T) {
 		`OU=A\, B ,DC=x`:               `OU=A\, B,DC=x`,
 		`OU=Trailing\ ,DC=x`:           `OU=Trailing\ ,DC=x`,
 	} {
-		if got := cleanDN(in); got != want {
-			t.Errorf("cleanDN(%q) = %q, want %q", in, got, want)
+		if got := directory.Clean(in); got != want {
+			t.Errorf("directory.Clean(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := underDN("OU=People,dc=example,dc=test", base); got != "OU=People,dc=example,dc=test" {
+	if got := directory.Join("OU=People,dc=example,dc=test", base); got != "OU=People,dc=example,dc=test" {
 		t.Errorf("an OU written in full is kept: %q", got)
 	}
 }

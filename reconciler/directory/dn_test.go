@@ -47,3 +47,22 @@ func TestUnder(t *testing.T) {
 		})
 	}
 }
+
+func TestRelativeAndFirstValue(t *testing.T) {
+	for _, tc := range []struct {
+		dn, base, relative, first string
+	}{
+		{"CN=Doe\\, Jane,OU=People,OU=ALM,DC=example,DC=test", "DC=example,DC=test", "CN=Doe\\, Jane,OU=People,OU=ALM", "Doe, Jane"},
+		{"OU=People,OU=ALM,dc=Example,dc=Test", "DC=example,DC=test", "OU=People,OU=ALM", "People"},
+		{"OU=People,DC=other", "DC=example,DC=test", "OU=People,DC=other", "People"},
+		{"DC=example,DC=test", "DC=example,DC=test", "DC=example,DC=test", "example"},
+		{"not a DN", "DC=example,DC=test", "not a DN", ""},
+	} {
+		if got := Relative(tc.dn, tc.base); got != tc.relative {
+			t.Errorf("Relative(%q, %q) = %q, want %q", tc.dn, tc.base, got, tc.relative)
+		}
+		if got := FirstValue(tc.dn); got != tc.first {
+			t.Errorf("FirstValue(%q) = %q, want %q", tc.dn, got, tc.first)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (df *differ) index() {
 		df.byName[lower(l.Name)] = l
 		df.byDN[lower(l.DN)] = l
 		// An account stands in an OU, so the OU exists.
-		df.ouExists[lower(desired.Parent(l.DN))] = true
+		df.ouExists[lower(directory.Parent(l.DN))] = true
 		id, ok := directory.IDFromMarker(l.Marker)
 		if !ok {
 			df.unmarked = append(df.unmarked, l)
@@ -152,7 +152,7 @@ func (df *differ) index() {
 			continue
 		}
 		byName[lower(g.Name)] = g.DN
-		if cn := firstValue(g.DN); cn != "" {
+		if cn := directory.FirstValue(g.DN); cn != "" {
 			if _, ok := byCN[lower(cn)]; !ok {
 				byCN[lower(cn)] = g.DN
 			}
@@ -279,20 +279,6 @@ func (df *differ) groupAt(dn string) *directory.Group {
 		}
 	}
 	return nil
-}
-
-// firstValue returns the value of a DN's first RDN, unescaped well enough
-// to compare with a name.
-func firstValue(dn string) string {
-	first := dn
-	if p := desired.Parent(dn); p != "" {
-		first = dn[:len(dn)-len(p)-1]
-	}
-	eq := strings.IndexByte(first, '=')
-	if eq < 0 {
-		return ""
-	}
-	return strings.ReplaceAll(first[eq+1:], `\`, "")
 }
 
 func (df *differ) warn(file, account, format string, args ...any) {
@@ -633,7 +619,7 @@ func (df *differ) existing(a *desired.Account, l *directory.Account, prev *desir
 		c.ID, c.Action, c.NewDN = id(Move, a.ID), Move, a.DN
 		c.Drift = prev != nil && directory.SameDN(prev.DN, a.DN)
 		r := a.Placement
-		if directory.SameDN(desired.Parent(l.DN), desired.Parent(a.DN)) {
+		if directory.SameDN(directory.Parent(l.DN), directory.Parent(a.DN)) {
 			r = df.cnReason(a)
 		}
 		c.Reason = driftReason(r, c.Drift, "at "+l.DN+", though the files asked for "+a.DN+" at the last apply")
@@ -966,7 +952,7 @@ func (df *differ) nameOf(dn string) string {
 	if g := df.groups[lower(dn)]; g != nil && g.Name != "" {
 		return g.Name
 	}
-	return firstValue(dn)
+	return directory.FirstValue(dn)
 }
 
 // groupMembers removes from the groups alm created every member no role
@@ -1099,7 +1085,7 @@ func (df *differ) ous() {
 		default:
 			continue
 		}
-		ou := desired.Parent(target)
+		ou := directory.Parent(target)
 		if ou == "" || df.ouExists[lower(ou)] {
 			continue
 		}
