@@ -132,8 +132,9 @@ func TestCreateAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if !reflect.DeepEqual(snap.OUs, []string{staff}) {
-		t.Errorf("OUs = %v, want only the existing %s", snap.OUs, staff)
+	// The groups OU exists too; the missing OU is left out.
+	if !reflect.DeepEqual(snap.OUs, []string{staff, ou}) {
+		t.Errorf("OUs = %v, want only the existing %s and %s", snap.OUs, staff, ou)
 	}
 	if _, err := strconv.ParseUint(snap.State, 10, 64); err != nil {
 		t.Errorf("State = %q, want highestCommittedUSN", snap.State)

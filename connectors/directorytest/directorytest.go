@@ -993,6 +993,21 @@ func createdGroups(e *env) {
 	if got == nil || got.Marker != g.Marker || got.Name != name || !directory.IsGroupMarker(got.Marker) {
 		e.t.Fatalf("group read back %+v, want %s with marker %q", got, dn, g.Marker)
 	}
+	// Renamed as apply renames a group alm created: a modrdn, then its
+	// sAMAccountName, both checking its marker.
+	newName := e.name("renamed")
+	newDN := "CN=" + newName + "," + e.fix.OU
+	ref := directory.Ref{DN: dn, GUID: got.GUID, Marker: g.Marker}
+	if err := e.d.Move(e.ctx, ref, newDN); err != nil {
+		e.t.Fatalf("Move of the group to %s: %v", newDN, err)
+	}
+	ref.DN = newDN
+	if err := e.d.Modify(e.ctx, ref, map[string]string{directory.AttrSAMAccountName: newName}); err != nil {
+		e.t.Fatalf("Modify of the group's sAMAccountName: %v", err)
+	}
+	if r := findGroup(e.read(), newDN); r == nil || r.GUID != got.GUID || r.Name != newName || r.Marker != g.Marker {
+		e.t.Errorf("renamed group read back %+v, want %s named %s, same GUID and marker", r, newDN, newName)
+	}
 	missing := e.ou("NoGroups")
 	s, err := e.d.Read(e.ctx, directory.Scope{BaseDN: e.fix.BaseDN, OUs: []string{missing}, GroupBase: missing, MarkerAttribute: e.fix.MarkerAttribute})
 	if err != nil {

@@ -296,6 +296,34 @@ func TestMissingGroupIsCreated(t *testing.T) {
 	w.noChanges("2026-11-23")
 }
 
+// A group alm created, renamed in its role (renamedGroups), is renamed in
+// place: same objectGUID, same members, the new cn and sAMAccountName.
+func TestCreatedGroupRenamed(t *testing.T) {
+	w := newWorld(t, "CRM API Users")
+	if res := w.apply("2026-11-23", nil); !res.OK() {
+		t.Fatalf("%s", failures(res))
+	}
+	old := w.group(w.last.GroupDN("CRM API Users"))
+	role := w.repo.Roles["crm-integration"]
+	role.Spec.Groups = []string{"CRM Integration"}
+	role.Spec.RenamedGroups = []model.GroupRename{{From: "CRM API Users", To: "CRM Integration"}}
+	_, p := w.plan("2026-11-23")
+	if got := briefs(p); len(got) != 1 || got[0] != "rename-group  CRM Integration" {
+		t.Fatalf("plan of the rename: %q", got)
+	}
+	if res := w.apply("2026-11-23", nil); !res.OK() {
+		t.Fatalf("%s", failures(res))
+	}
+	w.noChanges("2026-11-23")
+	g := w.group(w.last.GroupDN("CRM Integration"))
+	if g == nil || g.GUID != old.GUID || g.Name != "CRM Integration" || !slices.Equal(g.Members, old.Members) || len(g.Members) == 0 {
+		t.Errorf("after the rename %+v, want %+v under the new name", g, old)
+	}
+	if w.group(w.last.GroupDN("CRM API Users")) != nil {
+		t.Error("the old name is still there")
+	}
+}
+
 // Transient errors from the directory are retried, and then apply.
 func TestTransientErrorsRetried(t *testing.T) {
 	w := newWorld(t, "")

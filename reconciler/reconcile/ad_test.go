@@ -939,7 +939,8 @@ func TestLimitRefused(t *testing.T) {
 // One change that fails - a group deleted by hand between plan and apply
 // - leaves every other change applied, is recorded as failed in the
 // receipt, and is planned again next time. A role naming a group the
-// directory lacks is not planned as an addition that would fail: it is a
+// directory lacks (named by DN: alm creates only groups named by name) is
+// not planned as an addition that would fail: it is a
 // finding, in the plan and in the receipt.
 func TestOneFailureLeavesTheRest(t *testing.T) {
 	w := newWorld(t)

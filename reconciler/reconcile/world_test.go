@@ -160,12 +160,16 @@ func (w *world) commit(message string) string {
 }
 
 // role writes roles/<name>.yaml naming one group, and creates the group
-// in the directory unless missing: alm references groups, it never makes
-// them. Group names are unique domain-wide, as sAMAccountName is.
+// in the directory (by hand: no marker) unless missing; a missing one is
+// named by DN, which alm never creates, and returned as that DN. Group
+// names are unique domain-wide, as sAMAccountName is.
 func (w *world) role(name string, birthright *model.Birthright, missing bool) (group string) {
 	w.t.Helper()
 	group = adtest.Unique(name[:min(len(name), 6)] + "-")
-	if !missing {
+	if missing {
+		// Named by DN: alm never creates such a group, so it stays missing.
+		group = "CN=" + ldap.EscapeDN(group) + "," + w.groupsOU
+	} else {
 		dn := "CN=" + ldap.EscapeDN(group) + "," + w.groupsOU
 		req := ldap.NewAddRequest(dn, nil)
 		req.Attribute("objectClass", []string{"top", "group"})
