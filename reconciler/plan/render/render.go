@@ -208,11 +208,12 @@ func summary(p *plan.Plan) string {
 	if len(of) > 0 {
 		create += " (" + strings.Join(of, ", ") + ")"
 	}
-	if s.Adopt > 0 {
-		create = fmt.Sprintf("%d to adopt, ", s.Adopt) + create
-	}
+
 	if s.SetPassword > 0 {
 		create += fmt.Sprintf(", %d to give a password", s.SetPassword)
+	}
+	if s.Adopt > 0 {
+		create += fmt.Sprintf(", %d to adopt", s.Adopt)
 	}
 	line := fmt.Sprintf("%s, %d to update, %d to move, %d to rename, %d to add to groups, %d to enable, %d to remove from groups, %d to disable, %d to delete",
 		create, s.Update, s.Move, s.Rename, s.AddMember, s.Enable, s.RemoveMember, s.Disable, s.Delete)

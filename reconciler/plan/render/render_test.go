@@ -70,8 +70,24 @@ func handmade() *plan.Plan {
 		FormatVersion: plan.FormatVersion, Revision: "0123456789abcdef0123456789abcdef01234567", DirectoryState: "31337",
 		Now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), BaseDN: base, Managed: 4, DriftKnown: true,
 		Changes: []plan.Change{
+			{ID: "adopt:004400", Action: plan.Adopt, AccountID: "004400", Account: "abrown", Kind: model.KindPerson, File: "people/abrown.yaml", Marker: "alm:004400",
+				DN: `CN=Brown\, Alice,` + people, GUID: "0f6a1d43-8f9e-4f3c-9a55-2b7e8c1d0e21",
+				Attributes: []plan.AttrChange{{Name: "adminDescription", New: "alm:004400", Field: "metadata.adopt"}},
+				Reason: desired.Reason{File: "people/abrown.yaml", Line: 6, Field: "metadata.adopt", Rule: "adopt",
+					Text: `people/abrown.yaml adopts the existing account CN=Brown\, Alice,` + people + `: alm writes its marker and nothing else`}},
 			{ID: "create-ou:OU=Leavers,OU=ALM," + base, Action: plan.CreateOU, DN: "OU=Leavers,OU=ALM," + base,
 				Reason: desired.Reason{File: "people/jdoe.yaml", Field: "spec.endDate", Rule: "ou", Text: "jdoe must live in OU=Leavers,OU=ALM," + base + ", which does not exist"}},
+			{ID: "create-group:wifi", Action: plan.CreateGroup, DN: "CN=Wifi,OU=Groups,OU=ALM," + base, Group: "CN=Wifi,OU=Groups,OU=ALM," + base,
+				GroupName: "Wifi", Marker: "alm:group:wifi",
+				Reason: desired.Reason{File: "roles/wifi.yaml", Field: "spec.groups", Rule: "role", Text: `group "Wifi" (role wifi names it) does not exist: alm creates it as a global security group carrying its marker`}},
+			{ID: "rename-group:remote access", Action: plan.RenameGroup, DN: "CN=VPN Users,OU=Groups,OU=ALM," + base, NewDN: "CN=Remote Access,OU=Groups,OU=ALM," + base,
+				Group: "CN=VPN Users,OU=Groups,OU=ALM," + base, GroupName: "Remote Access", Marker: "alm:group:vpn users",
+				Attributes: []plan.AttrChange{{Name: "sAMAccountName", Old: "VPN Users", New: "Remote Access", Field: "spec.renamedGroups"}},
+				Reason: desired.Reason{File: "roles/vpn-users.yaml", Field: "spec.renamedGroups", Rule: "group rename", Text: `group "VPN Users" is now "Remote Access" (role vpn-users names it): the group alm created is renamed, keeping its members`}},
+			{ID: "remove-member:cn=helpdesk," + strings.ToLower(people) + ":Wifi", Action: plan.RemoveMember, Account: "helpdesk", DN: "CN=helpdesk," + people,
+				Group: "CN=Wifi,OU=Groups,OU=ALM," + base, GroupName: "Wifi", GroupMarker: "alm:group:wifi", Drift: true,
+				Reason: desired.Reason{File: "alm.yaml", Field: "spec.groupsOU", Rule: "group alm created",
+					Text: "drift: CN=helpdesk," + people + ` (an account alm does not manage) is a member of CN=Wifi,OU=Groups,OU=ALM,` + base + `, a group alm created (its adminDescription holds "alm:group:wifi"), and no role grants it`}},
 			{ID: "create:005000", Action: plan.Create, AccountID: "005000", Account: "njoin", Kind: model.KindPerson, File: "people/njoin.yaml", Marker: "alm:005000",
 				DN: "CN=njoin," + people, Attributes: []plan.AttrChange{
 					{Name: "userPrincipalName", New: "njoin@example.test", Field: "metadata.name"},
@@ -209,12 +225,13 @@ func TestText(t *testing.T) {
 	out := b.String()
 	// One header per account, whatever number of changes it has.
 	for _, h := range []string{"# jdoe: CN=jdoe,OU=People,OU=ALM," + base + " (people/jdoe.yaml)\n",
-		"# bking: CN=bsmith,OU=People,OU=ALM," + base + " (people/bking.yaml)\n", "# organizational units\n"} {
+		"# bking: CN=bsmith,OU=People,OU=ALM," + base + " (people/bking.yaml)\n", "# organizational units\n", "# groups\n",
+		"# helpdesk: CN=helpdesk,OU=People,OU=ALM," + base + " (not managed, no file)\n"} {
 		if n := strings.Count(out, h); n != 1 {
 			t.Errorf("header %q appears %d times", h, n)
 		}
 	}
-	if !strings.HasSuffix(out, "Plan: 2 to create (1 OU), 1 to give a password, 1 to update, 1 to move, 1 to rename, 1 to add to groups, 1 to enable, 2 to remove from groups, 2 to disable, 1 to delete; 4 of them revert drift.\n"+
+	if !strings.HasSuffix(out, "Plan: 3 to create (1 OU, 1 group), 1 to give a password, 1 to adopt, 1 to update, 1 to move, 2 to rename, 1 to add to groups, 1 to enable, 3 to remove from groups, 2 to disable, 1 to delete; 5 of them revert drift.\n"+
 		"After it, the directory will still differ from the access repository: 3 findings above.\n") {
 		t.Errorf("closing line of\n%s", out)
 	}
@@ -231,7 +248,7 @@ func TestClosing(t *testing.T) {
 		{"nothing differs", &plan.Plan{}, "No changes. The directory matches the access repository."},
 		{"orphans only", &plan.Plan{Orphans: h.Orphans}, "No changes. The accounts alm manages match the access repository; 2 accounts in managed OUs that alm does not own are reported above (orphans)."},
 		{"findings only", &plan.Plan{Findings: h.Findings[2:]}, "No changes can be made, but the directory does not match the access repository: 2 findings above."},
-		{"changes that repair every finding", &plan.Plan{Changes: h.Changes, Findings: h.Findings[1:2]}, "Plan: 2 to create"},
+		{"changes that repair every finding", &plan.Plan{Changes: h.Changes, Findings: h.Findings[1:2]}, "Plan: 3 to create"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
