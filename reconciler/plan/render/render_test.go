@@ -83,7 +83,7 @@ func handmade() *plan.Plan {
 			{ID: "rename-group:remote access", Action: plan.RenameGroup, DN: "CN=VPN Users,OU=Groups,OU=ALM," + base, NewDN: "CN=Remote Access,OU=Groups,OU=ALM," + base,
 				Group: "CN=VPN Users,OU=Groups,OU=ALM," + base, GroupName: "Remote Access", Marker: "alm:group:vpn users",
 				Attributes: []plan.AttrChange{{Name: "sAMAccountName", Old: "VPN Users", New: "Remote Access", Field: "spec.renamedGroups"}},
-				Reason: desired.Reason{File: "roles/vpn-users.yaml", Field: "spec.renamedGroups", Rule: "group rename", Text: `group "VPN Users" is now "Remote Access" (role vpn-users names it): the group alm created is renamed, keeping its members`}},
+				Reason:     desired.Reason{File: "roles/vpn-users.yaml", Field: "spec.renamedGroups", Rule: "group rename", Text: `group "VPN Users" is now "Remote Access" (role vpn-users names it): the group alm created is renamed, keeping its members`}},
 			{ID: "remove-member:cn=helpdesk," + strings.ToLower(people) + ":Wifi", Action: plan.RemoveMember, Account: "helpdesk", DN: "CN=helpdesk," + people,
 				Group: "CN=Wifi,OU=Groups,OU=ALM," + base, GroupName: "Wifi", GroupMarker: "alm:group:wifi", Drift: true,
 				Reason: desired.Reason{File: "alm.yaml", Field: "spec.groupsOU", Rule: "group alm created",
