@@ -139,6 +139,56 @@ type DirectorySpec struct {
 	// its file leaves empty is cleared; any other attribute a file leaves
 	// out is left as it is. Nil: DefaultAttributes.
 	Attributes []string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	// Notify configures the channels notices go out on. Secrets (SMTP
+	// password, webhook key, GitHub token) come from the environment.
+	Notify *Notify `yaml:"notify,omitempty" json:"notify,omitempty"`
+}
+
+// Notify is alm.yaml's channels: any of e-mail, a webhook and GitHub.
+type Notify struct {
+	Email   *EmailChannel   `yaml:"email,omitempty" json:"email,omitempty"`
+	Webhook *WebhookChannel `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	GitHub  *GitHubChannel  `yaml:"github,omitempty" json:"github,omitempty"`
+}
+
+// EmailChannel sends notices by SMTP to each recipient's spec.email.
+type EmailChannel struct {
+	Host string `yaml:"host" json:"host"`
+	Port int    `yaml:"port,omitempty" json:"port,omitempty"` // 587 for starttls, 465 for implicit
+	// TLS is starttls (the default) or implicit; never plain text.
+	TLS         string `yaml:"tls,omitempty" json:"tls,omitempty"`
+	From        string `yaml:"from" json:"from"`
+	Username    string `yaml:"username,omitempty" json:"username,omitempty"`
+	PasswordEnv string `yaml:"passwordEnv,omitempty" json:"passwordEnv,omitempty"` // the variable holding the SMTP password
+	// CAFile trusts a private CA for the server's certificate.
+	CAFile string `yaml:"caFile,omitempty" json:"caFile,omitempty"`
+}
+
+// E-mail TLS modes.
+const (
+	TLSStartTLS = "starttls"
+	TLSImplicit = "implicit"
+)
+
+// WebhookChannel posts each notice as JSON (or Slack-compatible text),
+// signed with HMAC-SHA256 over the body when SecretEnv names a key.
+type WebhookChannel struct {
+	URL       string `yaml:"url" json:"url"`
+	Format    string `yaml:"format,omitempty" json:"format,omitempty"`       // json (default) | slack
+	SecretEnv string `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"` // the variable holding the HMAC key
+}
+
+// Webhook formats.
+const (
+	WebhookJSON  = "json"
+	WebhookSlack = "slack"
+)
+
+// GitHubChannel opens an issue per notice in Repository (owner/name),
+// mentioning the recipients' spec.github logins. The token is GITHUB_TOKEN.
+type GitHubChannel struct {
+	Repository string   `yaml:"repository" json:"repository"`
+	Labels     []string `yaml:"labels,omitempty" json:"labels,omitempty"`
 }
 
 // DefaultAttributes are the attributes alm owns when alm.yaml lists none:
@@ -238,6 +288,11 @@ type TemplateSpec struct {
 	// wins over either.
 	CN          string `yaml:"cn,omitempty" json:"cn,omitempty"`
 	DisplayName string `yaml:"displayName,omitempty" json:"displayName,omitempty"`
+	// Credentials: who gets a new account's first password (encrypted to
+	// their spec.publicKey), and rotation. Nil: no password is sent.
+	Credentials *Credentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	// Renewal (service accounts): the reconciler's renewal pull request.
+	Renewal *Renewal `yaml:"renewal,omitempty" json:"renewal,omitempty"`
 }
 
 // CN choices of a template besides a format.
@@ -267,11 +322,39 @@ type ApprovalRule struct {
 	Count    int    `yaml:"count,omitempty" json:"count,omitempty"`
 }
 
-// Notice is a before-end-of-life (Before) or at-end-of-life (At: end) message.
+// Notice is a before-end-of-life (Before) or at-end-of-life (At: end)
+// message. To holds recipients: owner, custodians, manager, owner-manager,
+// approvers, or an e-mail address.
 type Notice struct {
 	Before Duration `yaml:"before,omitempty" json:"before"`
 	At     string   `yaml:"at,omitempty" json:"at,omitempty"`
 	To     []string `yaml:"to" json:"to"`
+}
+
+// Notice recipients.
+const (
+	ToOwner        = "owner"
+	ToCustodians   = "custodians"
+	ToManager      = "manager"
+	ToOwnerManager = "owner-manager"
+	ToApprovers    = "approvers"
+	ToSelf         = "self" // the person whose account it is
+)
+
+// Credentials says who receives a new account's first password, and how
+// often a service account's is rotated.
+type Credentials struct {
+	// To is owner (a service account's; the default), manager (a
+	// person's), or self (the person, by the key in their own file).
+	To          string   `yaml:"to,omitempty" json:"to,omitempty"`
+	RotateEvery Duration `yaml:"rotateEvery,omitempty" json:"rotateEvery"`
+}
+
+// Renewal says when the reconciler opens a pull request that renews a
+// service account, and whether it opens one to retire it at the end.
+type Renewal struct {
+	Before Duration `yaml:"before" json:"before"`
+	Retire bool     `yaml:"retire,omitempty" json:"retire,omitempty"`
 }
 
 // EndOfLife is what happens to a service account at expiry.
@@ -342,12 +425,15 @@ type Person struct {
 }
 
 type PersonSpec struct {
-	GivenName     string    `yaml:"givenName" json:"givenName"`
-	Surname       string    `yaml:"surname" json:"surname"`
-	DisplayName   string    `yaml:"displayName,omitempty" json:"displayName,omitempty"`
-	CN            string    `yaml:"cn,omitempty" json:"cn,omitempty"` // pins the cn, over the template's format
-	Email         string    `yaml:"email,omitempty" json:"email,omitempty"`
-	GitHub        string    `yaml:"github,omitempty" json:"github,omitempty"`
+	GivenName   string `yaml:"givenName" json:"givenName"`
+	Surname     string `yaml:"surname" json:"surname"`
+	DisplayName string `yaml:"displayName,omitempty" json:"displayName,omitempty"`
+	CN          string `yaml:"cn,omitempty" json:"cn,omitempty"` // pins the cn, over the template's format
+	Email       string `yaml:"email,omitempty" json:"email,omitempty"`
+	GitHub      string `yaml:"github,omitempty" json:"github,omitempty"`
+	// PublicKey is an age recipient (age1...) or an SSH public key: first
+	// credentials sent to this person are encrypted to it.
+	PublicKey     string    `yaml:"publicKey,omitempty" json:"publicKey,omitempty"`
 	Type          string    `yaml:"type" json:"type"` // employee | contractor | partner
 	Source        string    `yaml:"source,omitempty" json:"source,omitempty"`
 	Template      string    `yaml:"template,omitempty" json:"template,omitempty"`
