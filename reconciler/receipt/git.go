@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/alm-project/alm/reconciler/notify"
 )
 
 // Paths on the status branch.
@@ -99,6 +101,26 @@ func Write(ctx context.Context, repoPath, branch string, r Receipt, author Signa
 	}
 	root = replace(root, object.TreeEntry{Name: Dir, Mode: filemode.Dir, Hash: dirHash})
 	root = replace(root, object.TreeEntry{Name: StatusFile, Mode: filemode.Regular, Hash: blob})
+	if len(r.Notices) > 0 {
+		// The ledger of every message sent, carried forward commit by
+		// commit, so that one read of the tip says what went out.
+		ledger := notify.Ledger{}
+		if parent != nil {
+			if ledger, err = readLedger(parent); err != nil {
+				return "", fmt.Errorf("branch %s in %s: %w", branch, repoPath, err)
+			}
+		}
+		ledger.Record(r.Notices)
+		data, err := json.MarshalIndent(ledger, "", "  ")
+		if err != nil {
+			return "", fmt.Errorf("encode %s: %w", LedgerFile, err)
+		}
+		lb, err := storeBlob(s, append(data, '\n'))
+		if err != nil {
+			return "", fmt.Errorf("store %s in %s: %w", LedgerFile, repoPath, err)
+		}
+		root = replace(root, object.TreeEntry{Name: LedgerFile, Mode: filemode.Regular, Hash: lb})
+	}
 	rootHash, err := storeTree(s, root)
 	if err != nil {
 		return "", fmt.Errorf("store tree in %s: %w", repoPath, err)
@@ -220,6 +242,56 @@ func find(ctx context.Context, repoPath, branch string, applied bool) (*Receipt,
 	return nil, nil
 }
 
+// LedgerFile is the status branch's ledger of messages sent (notify.Ledger).
+const LedgerFile = "notices.json"
+
+// Ledger returns what messages went out on which channel, as the tip of
+// branch (DefaultBranch when empty) records it: empty when nothing was
+// ever sent or the branch does not exist yet.
+func Ledger(ctx context.Context, repoPath, branch string) (notify.Ledger, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if branch == "" {
+		branch = DefaultBranch
+	}
+	repo, err := open(repoPath)
+	if err != nil {
+		return nil, err
+	}
+	_, c, err := tip(repo, branch)
+	if err != nil {
+		return nil, fmt.Errorf("read branch %s in %s: %w", branch, repoPath, err)
+	}
+	if c == nil {
+		return notify.Ledger{}, nil
+	}
+	l, err := readLedger(c)
+	if err != nil {
+		return nil, fmt.Errorf("branch %s of %s: %w", branch, repoPath, err)
+	}
+	return l, nil
+}
+
+func readLedger(c *object.Commit) (notify.Ledger, error) {
+	l := notify.Ledger{}
+	f, err := c.File(LedgerFile)
+	if errors.Is(err, object.ErrFileNotFound) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", LedgerFile, err)
+	}
+	text, err := f.Contents()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", LedgerFile, err)
+	}
+	if err := json.Unmarshal([]byte(text), &l); err != nil {
+		return nil, fmt.Errorf("%s at %s: %w", LedgerFile, c.Hash.String()[:12], err)
+	}
+	return l, nil
+}
+
 // read decodes the StatusFile of a commit of the status branch.
 func read(c *object.Commit, branch, repoPath string) (*Receipt, error) {
 	f, err := c.File(StatusFile)
@@ -326,7 +398,7 @@ func existing(repo *git.Repository, c *object.Commit) (root, receipts []object.T
 	}
 	for _, e := range tree.Entries {
 		switch {
-		case e.Name == StatusFile && e.Mode.IsFile():
+		case (e.Name == StatusFile || e.Name == LedgerFile) && e.Mode.IsFile():
 		case e.Name == Dir && e.Mode == filemode.Dir:
 			sub, err := repo.TreeObject(e.Hash)
 			if err != nil {

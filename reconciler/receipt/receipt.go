@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alm-project/alm/reconciler/notify"
 	"net/url"
 	"strings"
 	"time"
@@ -58,8 +59,10 @@ type Receipt struct {
 	// Findings are what stayed different from Git after the run.
 	Findings []Finding `json:"findings"`
 	Orphans  []Orphan  `json:"orphans"`
-	Notices  []string  `json:"notices"`
-	Refused  *Refusal  `json:"refused,omitempty"` // nil when the run was not refused
+	// Notices are the messages this run tried to send, each channel's
+	// outcome: what went out, and what failed and is tried again.
+	Notices []notify.Delivery `json:"notices"`
+	Refused *Refusal          `json:"refused,omitempty"` // nil when the run was not refused
 }
 
 // Finding is one thing the run left different from what Git says, and
@@ -195,7 +198,7 @@ func clean(r Receipt) Receipt {
 		r.Findings = []Finding{}
 	}
 	if r.Notices == nil {
-		r.Notices = []string{}
+		r.Notices = []notify.Delivery{}
 	}
 	if r.Plan.Actions == nil {
 		r.Plan.Actions = map[string]int{}

@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"flag"
+	"github.com/alm-project/alm/reconciler/notify"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -32,7 +33,12 @@ func sample() Receipt {
 		Changes:   changes,
 		Findings:  []Finding{{ID: "unmanaged-membership:1:cn=printers", Kind: "unmanaged-membership", Account: "bob", DN: "CN=Bob,OU=People,DC=example,DC=test", Group: "CN=Printers,DC=example,DC=test", Text: "bob is a member of CN=Printers,DC=example,DC=test, which no role names", Fix: "grant it through a role"}},
 		Orphans:   []Orphan{{Account: "tmp1", DN: "CN=tmp1,OU=People,DC=example,DC=test", Action: "reported"}},
-		Notices:   []string{"ann.lee: account created, mailed to ann.lee@example.test"},
+		Notices: []notify.Delivery{
+			{ID: "notice:sa-1:30d-before:2026-03-31", Kind: "notice", Account: "svc-backup", Subject: "svc-backup ends on 2026-03-31", Channel: "email",
+				Recipients: []string{"ann.lee"}, At: time.Date(2026, 3, 1, 8, 30, 5, 0, time.UTC)},
+			{ID: "notice:sa-1:30d-before:2026-03-31", Kind: "notice", Account: "svc-backup", Subject: "svc-backup ends on 2026-03-31", Channel: "webhook",
+				Recipients: []string{"ann.lee"}, At: time.Date(2026, 3, 1, 8, 30, 5, 0, time.UTC), Error: "POST https://hooks.example.test/alm: 503 Service Unavailable"},
+		},
 	}
 }
 

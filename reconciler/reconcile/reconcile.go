@@ -23,6 +23,7 @@ import (
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/receipt"
 	"github.com/alm-project/alm/reconciler/verify"
@@ -76,6 +77,12 @@ type Planned struct {
 	// Refused is why the guards refuse the plan (a *plan.LimitError or
 	// *plan.RefusedError, joined); nil when it may be applied.
 	Refused error
+	// Notices are the messages due now that some channel alm.yaml
+	// configures has not sent (per the ledger on the status branch): what
+	// an apply of this plan sends, refused or not.
+	Notices []notify.Message
+	// Ledger is what was sent before, as the status branch records it.
+	Ledger notify.Ledger
 }
 
 // Load reads the access repository at the source's revision.
@@ -126,13 +133,32 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	}
 	log.Info("read directory", "accounts", len(snap.Accounts), "groups", len(snap.Groups), "state", snap.State)
 	p := plan.Diff(want, snap, plan.Options{Previous: previous})
+	ledger, err := ledgerOf(ctx, src, repo)
+	if err != nil {
+		return nil, err
+	}
 	return &Planned{
 		Repo:     repo,
 		Desired:  want,
 		Snapshot: snap,
 		Plan:     p,
 		Refused:  plan.Guard(p, guardOptions(want, snap, opts)),
+		Notices:  notify.Pending(notify.Messages(notify.Due(notify.Schedule(repo), opts.Now)), notify.Configured(repo.Directory.Spec.Notify), ledger),
+		Ledger:   ledger,
 	}, nil
+}
+
+// ledgerOf reads what messages went out, from the status branch; a working
+// tree has none, and sends nothing (it could not record what it sent).
+func ledgerOf(ctx context.Context, src Source, repo *model.Repository) (notify.Ledger, error) {
+	if src.Rev == "" {
+		return notify.Ledger{}, nil
+	}
+	l, err := receipt.Ledger(ctx, src.Path, statusBranch(repo))
+	if err != nil {
+		return nil, fmt.Errorf("notices sent: %w", err)
+	}
+	return l, nil
 }
 
 // Allow checks the plan against the guards again with limits raised for
@@ -190,6 +216,9 @@ type ApplyOptions struct {
 	// MaxPlanAge bounds how old a saved plan may be (ApplySaved);
 	// DefaultMaxPlanAge when zero.
 	MaxPlanAge time.Duration
+	// Channels deliver the plan's notices after the directory work (and
+	// on a refused run too). None: nothing is sent.
+	Channels []notify.Channel
 }
 
 // DefaultMaxPlanAge is how old a saved plan may be when applied.
@@ -204,6 +233,9 @@ type Applied struct {
 	Findings []plan.Finding
 	Receipt  string // the receipt's commit on the status branch; empty when none was written
 	Branch   string // the status branch, when a receipt was written
+	// Notices are the deliveries the run attempted: what went out, and
+	// what failed (tried again next run).
+	Notices []notify.Delivery
 }
 
 // ErrRefused is returned, with the guards' reasons, when a plan is refused.
@@ -230,18 +262,19 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 		}
 	}
 	out := &Applied{Result: res, Findings: pl.Plan.Remaining(applied)}
-	if src.Rev == "" || opts.NoReceipt || pl.Plan.Empty() {
+	// A run stopped by a signal still sends and records what it did.
+	ctx = context.WithoutCancel(ctx)
+	out.Notices = sendNotices(ctx, pl, src, opts)
+	if src.Rev == "" || opts.NoReceipt || (pl.Plan.Empty() && len(out.Notices) == 0) {
 		return out, nil
 	}
-	// A run stopped by a signal still records what it did.
-	ctx = context.WithoutCancel(ctx)
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
 		AppliedAt: opts.Now,
 		Directory: opts.DirectoryURL,
 		Orphans:   []receipt.Orphan{},
 		Findings:  findings(out.Findings),
-		Notices:   []string{},
+		Notices:   out.Notices,
 	}
 	for _, c := range res.Changes {
 		r.Changes = append(r.Changes, receipt.Entry{
@@ -259,6 +292,16 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	r.Plan = receipt.Summarize(r.Changes)
 	err := record(ctx, src, statusBranch(pl.Repo), r, opts, out)
 	return out, err
+}
+
+// sendNotices delivers the plan's notices on the channels given, unless
+// the source is a working tree: with no status branch to record them on,
+// every run would send them again.
+func sendNotices(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) []notify.Delivery {
+	if src.Rev == "" || opts.NoReceipt || len(opts.Channels) == 0 || len(pl.Notices) == 0 {
+		return nil
+	}
+	return notify.Send(ctx, pl.Notices, opts.Channels, pl.Ledger, opts.Now, opts.logger())
 }
 
 // findings are a plan's findings as a receipt keeps them.
@@ -300,6 +343,9 @@ func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*A
 		Refused:   guardRefusal(pl.Refused),
 	}
 	out := &Applied{Findings: pl.Plan.Findings}
+	// Notices are not directory work: a refused plan does not hold them back.
+	out.Notices = sendNotices(context.WithoutCancel(ctx), pl, src, opts)
+	r.Notices = out.Notices
 	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
 		return out, fmt.Errorf("%w (and its receipt was not recorded: %w)", refusal, err)
 	}
