@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/schemas"
@@ -97,8 +98,8 @@ func Repository(o Options) ([]File, error) {
 	if strings.ContainsAny(o.Domain+o.BaseDN+o.OU+o.TimeZone+o.URL, "\n\r") {
 		return nil, invalid("a flag holds a line break: give each value on one line")
 	}
-	if strings.HasSuffix(strings.ToLower(o.OU), ","+strings.ToLower(o.BaseDN)) {
-		return nil, invalid("--ou %q ends with --base-dn: write it relative to the base DN, e.g. %s", o.OU, o.OU[:len(o.OU)-len(o.BaseDN)-1])
+	if directory.Under(o.OU, o.BaseDN) {
+		return nil, invalid("--ou %q ends with --base-dn: write it relative to the base DN, e.g. %s", o.OU, directory.Relative(o.OU, o.BaseDN))
 	}
 	data := map[string]any{
 		"Name":     strings.ToLower(strings.SplitN(o.Domain, ".", 2)[0]),

@@ -141,7 +141,7 @@ func (s *Snapshot) Sort() {
 	sort.Slice(s.Groups, func(i, j int) bool { return strings.ToLower(s.Groups[i].DN) < strings.ToLower(s.Groups[j].DN) })
 	sort.Slice(s.OUs, func(i, j int) bool { return strings.ToLower(s.OUs[i]) < strings.ToLower(s.OUs[j]) })
 	// An OU can be both managed and the groups OU, or above a missing one.
-	s.OUs = slices.CompactFunc(s.OUs, strings.EqualFold)
+	s.OUs = slices.CompactFunc(s.OUs, SameDN)
 	for i := range s.Accounts {
 		sort.Strings(s.Accounts[i].MemberOf)
 	}

@@ -58,6 +58,21 @@ func (a *Account) Builtin() string {
 	return ""
 }
 
+// Builtin reports why a group belongs to the directory itself: a
+// well-known RID, a BUILTIN group, or a critical system object; "" for an
+// ordinary group.
+func (g *Group) Builtin() string {
+	a := Account{SID: g.SID, Critical: g.Critical}
+	return a.Builtin()
+}
+
+// Created reports whether alm may treat g as a group it created: it
+// carries alm's group marker and is neither built-in nor privileged -
+// a marker written by hand on Domain Admins does not make it alm's.
+func (s *Snapshot) Created(g *Group, privileged map[string]string) bool {
+	return IsGroupMarker(g.Marker) && g.Builtin() == "" && !g.AdminCount && privileged[strings.ToLower(g.DN)] == ""
+}
+
 // privilegedRIDs are the domain groups Microsoft counts as privileged
 // (AdminSDHolder's protected groups and their peers), by RID.
 var privilegedRIDs = map[uint64]string{

@@ -321,6 +321,40 @@ func checkRoles(repo *model.Repository, c *collector) {
 		if r.Spec.Privileged && len(r.Spec.Approvers) == 0 {
 			c.field(r.Source, "spec.privileged", "a privileged role needs its own approvers: add spec.approvers, e.g. [{role: security-approvers, count: 1}]")
 		}
+		checkRenames(repo, r, c)
+	}
+}
+
+// checkRenames: each rename of a role's group ends in a group the role
+// names by name (directly or through a later rename), and renames away
+// from a name no role names any more - else the rename would take a group
+// from under a role that still uses it.
+func checkRenames(repo *model.Repository, r *model.Role, c *collector) {
+	key := func(g string) string { return strings.ToLower(strings.TrimSpace(g)) }
+	named := map[string]bool{}
+	for _, g := range r.Spec.Groups {
+		named[key(g)] = true
+	}
+	later := map[string]bool{}
+	for _, rn := range r.Spec.RenamedGroups {
+		later[key(rn.From)] = true
+	}
+	for i, rn := range r.Spec.RenamedGroups {
+		field := "spec.renamedGroups[" + strconv.Itoa(i) + "]"
+		if strings.Contains(rn.From, "=") || strings.Contains(rn.To, "=") {
+			c.field(r.Source, field, "renames are of groups named by name (below the groups OU); a group named by DN is renamed by hand")
+			continue
+		}
+		if !named[key(rn.To)] && !later[key(rn.To)] {
+			c.field(r.Source, field+".to", "%q is not one of spec.groups: write the group's new name in spec.groups too", rn.To)
+		}
+		for _, other := range slices.Sorted(maps.Keys(repo.Roles)) {
+			for _, g := range repo.Roles[other].Spec.Groups {
+				if key(g) == key(rn.From) {
+					c.field(r.Source, field+".from", "role %s still names %q: renaming it would take the group from under that role; rename it there too, or keep the old name", other, rn.From)
+				}
+			}
+		}
 	}
 }
 

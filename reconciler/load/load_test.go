@@ -251,6 +251,15 @@ func TestProblems(t *testing.T) {
 		{"time zone that is not a name", func(t *testing.T, d string) {
 			edit(t, d, "alm.yaml", "  baseDN: DC=example,DC=test", "  baseDN: DC=example,DC=test\n  timeZone: ../../etc/passwd")
 		}, []string{`alm.yaml:8:3 "spec.timeZone" is "../../etc/passwd": it must be an IANA time zone name such as Europe/Berlin or UTC`}},
+		{"a group renamed to a name the role does not give", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "  groups: [VPN Users]", "  groups: [VPN Users]\n  renamedGroups: [{from: Old VPN, to: Remote Access}]")
+		}, []string{`roles/vpn-users.yaml:7:35 "Remote Access" is not one of spec.groups`}},
+		{"a group renamed away from a name another role still gives", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "  groups: [VPN Users]", "  groups: [Remote Access]\n  renamedGroups: [{from: Security Approvers, to: Remote Access}]")
+		}, []string{`roles/vpn-users.yaml:7:20 role security-approvers still names "Security Approvers"`}},
+		{"a rename then a rename back to the role's name is one chain", func(t *testing.T, d string) {
+			edit(t, d, "roles/vpn-users.yaml", "  groups: [VPN Users]", "  groups: [VPN Users]\n  renamedGroups: [{from: VPN, to: Remote}, {from: Remote, to: VPN Users}]")
+		}, nil},
 		{"missing alm.yaml", func(t *testing.T, d string) {
 			os.Remove(filepath.Join(d, "alm.yaml"))
 		}, []string{"alm.yaml missing"}},

@@ -176,6 +176,17 @@ func (df *differ) index() {
 			dn = found
 		} else if found, ok := byCN[lower(mg.Name)]; ok {
 			dn = found
+			// A group alm created whose cn has the new name but whose
+			// sAMAccountName does not: a rename stopped half-way.
+			if g := df.groups[lower(found)]; df.live.Created(g, df.privileged) && !strings.EqualFold(g.Name, mg.Name) {
+				c := Change{ID: id(RenameGroup, key), Action: RenameGroup, DN: g.DN, NewDN: g.DN, GUID: g.GUID, Marker: g.Marker,
+					Group: g.DN, GroupGUID: g.GUID, GroupName: mg.Name, Drift: true,
+					Attributes: []AttrChange{{Name: directory.AttrSAMAccountName, Old: g.Name, New: mg.Name, Field: "spec.groups"}},
+					Reason: desired.Reason{File: mg.File, Field: "spec.groups", Rule: "group rename",
+						Text: fmt.Sprintf("drift: group %s is named %q, its sAMAccountName %q: a rename that stopped half-way, finished", g.DN, mg.Name, g.Name)}}
+				df.add(c)
+				df.groupMade[key] = c.ID
+			}
 		}
 		if dn == "" && mg.DN == "" {
 			dn = df.makeGroup(mg, key, byName, byCN)
@@ -213,7 +224,7 @@ func (df *differ) makeGroup(mg desired.ManagedGroup, key string, byName, byCN ma
 			continue
 		}
 		g := df.groups[lower(old)]
-		if !directory.IsGroupMarker(g.Marker) {
+		if !df.live.Created(g, df.privileged) {
 			df.find(Finding{Kind: FindingGroupRename, File: mg.File, Group: mg.Name, DN: g.DN,
 				Text: fmt.Sprintf("group %q (%s) was %q, and %s is not a group alm created: alm renames only its own groups, so it keeps the members in %s", mg.Name, why, prev, g.DN, g.DN),
 				Fix:  fmt.Sprintf("rename %s to %q by hand (cn and sAMAccountName), or name it %q in %s again", g.DN, mg.Name, prev, mg.File)})
@@ -334,11 +345,8 @@ func (df *differ) account(a *desired.Account) {
 	}
 	n := len(df.p.Changes)
 	defer func() {
-		// Everything else the plan does to an adopted account waits for its marker.
-		for i := n; adopt != "" && i < len(df.p.Changes); i++ {
-			if c := &df.p.Changes[i]; c.AccountID == a.ID && c.ID != adopt {
-				c.DependsOn = append(c.DependsOn, adopt)
-			}
+		if adopt != "" {
+			df.withhold(a, n, adopt)
 		}
 	}()
 	switch {
@@ -353,6 +361,51 @@ func (df *differ) account(a *desired.Account) {
 	default:
 		df.existing(a, l, prev)
 	}
+}
+
+// withhold takes out of the plan every change to an account adopted in
+// this run but the adoption (the changes from index n on), and says in a
+// finding what the next plan will do: the run that adopts writes the
+// marker and nothing else, so that taking an account over never also
+// disables, moves or rewrites it before a person has seen that in a plan
+// of an account alm owns.
+func (df *differ) withhold(a *desired.Account, n int, adopt string) {
+	var kept []Change
+	var later []string
+	for i, c := range df.p.Changes {
+		if i < n || c.AccountID != a.ID || c.ID == adopt {
+			kept = append(kept, c)
+			continue
+		}
+		later = append(later, sketch(c))
+	}
+	df.p.Changes = kept
+	if len(later) == 0 {
+		return
+	}
+	df.find(Finding{Kind: FindingAdoption, Account: a.Name, AccountID: a.ID, File: a.File, DN: df.adoptable[a.ID].DN,
+		Text: fmt.Sprintf("%s adopts %s: this run writes only alm's marker; once it is alm's, the next plan will %s",
+			a.File, df.adoptable[a.ID].DN, strings.Join(later, "; ")),
+		Fix: fmt.Sprintf("apply, then review those changes in the next plan; or edit %s so that it says what the directory holds", a.File)})
+}
+
+// sketch is a change in a few words, for a finding.
+func sketch(c Change) string {
+	var words []string
+	for _, ac := range c.Attributes {
+		words = append(words, fmt.Sprintf("%s %q -> %q", ac.Name, ac.Old, ac.New))
+	}
+	s := string(c.Action)
+	switch {
+	case c.GroupName != "":
+		s += " " + c.GroupName
+	case c.NewDN != "":
+		s += " to " + c.NewDN
+	}
+	if len(words) > 0 {
+		s += " (" + strings.Join(words, ", ") + ")"
+	}
+	return s
 }
 
 // adoptions finds, before any account is diffed, the accounts files
@@ -372,14 +425,20 @@ func (df *differ) adoptions() {
 			}
 			continue
 		}
-		if _, ok := directory.IDFromMarker(u.Marker); ok {
-			continue // another file's account: create reports the name taken
-		}
 		refuse := func(text, fix string) {
 			df.claimed[lower(u.Name)] = a.File
 			df.find(Finding{Kind: FindingAdoptRefused, Account: a.Name, AccountID: a.ID, File: a.File, DN: u.DN, Text: text, Fix: fix})
 		}
-		switch {
+		other, marked := directory.IDFromMarker(u.Marker)
+		switch prev := df.prev.Account(a.ID); {
+		case marked:
+			refuse(fmt.Sprintf("%s is not adopted: it carries alm's marker for id %s already", u.DN, other),
+				fmt.Sprintf("give %s another login, or remove adopt: true from it if the account is the one id %s's file describes", a.File, other))
+		case prev != nil && prev.Exists && !prev.Delete:
+			// alm applied this file before: the account it made or adopted
+			// lost its marker, or another took its login since.
+			refuse(fmt.Sprintf("%s is not adopted: alm has managed %s's account before, and this one carries no marker: it may be another account that took the login", u.DN, a.File),
+				fmt.Sprintf("if it is the same account, write %q into its %s by hand; if not, rename or remove it, and alm creates %s's account again", directory.Marker(a.ID), df.d.MarkerAttribute, a.Name))
 		case u.Builtin() != "":
 			refuse(fmt.Sprintf("%s is not adopted: it is %s, and alm never touches it", u.DN, u.Builtin()), "remove "+a.File)
 		case df.d.IsProtected(u.Name, u.DN):
@@ -963,7 +1022,7 @@ func (df *differ) nameOf(dn string) string {
 func (df *differ) groupMembers() {
 	for i := range df.live.Groups {
 		g := &df.live.Groups[i]
-		if !directory.IsGroupMarker(g.Marker) || !directory.Under(g.DN, df.groupBase()) {
+		if !df.live.Created(g, df.privileged) || !directory.Under(g.DN, df.groupBase()) {
 			continue
 		}
 		name := g.Name
@@ -987,6 +1046,14 @@ func (df *differ) groupMembers() {
 						Fix:  fmt.Sprintf("remove %s from %s by hand, or grant the membership outside the groups alm creates", acct.Name, g.Name)})
 					continue
 				}
+			} else if df.groups[lower(m)] == nil {
+				// Outside what alm reads (an account in another OU, a
+				// contact, a foreign principal): alm cannot tell whether
+				// it is protected, so it leaves it.
+				df.find(Finding{Kind: FindingUnreadMember, DN: m, Group: g.DN,
+					Text: fmt.Sprintf("%s is a member of %s, a group alm created, and no role grants it; it is outside the OUs alm reads, so alm leaves it there", m, g.DN),
+					Fix:  fmt.Sprintf("remove it from %s by hand, or move the account into an OU a template manages and give it a file", g.Name)})
+				continue
 			}
 			c := Change{ID: id(RemoveMember, lower(m), name), Action: RemoveMember, DN: m, Group: g.DN, GroupGUID: g.GUID, GroupName: name,
 				GroupMarker: g.Marker, Drift: true}

@@ -214,8 +214,8 @@ func Guard(p *Plan, g GuardOptions) error {
 				refuse(c, "group %s is not below the base DN %s", c.DN, p.BaseDN)
 			case !directory.IsGroupMarker(c.Marker):
 				refuse(c, "group %s would not carry alm's group marker (%q)", c.DN, c.Marker)
-			case c.Action == RenameGroup && g.Live != nil && (live == nil || live.Marker != c.Marker):
-				refuse(c, "group %s does not carry alm's marker %q as read: alm renames only groups it created", c.DN, c.Marker)
+			case c.Action == RenameGroup && g.Live != nil && (live == nil || live.Marker != c.Marker || !g.Live.Created(live, privileged)):
+				refuse(c, "group %s does not carry alm's marker %q as read, or is built-in or privileged: alm renames only groups it created", c.DN, c.Marker)
 			}
 			continue
 		}
@@ -226,11 +226,17 @@ func Guard(p *Plan, g GuardOptions) error {
 			if live == nil {
 				live = groups[strings.ToLower(c.Group)]
 			}
+			member := target != nil
+			if g.Live != nil && !member {
+				member = groups[strings.ToLower(c.DN)] != nil
+			}
 			switch {
 			case !directory.IsGroupMarker(c.GroupMarker):
 				refuse(c, "%s is a member of %s, which the plan does not say alm created; alm removes only the members of its own groups", c.DN, c.Group)
-			case g.Live != nil && (live == nil || live.Marker != c.GroupMarker):
-				refuse(c, "group %s does not carry alm's marker %q as read; alm removes only the members of its own groups", c.Group, c.GroupMarker)
+			case g.Live != nil && (live == nil || live.Marker != c.GroupMarker || !g.Live.Created(live, privileged)):
+				refuse(c, "group %s does not carry alm's marker %q as read, or is built-in or privileged; alm removes only the members of its own groups", c.Group, c.GroupMarker)
+			case g.Live != nil && !member:
+				refuse(c, "%s is not an account or group alm read: alm cannot tell whether it is protected, and leaves it", c.DN)
 			}
 		}
 		if c.Action == Adopt && target != nil && target.Marker != "" {

@@ -168,6 +168,8 @@ const (
 	FindingAdoptRefused        = "adopt-refused"        // a file adopts an account alm may not or cannot take
 	FindingGroupRename         = "group-rename"         // a group a role renamed is one alm did not create
 	FindingProtectedMember     = "protected-member"     // a protected account in a group alm created: left there
+	FindingUnreadMember        = "unread-member"        // a member of a group alm created that alm does not read: left there
+	FindingAdoption            = "adoption"             // an account adopted in this run: what the next plan will change
 	// FindingPrivilegedPrimaryGroup: a managed account's primary group is
 	// privileged, a membership no member attribute shows.
 	FindingPrivilegedPrimaryGroup = "privileged-primary-group"

@@ -175,29 +175,31 @@ func managerOf(name string, repos ...*model.Repository) string {
 // keyed by name, with its file, and people resolved (status, effective
 // roles, manager chain, what they own).
 type Data struct {
-	Revision        string                                `json:"revision"`
-	Directory       *object[model.DirectorySpec]          `json:"directory"`
-	Templates       map[string]object[model.TemplateSpec] `json:"templates"`
-	Roles           map[string]roleDoc                    `json:"roles"`
-	People          map[string]personDoc                  `json:"people"`
-	ServiceAccounts map[string]accountDoc                 `json:"serviceAccounts"`
-	Logins          map[string]string                     `json:"logins"` // lower-case GitHub login → person
-	Emails          map[string]string                     `json:"emails"` // lower-case e-mail → person
+	Revision        string                                                `json:"revision"`
+	Directory       *object[model.Metadata, model.DirectorySpec]          `json:"directory"`
+	Templates       map[string]object[model.Metadata, model.TemplateSpec] `json:"templates"`
+	Roles           map[string]roleDoc                                    `json:"roles"`
+	People          map[string]personDoc                                  `json:"people"`
+	ServiceAccounts map[string]accountDoc                                 `json:"serviceAccounts"`
+	Logins          map[string]string                                     `json:"logins"` // lower-case GitHub login → person
+	Emails          map[string]string                                     `json:"emails"` // lower-case e-mail → person
 }
 
-type object[S any] struct {
-	Metadata model.Metadata `json:"metadata"`
-	Spec     S              `json:"spec"`
-	File     string         `json:"file"`
+// object is a file as policies see it; M is the kind's metadata (an
+// account's carries adopt).
+type object[M, S any] struct {
+	Metadata M      `json:"metadata"`
+	Spec     S      `json:"spec"`
+	File     string `json:"file"`
 }
 
 type roleDoc struct {
-	object[model.RoleSpec]
+	object[model.Metadata, model.RoleSpec]
 	Holders []string `json:"holders"` // active people holding the role
 }
 
 type personDoc struct {
-	object[model.PersonSpec]
+	object[model.AccountMetadata, model.PersonSpec]
 	Status      string   `json:"status"`
 	Template    string   `json:"template"`
 	Roles       []string `json:"roles"`    // requested and birthright
@@ -208,7 +210,7 @@ type personDoc struct {
 }
 
 type accountDoc struct {
-	object[model.ServiceAccountSpec]
+	object[model.AccountMetadata, model.ServiceAccountSpec]
 	Status   string `json:"status"`
 	Template string `json:"template"`
 }
@@ -217,16 +219,16 @@ type accountDoc struct {
 func NewData(repo *model.Repository, now time.Time) Data {
 	d := Data{
 		Revision:        repo.Revision,
-		Templates:       map[string]object[model.TemplateSpec]{},
+		Templates:       map[string]object[model.Metadata, model.TemplateSpec]{},
 		Roles:           map[string]roleDoc{},
 		People:          map[string]personDoc{},
 		ServiceAccounts: map[string]accountDoc{},
 	}
 	if dir := repo.Directory; dir != nil {
-		d.Directory = &object[model.DirectorySpec]{dir.Metadata, dir.Spec, orDefault(dir.Source.Path, model.DirectoryFile)}
+		d.Directory = &object[model.Metadata, model.DirectorySpec]{dir.Metadata, dir.Spec, orDefault(dir.Source.Path, model.DirectoryFile)}
 	}
 	for name, t := range repo.Templates {
-		d.Templates[name] = object[model.TemplateSpec]{t.Metadata, t.Spec, fileOf(model.KindWorkflowTemplate, name, t.Source)}
+		d.Templates[name] = object[model.Metadata, model.TemplateSpec]{t.Metadata, t.Spec, fileOf(model.KindWorkflowTemplate, name, t.Source)}
 	}
 	holders := map[string][]string{}
 	for _, name := range repo.PersonNames() {
@@ -244,7 +246,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 			}
 		}
 		d.People[name] = personDoc{
-			object:   object[model.PersonSpec]{p.Metadata.Common(), p.Spec, fileOf(model.KindPerson, name, p.Source)},
+			object:   object[model.AccountMetadata, model.PersonSpec]{p.Metadata, p.Spec, fileOf(model.KindPerson, name, p.Source)},
 			Status:   st,
 			Template: tname,
 			Roles:    nonNil(roles),
@@ -264,7 +266,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		a := repo.ServiceAccounts[name]
 		t := repo.Templates[a.Spec.Template]
 		d.ServiceAccounts[name] = accountDoc{
-			object:   object[model.ServiceAccountSpec]{a.Metadata.Common(), a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
+			object:   object[model.AccountMetadata, model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
 			Status:   string(lifecycle.ServiceAccount(a, t, repo.Zone(), now).Status),
 			Template: a.Spec.Template,
 		}
@@ -281,7 +283,7 @@ func NewData(repo *model.Repository, now time.Time) Data {
 	}
 	for name, r := range repo.Roles {
 		d.Roles[name] = roleDoc{
-			object:  object[model.RoleSpec]{r.Metadata, r.Spec, fileOf(model.KindRole, name, r.Source)},
+			object:  object[model.Metadata, model.RoleSpec]{r.Metadata, r.Spec, fileOf(model.KindRole, name, r.Source)},
 			Holders: nonNil(holders[name]),
 		}
 	}
