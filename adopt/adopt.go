@@ -99,7 +99,7 @@ func Run(ctx context.Context, r Reader, o Options) (*Report, error) {
 	im.roles()
 	im.build()
 	im.pin()
-	im.finish()
+	im.finish(ctx, r)
 	if err := im.write(); err != nil {
 		return im.report, err
 	}
@@ -255,10 +255,17 @@ func (im *importer) templateFor(a *directory.Account) (*model.WorkflowTemplate, 
 	parent := directory.Parent(a.DN)
 	for ou, name := range im.o.Templates {
 		if directory.SameDN(directory.Join(ou, im.base), parent) {
-			if t := im.repo.Templates[name]; t != nil {
-				return t, ""
+			t := im.repo.Templates[name]
+			switch {
+			case t == nil:
+				return nil, fmt.Sprintf("--template %s=%s: no template %s in templates/", ou, name, name)
+			case !directory.SameDN(directory.Join(t.Spec.OU, im.base), parent):
+				// alm reads only the templates' OUs: an account adopted
+				// elsewhere would be lost to the next plan, which would try
+				// to create it again.
+				return nil, fmt.Sprintf("--template %s=%s: template %s places its accounts in %s, not here: move the accounts there first, or give the template this OU", ou, name, name, directory.Join(t.Spec.OU, im.base))
 			}
-			return nil, fmt.Sprintf("--template %s=%s: no template %s in templates/", ou, name, name)
+			return t, ""
 		}
 	}
 	var found []*model.WorkflowTemplate
@@ -418,11 +425,26 @@ func (im *importer) person(d *draft) {
 	} else if at[directory.AttrManager] == "" {
 		doc.remove("spec.manager")
 	}
+	end, ended := im.expiry(d, "spec.endDate")
 	if doc.get("spec.startDate") == "" {
-		doc.set("spec.startDate", date(im.o.StartDate.String()))
+		start := im.o.StartDate
+		if ended && end.Before(start.Time) {
+			start = end // a start after the end would not validate
+		}
+		doc.set("spec.startDate", date(start.String()))
 	}
-	if end, ok := im.expiry(d, "spec.endDate"); ok {
+	if ended {
 		doc.set("spec.endDate", date(end.String()))
+		if !end.After(im.today.Time) {
+			im.todo(d, "spec.endDate", "the account expired on %s (accountExpires): alm takes it as a leaver - once adopted, the next plan disables it, moves it to the leavers OU and deletes it when the template's retention is over; remove spec.endDate (and write the day they really leave) if this person is still here", end)
+		}
+	}
+	if id := at[directory.AttrEmployeeID]; id != d.id && d.kind == model.KindPerson {
+		why := "has no employeeID"
+		if id != "" {
+			why = fmt.Sprintf("has employeeID %q, which cannot be a metadata.id", id)
+		}
+		im.todo(d, "metadata.id", "the account %s, so its id is derived from its objectGUID: once adopted, the next plan writes employeeID %q; set metadata.id to the HR number first (it never changes afterwards), or leave employeeID out of alm.yaml's attributes", why, d.id)
 	}
 	if doc.get("spec.type") == model.TypeContractor && doc.get("spec.endDate") == "" {
 		im.todo(d, "spec.endDate", "a contractor needs an endDate, and the directory has no accountExpires: write the day the contract ends")
@@ -579,8 +601,9 @@ func (im *importer) overlay() *model.Repository {
 	return repo
 }
 
-// finish renders every file, decides new, changed or unchanged, and validates.
-func (im *importer) finish() {
+// finish renders every file, decides new, changed or unchanged, and
+// validates; with valid files, it previews what applying them does.
+func (im *importer) finish(ctx context.Context, r Reader) {
 	im.out = map[string][]byte{}
 	for _, d := range im.drafts {
 		f := File{Path: d.path, Kind: d.kind, Account: d.live.Name}
@@ -619,7 +642,9 @@ func (im *importer) finish() {
 	}
 	im.report.Problems = problems
 	if len(problems) == 0 {
-		im.effects(repo)
+		if err := im.effects(ctx, r, repo); err != nil {
+			im.o.Logger.Warn("the first applies' changes are not listed", "err", err)
+		}
 	}
 	sort.SliceStable(im.report.Todo, func(i, j int) bool { return im.report.Todo[i].File < im.report.Todo[j].File })
 }
@@ -627,17 +652,32 @@ func (im *importer) finish() {
 // effects plans the files against the accounts as read, as the first
 // alm plan after they are merged would, and keeps what it would do to the
 // accounts imported beyond adopting them.
-func (im *importer) effects(repo *model.Repository) {
+//
+// The apply that adopts writes only the markers (the plan withholds the
+// rest); the preview is of the plan after it: the directory as read, read
+// again with the scope the repository's plan reads, with the imported
+// accounts carrying their markers.
+func (im *importer) effects(ctx context.Context, r Reader, repo *model.Repository) error {
 	state, err := desired.Compute(repo, im.o.Now)
 	if err != nil {
-		im.o.Logger.Warn("desired state not computed: the first apply's changes are not listed", "err", err)
-		return
+		return err
+	}
+	snap, err := r.Read(ctx, state.Scope())
+	if err != nil {
+		return fmt.Errorf("read %s: %w", state.BaseDN, err)
 	}
 	ids := map[string]bool{}
+	byGUID := map[string]string{}
 	for _, d := range im.drafts {
 		ids[d.id] = true
+		byGUID[d.live.GUID] = d.id
 	}
-	p := plan.Diff(state, im.snap, plan.Options{})
+	for i := range snap.Accounts {
+		if id, ok := byGUID[snap.Accounts[i].GUID]; ok && snap.Accounts[i].Marker == "" {
+			snap.Accounts[i].Marker = directory.Marker(id)
+		}
+	}
+	p := plan.Diff(state, snap, plan.Options{})
 	for _, c := range p.Changes {
 		if c.Action == plan.Adopt || (c.AccountID != "" && !ids[c.AccountID]) || c.Action == plan.CreateOU || c.Action == plan.DisableOrphan {
 			continue
@@ -662,6 +702,14 @@ func (im *importer) effects(repo *model.Repository) {
 		}
 		im.report.Effects = append(im.report.Effects, e)
 	}
+	for _, f := range p.Findings {
+		if f.Kind == plan.FindingNameTaken || f.Kind == plan.FindingDNTaken || f.Kind == plan.FindingAdoptRefused {
+			if ids[f.AccountID] {
+				im.report.Effects = append(im.report.Effects, Effect{File: f.File, Account: f.Account, Action: f.Kind, Text: f.Text})
+			}
+		}
+	}
+	return nil
 }
 
 func (im *importer) write() error {

@@ -372,25 +372,55 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// TestTemplateFlag: --template chooses among the templates of an OU; one
+// whose accounts live elsewhere is refused, as alm would not find the
+// account there after adopting it.
 func TestTemplateFlag(t *testing.T) {
-	d := domain(t)
-	repo := writeRepo(t, nil)
-	o := options(repo)
-	o.Templates = map[string]string{"OU=Other,OU=ALM": "employee"}
-	o.DryRun = true
-	r, err := adopt.Run(context.Background(), d, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.NotImported) != 0 {
-		t.Errorf("not imported: %+v", r.NotImported)
-	}
-	found := false
-	for _, f := range r.Files {
-		found = found || f.Path == "people/stray.yaml"
-	}
-	if !found {
-		t.Error("--template did not import the account in OU=Other")
+	contractor := map[string]string{"templates/contractor.yaml": `apiVersion: alm/v1
+kind: WorkflowTemplate
+metadata:
+  name: contractor
+spec:
+  appliesTo: Person
+  personTypes: [contractor]
+  ou: OU=People,OU=ALM
+`}
+	for _, tc := range []struct {
+		name      string
+		templates map[string]string
+		file      string // a file that must be written, with this line
+		line      string
+		refused   string // the account not imported, and why
+	}{
+		{"another template of the account's OU", map[string]string{"OU=People,OU=ALM": "contractor"}, "people/abrown.yaml", "  template: contractor\n", ""},
+		{"a template of another OU", map[string]string{"OU=Other,OU=ALM": "employee"}, "", "",
+			"stray: --template OU=Other,OU=ALM=employee: template employee places its accounts in OU=People,OU=ALM," + base + ", not here"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options(writeRepo(t, contractor))
+			o.Templates, o.DryRun = tc.templates, true
+			r, err := adopt.Run(context.Background(), domain(t), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refused []string
+			for _, s := range r.NotImported {
+				refused = append(refused, s.Account+": "+s.Why)
+			}
+			if tc.refused != "" && !slices.ContainsFunc(refused, func(s string) bool { return strings.HasPrefix(s, tc.refused) }) {
+				t.Errorf("not imported %q, want %q", refused, tc.refused)
+			}
+			if tc.file == "" {
+				return
+			}
+			r.WithContent()
+			for _, f := range r.Files {
+				if f.Path == tc.file && strings.Contains(f.Content, tc.line) {
+					return
+				}
+			}
+			t.Errorf("no %s with %q among %d files", tc.file, tc.line, len(r.Files))
+		})
 	}
 }
 
@@ -408,6 +438,9 @@ func TestEffects(t *testing.T) {
 		{"nothing but the marker", map[string]string{"userPrincipalName": "jdoe@example.test"}, "", nil},
 		{"a description and a userPrincipalName alm would change", map[string]string{"description": "Helpdesk", "userPrincipalName": "jane.doe@example.test"}, "",
 			[]string{`update jdoe: userPrincipalName: "jane.doe@example.test" -> "jdoe@example.test"; description: "Helpdesk" -> ""`}},
+		{"an account expired in the directory: a leaver once adopted, and said so", map[string]string{"userPrincipalName": "jdoe@example.test",
+			"accountExpires": desired.FileTime(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))}, "",
+			[]string{"disable jdoe: userAccountControl: \"512\" -> \"514\""}},
 		{"neither, when alm.yaml does not say alm owns them", map[string]string{"description": "Helpdesk", "userPrincipalName": "jane.doe@example.test"},
 			"  attributes: [givenName, sn, mail, department, title, manager, accountExpires]\n", nil},
 	} {
@@ -444,7 +477,10 @@ func TestEffects(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("effects\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
 			}
-			if len(tc.want) == 0 && !strings.Contains(text.String(), "and change nothing else") {
+			if tc.attrs["accountExpires"] != "" && !strings.Contains(text.String(), "the account expired on 2026-02-01 (accountExpires): alm takes it as a leaver") {
+				t.Errorf("report does not warn of the expired account:\n%s", text.String())
+			}
+			if len(tc.want) == 0 && !strings.Contains(text.String(), "the plans after it change nothing else") {
 				t.Errorf("report does not say nothing else changes:\n%s", text.String())
 			}
 		})

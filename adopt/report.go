@@ -26,9 +26,9 @@ type Report struct {
 	NotImported []Skip `json:"notImported"` // no template for their OU, or a conflict
 	Todo        []Todo `json:"todo"`        // what a person must fill or check
 	Pins        Pins   `json:"pins"`
-	// Effects are what the first apply of the files would change beyond
-	// writing the marker, as alm plan would show it: what a reviewer must
-	// agree to, or fix in the files (or alm.yaml's attributes) first.
+	// Effects are what the plan after the adopting apply would change, as
+	// alm plan would show it: what a reviewer must agree to, or fix in the
+	// files (or alm.yaml's attributes) first.
 	Effects  []Effect      `json:"effects"`
 	Problems load.Problems `json:"problems"` // alm validate's problems with the files as written
 }
@@ -199,12 +199,12 @@ func (r *Report) Text(w io.Writer) error {
 		}
 	}
 	if len(r.Effects) > 0 {
-		fmt.Fprintf(&b, "\nBesides its marker, the first apply would change (%d); fix the files, or alm.yaml's attributes, if it should not:\n", len(r.Effects))
+		fmt.Fprintf(&b, "\nThe apply that adopts writes only alm's marker; the plan after it would change (%d) - fix the files, or alm.yaml's attributes, if it should not:\n", len(r.Effects))
 		for _, e := range r.Effects {
 			fmt.Fprintf(&b, "  %s %s: %s\n", e.Action, orDash(e.Account), e.Text)
 		}
 	} else if len(r.Problems) == 0 && len(r.Files) > 0 {
-		b.WriteString("\nThe first apply would write alm's marker on each account imported, and change nothing else.\n")
+		b.WriteString("\nThe apply that adopts writes alm's marker on each account imported; the plans after it change nothing else.\n")
 	}
 	if len(r.Problems) > 0 {
 		fmt.Fprintf(&b, "\n%d problems (alm validate):\n", len(r.Problems))

@@ -28,9 +28,9 @@ func newImportCommand(g *globals) *cobra.Command {
 		Short: "Write files for the accounts and groups a live domain already has",
 		Long: `import reads the accounts below each --ou and writes one file per account into the
 access repository (--repo, a working tree that holds alm.yaml and its templates;
-alm init makes one), marked metadata.adopt: true so that the next apply only writes
-alm's marker on them. Accounts that carry alm's marker already are skipped; built-in
-and protected accounts are skipped and listed.
+alm init makes one), marked metadata.adopt: true: once merged, the apply that adopts
+writes only alm's marker on them. Accounts that carry alm's marker already are
+skipped; built-in and protected accounts are skipped and listed.
 
 The template is the one whose spec.ou is the account's OU (--template OU=...=NAME
 chooses another); its appliesTo makes the file a person or a service account. The id
@@ -39,6 +39,8 @@ accounts). Names, mail, department, title, manager (as a login), description, ow
 (the login the manager attribute names), expiry (accountExpires, at a midnight of
 alm.yaml's timeZone) and the disabled state come from the directory; the cn and
 displayName are written only where the template would give another value.
+--template must name a template whose spec.ou is the account's OU: alm reads only
+the templates' OUs.
 
 Roles: a role of the repository whose groups an account all holds is granted; of the
 groups left, a set that two or more accounts hold exactly becomes a new role, and
@@ -49,7 +51,10 @@ never inferred.
 Run again, import never duplicates a file: it refreshes the fields the directory
 holds in the file of the same id or login, keeps everything else, and rewrites a file
 only when its content changes. The files are validated as alm validate does; the
-report lists new and changed files and what a person must fill in.
+report lists new and changed files, what a person must fill in (an expired account
+taken as a leaver, an id that is not the employeeID, a privileged role's approvers),
+and, from alm's own plan of the files, what the plan after the adopting apply would
+change - nothing, when the files say what the directory holds.
 
 Exit codes: 0 written and valid; 3 the files have problems (listed as path:line), or
 invalid flags; 1 error.`,

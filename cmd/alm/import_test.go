@@ -77,7 +77,7 @@ func TestImportOnSamba(t *testing.T) {
 		t.Fatal("a dry run wrote files")
 	}
 	// The report says, from alm's own plan of the files, that adopting changes nothing but the marker.
-	if code, out, errOut := imp(); code != exitOK || !strings.Contains(out, "The files are valid") || !strings.Contains(out, "and change nothing else") {
+	if code, out, errOut := imp(); code != exitOK || !strings.Contains(out, "The files are valid") || !strings.Contains(out, "the plans after it change nothing else") {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runAlm(t, "validate", "--repo", repo); code != exitOK {
