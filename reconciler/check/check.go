@@ -64,6 +64,9 @@ type Result struct {
 	// was asked for but could not be made, NoPreview says why.
 	Preview   *preview.Preview `json:"preview,omitempty"`
 	NoPreview string           `json:"noPreview,omitempty"`
+	// Reviewers is whom the check asked for a review (alm check --pr);
+	// nil when it did not ask.
+	Reviewers *Reviewers `json:"reviewers,omitempty"`
 
 	// The revisions as Run loaded them, for the preview.
 	base, head                 *model.Repository
