@@ -83,7 +83,9 @@ func (s *Server) Pull(n int) *PullRequest {
 	return nil
 }
 
-func user(login string) map[string]any { return map[string]any{"login": login, "id": len(login), "type": "User"} }
+func user(login string) map[string]any {
+	return map[string]any{"login": login, "id": len(login), "type": "User"}
+}
 
 func blob(content string) string {
 	h := sha1.Sum([]byte(content))
