@@ -26,6 +26,7 @@ deny contains v if {
 			lib.kind_word[f.kind], f.name, f.class, t, lib.describe(rule), list,
 			lib.have(rule, f), lib.approved_by, lib.can_approve(rule, f),
 		]),
+		"can_approve": sort(lib.able(rule, f)),
 	}
 }
 
@@ -95,6 +96,7 @@ deny contains v if {
 		"msg": sprintf("%s %s is granted privileged role %s, which needs %s (roles/%s spec.approvers), and it has %d; approved by %s%s", [
 			lib.kind_word[f.kind], f.name, r, lib.describe(rule), r, lib.have(rule, f), lib.approved_by, lib.can_approve(rule, f),
 		]),
+		"can_approve": sort(lib.able(rule, f)),
 	}
 }
 
@@ -131,6 +133,7 @@ deny contains v if {
 		"file": f.path,
 		"field": lib.field_of(f),
 		"msg": sprintf("privileged role %s is changed: it needs %s, and it has %d; approved by %s", [f.name, lib.describe(rule), have, lib.approved_by]),
+		"can_approve": sort(lib.holders_able(rule.role)),
 	}
 }
 

@@ -235,3 +235,25 @@ test_approvers_active_at_base if {
 	"two-person" in fx.rules(judged([fx.sa_change("other", [])], fx.pr("jdoe", ["away"]), head, fx.repo))
 	count(judged([fx.sa_change("other", [])], fx.pr("jdoe", ["away"]), head, head)) == 0
 }
+
+# can_approve lists, for alm check to ask for reviews, the people who could
+# satisfy the denial: never the authors, never someone inactive.
+test_denial_lists_who_can_approve if {
+	some v in fx.with_rule(check([fx.sa_create], fx.pr("jdoe", ["asmith"])), "template-approvals")
+	v.can_approve == ["sec1", "sec2"]
+	some w in fx.with_rule(check([fx.sa_create], fx.pr("jdoe", ["sec1"])), "template-approvals")
+	w.can_approve == ["asmith"]
+}
+
+test_denial_lists_nobody_when_nobody_can if {
+	f := object.union(fx.sa_change("revoke", []), {"relations": {"owner-or-manager": ["away"]}})
+	some v in fx.with_rule(check([f], fx.pr("sec1", [])), "template-approvals")
+	v.can_approve == []
+}
+
+test_privileged_denials_list_who_can_approve if {
+	some v in fx.with_rule(check([fx.sa_change("grant", ["admins"])], fx.pr("sec1", ["asmith"])), "privileged-role")
+	v.can_approve == ["sec2"]
+	some w in fx.with_rule(check([role_change], fx.pr("jdoe", ["asmith"])), "privileged-role")
+	w.can_approve == ["sec1", "sec2"]
+}

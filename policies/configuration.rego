@@ -26,6 +26,7 @@ deny contains v if {
 		"msg": sprintf("%s is %s: alm.yaml, templates and policies decide how changes are judged, so changing them needs 1 approval from a holder of %s (the approvers of privileged roles, on the base branch), and it has 0; approved by %s%s", [
 			f.path, op_word[f.op], guardian_word, lib.approved_by, can_approve,
 		]),
+		"can_approve": sort([p | some p in lib.guardians; lib.active(p); not p in lib.authors]),
 	}
 }
 
@@ -61,5 +62,6 @@ deny contains v if {
 		"msg": sprintf("template %s is %s: it needs what it asks for granting on the base branch, %d %s from a holder of role %s (spec.approvals.grant), and it has %d; approved by %s", [
 			base_name(f), op_word[f.op], lib.needed(rule), lib.plural(lib.needed(rule)), rule.role, have, lib.approved_by,
 		]),
+		"can_approve": sort(lib.holders_able(rule.role)),
 	}
 }

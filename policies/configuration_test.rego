@@ -99,3 +99,12 @@ test_accounts_and_roles_are_not_configuration if {
 test_no_pull_request_no_denial if {
 	count(check([directory_changed], null)) == 0
 }
+
+test_denial_lists_the_guardians_who_can_approve if {
+	some v in check([directory_changed], fx.pr("sec1", ["asmith"]))
+	v.can_approve == ["sec2"]
+	base := object.union(fx.repo, {"templates": {"service-account": {"spec": {"approvals": {"grant": [{"role": "security-approvers", "count": 2}]}}}}})
+	some w in judged([template_loosened], fx.pr("jdoe", ["sec1"]), base)
+	startswith(w.msg, "template service-account is changed")
+	w.can_approve == ["sec1", "sec2"]
+}

@@ -151,18 +151,31 @@ who(rule) := sprintf("the %s holding role %s", [rule.relation, rule.role]) if {
 	rule.role
 } else := sprintf("the %s", [rule.relation])
 
+# able holds the people who could satisfy a rule for a file: active at base,
+# not among the authors, not an owner the template bars, holding the role.
+# alm check asks them for a review (a denial's can_approve).
+able(rule, f) := {p |
+	some p in candidates(rule, f)
+	active(p)
+	not p in authors
+	not barred_owner(p, f)
+	role_ok(p, rule)
+}
+
 # can_approve says who could satisfy a rule for a file, for the message:
 # "; can approve: asmith, bjones" or "".
 can_approve(rule, f) := sprintf("; can approve: %s", [concat(", ", names)]) if {
-	names := sort([p |
-		some p in candidates(rule, f)
-		active(p)
-		not p in authors
-		not barred_owner(p, f)
-		role_ok(p, rule)
-	])
+	names := sort(able(rule, f))
 	count(names) > 0
 } else := "; nobody can: no active person other than the authors fits the rule"
+
+# holders_able holds the active people other than the authors who held a
+# role at base.
+holders_able(role) := {p |
+	some p in object.get(base.roles, [role, "holders"], [])
+	active(p)
+	not p in authors
+}
 
 candidates(rule, f) := object.get(f.relations, rule.relation, []) if rule.relation
 

@@ -21,7 +21,7 @@ func newCheckCommand(g *globals) *cobra.Command {
 		pr               int
 		repository, api  string
 		comment, annotes bool
-		preview          bool
+		preview, reviews bool
 	}
 	var dir directoryFlags
 	cmd := &cobra.Command{
@@ -44,6 +44,13 @@ and --github-api to $GITHUB_API_URL (GitHub Enterprise Server), as Actions sets 
 only a comment alm's own login wrote counts as that comment (the token's user, or
 github-actions[bot] in Actions; as a GitHub App elsewhere, set
 ALM_GITHUB_COMMENT_AUTHOR to the app's bot login).
+With --pr, when rules deny the change for want of approvals, the check asks
+for a review (GitHub's requested reviewers) from every person who could give
+one of them and has a spec.github login, as they stood at base: never the pull
+request's author, and nobody already asked or who has reviewed, so a second
+run asks nobody new. The output and the comment say whom it asked, and who
+could approve but has no login (tell them). A failed request is a warning,
+never the verdict. --request-reviews=false asks nobody.
 --annotations also prints GitHub Actions annotations (::error file=...,line=...::).
 
 With --preview or --directory, the check also shows what the merge would do to
@@ -117,6 +124,13 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 			if err != nil {
 				return err
 			}
+			if client != nil && o.reviews {
+				// Asking is a courtesy to reviewers: the verdict never
+				// depends on it, and the output says when it failed.
+				if err := check.AskReviewers(ctx, client, o.pr, res); err != nil {
+					g.logger.Warn("no reviews requested", "pr", o.pr, "err", err)
+				}
+			}
 			if o.preview || dir.url != "" {
 				previewMerge(ctx, g, &dir, res, now)
 			}
@@ -162,6 +176,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	f.StringVar(&o.repository, "github", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository OWNER/REPO")
 	f.StringVar(&o.api, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (for GitHub Enterprise Server); empty: api.github.com")
 	f.BoolVar(&o.comment, "comment", false, "create or update one comment on the pull request with the verdict (needs --pr)")
+	f.BoolVar(&o.reviews, "request-reviews", true, "with --pr: ask the people who could lift the approval denials for a review, once (needs pull-requests: write)")
 	f.BoolVar(&o.annotes, "annotations", false, "also print GitHub Actions annotations for every violation")
 	f.BoolVar(&o.preview, "preview", false, "also show what the merge would do to the directory now (read at --directory, else the base's spec.url)")
 	return cmd

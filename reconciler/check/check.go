@@ -64,6 +64,9 @@ type Result struct {
 	// was asked for but could not be made, NoPreview says why.
 	Preview   *preview.Preview `json:"preview,omitempty"`
 	NoPreview string           `json:"noPreview,omitempty"`
+	// Reviewers is whom the check asked for a review (alm check --pr);
+	// nil when it did not ask.
+	Reviewers *Reviewers `json:"reviewers,omitempty"`
 
 	// The revisions as Run loaded them, for the preview.
 	base, head                 *model.Repository
@@ -185,15 +188,23 @@ func merge(problems, vs []policy.Violation) []policy.Violation {
 		}
 	}
 	out := append([]policy.Violation{}, problems...)
-	seen := map[policy.Violation]bool{}
+	// The people who could approve follow from the rule and file, so a
+	// violation is the same without them.
+	type same struct {
+		file, field, rule, message string
+		line                       int
+		severity                   policy.Severity
+	}
+	seen := map[same]bool{}
 	for _, v := range vs {
 		if v.Field != "" && v.Severity == policy.Deny && reported[key{v.File, v.Field}] {
 			continue
 		}
-		if seen[v] {
+		k := same{v.File, v.Field, v.Rule, v.Message, v.Line, v.Severity}
+		if seen[k] {
 			continue
 		}
-		seen[v] = true
+		seen[k] = true
 		out = append(out, v)
 	}
 	policy.Sort(out)

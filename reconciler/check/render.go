@@ -43,6 +43,9 @@ func Text(w io.Writer, r *Result) error {
 	}
 	b.WriteString("\n")
 	b.WriteString(approvalLine(r) + "\n")
+	if l := reviewersLine(r); l != "" {
+		b.WriteString(l + "\n")
+	}
 	for _, sev := range []policy.Severity{policy.Deny, policy.Warn} {
 		var lines []string
 		for _, v := range r.Violations {
@@ -100,6 +103,9 @@ func markdownParts(r *Result) []part {
 	}
 	ps := []part{whole(fmt.Sprintf("%s\n## %s alm check: %s\n\n`%s`..`%s` · %s · %s\n\n%s\n", Marker, icon, r.Verdict(),
 		short(r.Base), short(r.Head), count(denied, "denial"), count(warned, "warning"), clip(mdText(approvalLine(r)), 4000)))}
+	if l := reviewersLine(r); l != "" {
+		ps = append(ps, whole("\n"+clip(mdText(l), 4000)+"\n"))
+	}
 	if len(r.Violations) > 0 {
 		rows := part{first: make([]bool, len(r.Violations)), cut: func(left, total int) string {
 			return fmt.Sprintf("\n*%d of %s not shown here: %s. The check's log has them all (`alm check` prints its whole result as text).*\n",

@@ -44,6 +44,9 @@ type Violation struct {
 	Rule     string   `json:"rule"`
 	Message  string   `json:"message"`
 	Severity Severity `json:"severity"`
+	// CanApprove names the people whose approval could lift a denial
+	// (a rule's can_approve): alm check asks them for a review.
+	CanApprove []string `json:"canApprove,omitempty"`
 }
 
 func (v Violation) String() string {
@@ -258,7 +261,7 @@ func (e *Engine) Eval(ctx context.Context, in Input) ([]Violation, error) {
 }
 
 // violation reads one message: a string, or an object with msg and
-// optionally file, field, line and rule.
+// optionally file, field, line, rule and can_approve (a list of people).
 func violation(m any, o output) Violation {
 	v := Violation{Rule: o.pkg, Severity: o.severity}
 	switch x := m.(type) {
@@ -273,6 +276,13 @@ func violation(m any, o output) Violation {
 		v.Field = str(x["field"])
 		if r := str(x["rule"]); r != "" {
 			v.Rule = r
+		}
+		if names, ok := x["can_approve"].([]any); ok {
+			for _, n := range names {
+				if n := str(n); n != "" {
+					v.CanApprove = append(v.CanApprove, n)
+				}
+			}
 		}
 		if n, ok := x["line"].(json.Number); ok {
 			if i, err := n.Int64(); err == nil {
