@@ -230,6 +230,10 @@ func messageID(id, from string) string {
 }
 
 func (c *Channel) deliver(ctx context.Context, msg *gomail.Msg) error {
+	// Ends the dialer's hold on the connection with this conversation,
+	// not with a caller's longer-lived ctx.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	opts := []gomail.Option{
 		gomail.WithPort(c.port),
 		gomail.WithTLSConfig(c.tls),
