@@ -92,10 +92,10 @@ type object struct {
 	// password is never kept. mustChange is pwdLastSet=0 after a password.
 	secret     [sha256.Size]byte
 	mustChange bool
-	primary  int                // users: primaryGroupID
-	attrs    map[string]string  // lower-case attribute name -> value
-	links    map[string]*object // lower-case DN-valued attribute -> target
-	members  []*object          // groups only; pointers, so renames follow
+	primary    int                // users: primaryGroupID
+	attrs      map[string]string  // lower-case attribute name -> value
+	links      map[string]*object // lower-case DN-valued attribute -> target
+	members    []*object          // groups only; pointers, so renames follow
 }
 
 // value is an attribute's value as a search would return it.
