@@ -95,12 +95,12 @@ func withKey(pol Policy, person *model.Person, role string) Policy {
 	pol.To = notify.Recipient{Login: person.Metadata.Name, Name: person.DisplayName(), Email: person.Spec.Email, GitHub: person.Spec.GitHub, Role: role}
 	at := person.Source.At("spec.publicKey").String()
 	if person.Spec.PublicKey == "" {
-		pol.Why = fmt.Sprintf("%s (%s of %s) has no spec.publicKey in %s: nothing is sent; add an age recipient or SSH public key there, then reset the password with alm rotate %s (a service account) or by an administrator (a person)",
-			person.Metadata.Name, role, pol.Account, person.Source.Path, pol.Account)
+		pol.Why = fmt.Sprintf("%s (%s of %s) has no spec.publicKey in %s: nothing is sent; add an age recipient or SSH public key there, then %s",
+			person.Metadata.Name, role, pol.Account, person.Source.Path, reset(pol))
 		return pol
 	}
 	if _, _, err := ParseKey(person.Spec.PublicKey); err != nil {
-		pol.Why = fmt.Sprintf("%s: spec.publicKey of %s: %v: nothing is sent; fix the key, then reset the password", at, person.Metadata.Name, err)
+		pol.Why = fmt.Sprintf("%s: spec.publicKey of %s: %v: nothing is sent; fix the key, then %s", at, person.Metadata.Name, err, reset(pol))
 		return pol
 	}
 	pol.Key, pol.KeyAt = person.Spec.PublicKey, at
@@ -112,4 +112,12 @@ func noCredentials(t *model.WorkflowTemplate, account string) string {
 		return fmt.Sprintf("%s has no template: no password is sent; an administrator resets it", account)
 	}
 	return fmt.Sprintf("template %s has no credentials: no password is sent; an administrator resets %s's password (or add credentials: {to: ...} to the template)", t.Metadata.Name, account)
+}
+
+// reset says how the account's password is reset when none was sent.
+func reset(pol Policy) string {
+	if pol.Kind == model.KindServiceAccount {
+		return "run alm rotate " + pol.Account
+	}
+	return "an administrator resets " + pol.Account + "'s password"
 }
