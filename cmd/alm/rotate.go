@@ -42,8 +42,8 @@ Refused (exit 3, nothing written): a name no file in service-accounts/ gives (a
 person changes their own password), an account on alm.yaml's protected list or
 built into the domain, one the directory does not hold with alm's marker, an
 owner without a usable spec.publicKey, or no --out. When the password was set but
-went out on no channel, the encrypted file is printed on stdout to forward to
-the owner (exit 1). --now is refused: rotate writes at the clock's time.`,
+went out on no channel, the encrypted file is printed on stdout (stderr with
+--format json) to forward to the owner (exit 1). --now is refused: rotate writes at the clock's time.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -147,10 +147,14 @@ func deliverRotation(ctx context.Context, g *globals, s credentials.Sealed, chan
 		}
 	}
 	if len(sent) == 0 {
-		if g.format != "json" {
-			fmt.Fprintf(g.stdout, "The new password went out on no channel. Forward this file, %s, to %s: only their key opens it.\n%s",
-				credentials.FileName(s.Account), s.To.Login, s.Armored)
+		// stdout holds one JSON document with --format json: the file goes
+		// to stderr then, never lost.
+		w := g.stdout
+		if g.format == "json" {
+			w = g.stderr
 		}
+		fmt.Fprintf(w, "The new password went out on no channel. Forward this file, %s, to %s: only their key opens it.\n%s",
+			credentials.FileName(s.Account), s.To.Login, s.Armored)
 		return &exitCode{exitError, fmt.Errorf("the new password of %s went out on no channel: %w", s.Account, derr)}
 	}
 	if derr != nil {
