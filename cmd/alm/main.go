@@ -153,6 +153,7 @@ policy denied, or a guard refused.`,
 		newImportCommand(g),
 		newVersionCommand(g),
 		newInitCommand(g), newSchemaCommand(g), newNewCommand(g),
+		newRotateCommand(g),
 	)
 	return root
 }

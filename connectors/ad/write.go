@@ -86,13 +86,18 @@ func (d *Directory) Adopt(ctx context.Context, ref directory.Ref, marker string)
 }
 
 // Create adds a user in one operation: disabled, with its marker, its
-// attributes, its account flags and a random password no one ever sees.
-// There is no moment at which the account exists without a password, so a
-// run killed at any point leaves either nothing or a whole account.
+// attributes, its account flags and a random password that leaves this
+// call only through a.Seal, encrypted. There is no moment at which the
+// account exists without a password, so a run killed at any point leaves
+// either nothing or a whole account. a.MustChangePassword then sets
+// pwdLastSet=0 in a modify of its own: in the add, the attribute's
+// replication metadata would say "never set", which is how a read tells a
+// half-made account.
 //
 // When the add finds the DN taken by an account carrying a.Marker, the
 // account is the one an earlier attempt made before its answer was lost,
-// and Create reports success.
+// and Create reports success; that attempt's password is lost with the
+// answer, so when a.Seal is set the account is given a new one, sealed.
 func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	_, cn, _, err := splitDN(a.DN)
 	if err != nil {
@@ -103,6 +108,9 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 		pw, perr := d.newPassword(a.Name)
 		if perr != nil {
 			return fmt.Errorf("generate password for %s: %w", a.DN, perr)
+		}
+		if err := seal(a.Seal, a.DN, pw); err != nil {
+			return err
 		}
 		req := ldap.NewAddRequest(a.DN, nil)
 		req.Attribute("objectClass", userClasses)
@@ -123,16 +131,46 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 			break
 		}
 	}
+	ref := directory.Ref{DN: a.DN, Marker: a.Marker}
 	if errors.Is(err, directory.ErrExists) && a.Marker != "" {
-		if _, verr := d.verify(ctx, opAdd, directory.Ref{DN: a.DN, Marker: a.Marker}); verr == nil {
+		if _, verr := d.verify(ctx, opAdd, ref); verr == nil {
 			d.log.Info("account found made by an earlier attempt", "dn", a.DN)
-			return nil
+			if a.Seal != nil {
+				if err := d.SetPassword(ctx, ref, a.Seal); err != nil {
+					return fmt.Errorf("found %s made by an earlier attempt, whose password was lost: %w", a.DN, err)
+				}
+			}
+			err = nil
 		}
 	}
 	if err != nil {
 		return err
 	}
-	d.log.Debug("created account", "dn", a.DN, "name", a.Name, "userAccountControl", uac)
+	if a.MustChangePassword && a.Marker != "" {
+		if err := d.mustChange(ctx, ref); err != nil {
+			return fmt.Errorf("created %s with its password, but %w", a.DN, err)
+		}
+	}
+	d.log.Debug("created account", "dn", a.DN, "name", a.Name, "userAccountControl", uac, "mustChangePassword", a.MustChangePassword)
+	return nil
+}
+
+// mustChange sets pwdLastSet=0: the password must be changed at the next
+// logon.
+func (d *Directory) mustChange(ctx context.Context, ref directory.Ref) error {
+	return d.modify(ctx, ref, attrPwdLastSet, func(req *ldap.ModifyRequest) {
+		req.Replace(attrPwdLastSet, []string{"0"})
+	})
+}
+
+// seal hands a drawn password to the sealing function, if any.
+func seal(s directory.Seal, dn, pw string) error {
+	if s == nil {
+		return nil
+	}
+	if err := s([]byte(pw)); err != nil {
+		return fmt.Errorf("seal the password of %s (nothing written): %w", dn, err)
+	}
 	return nil
 }
 
@@ -144,11 +182,12 @@ func (d *Directory) newPassword(name string) (string, error) {
 	return password()
 }
 
-// SetPassword gives an account a random password no one ever sees: the
-// repair of an account found without one. The marker is checked by a read
-// just before, and the password set in a modify of its own: Active
-// Directory treats a password reset apart from other changes.
-func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
+// SetPassword gives an account a new random password: the repair of an
+// account found without one, or a rotation. It leaves this call only
+// through s, encrypted; with s nil no one ever learns it. The marker is
+// checked by a read just before, and the password set in a modify of its
+// own: Active Directory treats a password reset apart from other changes.
+func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref, s directory.Seal) error {
 	dn, err := d.verify(ctx, opModify, ref)
 	if err != nil {
 		return err
@@ -157,6 +196,9 @@ func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
 		pw, perr := d.newPassword(nameOf(dn))
 		if perr != nil {
 			return fmt.Errorf("generate password for %s: %w", dn, perr)
+		}
+		if err := seal(s, dn, pw); err != nil {
+			return err
 		}
 		req := ldap.NewModifyRequest(target(ref), nil)
 		req.Replace(attrUnicodePwd, []string{unicodePwd(pw)})

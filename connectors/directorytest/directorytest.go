@@ -36,7 +36,7 @@ type Dir interface {
 	Create(ctx context.Context, a directory.NewAccount) error
 	Modify(ctx context.Context, target directory.Ref, attrs map[string]string) error
 	SetAccountControl(ctx context.Context, target directory.Ref, uac int) error
-	SetPassword(ctx context.Context, target directory.Ref) error
+	SetPassword(ctx context.Context, target directory.Ref, seal directory.Seal) error
 	Move(ctx context.Context, target directory.Ref, newDN string) error
 	AddMember(ctx context.Context, group, member directory.Ref) error
 	RemoveMember(ctx context.Context, group, member directory.Ref) error
@@ -775,7 +775,7 @@ func replaced(e *env) {
 	e.wantErr("SetAccountControl of the object replaced", e.d.SetAccountControl(e.ctx, byDN, directory.UACNormalAccount), directory.ErrChanged, a.DN)
 	e.wantErr("Move of the object replaced", e.d.Move(e.ctx, byDN, "CN=Moved "+b.Name+","+e.fix.OU), directory.ErrChanged, a.DN)
 	e.wantErr("Delete of the object replaced", e.d.Delete(e.ctx, byDN), directory.ErrChanged, a.DN)
-	e.wantErr("SetPassword of the object replaced", e.d.SetPassword(e.ctx, byDN), directory.ErrChanged, a.DN)
+	e.wantErr("SetPassword of the object replaced", e.d.SetPassword(e.ctx, byDN, nil), directory.ErrChanged, a.DN)
 	got := e.mustAccount(e.read(), a.DN)
 	if got.Marker != b.Marker || got.Attributes[directory.AttrTitle] != "Usurper" || got.Enabled() {
 		e.t.Errorf("the new object was written: marker %q title %q enabled %v", got.Marker, got.Attributes[directory.AttrTitle], got.Enabled())
@@ -824,7 +824,7 @@ func halfMade(e *env) {
 		e.t.Errorf("%s: NoPassword, but Create set one", whole.DN)
 	}
 	r := directory.Ref{DN: dn, GUID: e.mustAccount(s, dn).GUID, Marker: marker}
-	if err := e.d.SetPassword(e.ctx, r); err != nil {
+	if err := e.d.SetPassword(e.ctx, r, nil); err != nil {
 		e.t.Fatalf("SetPassword: %v", err)
 	}
 	if got := e.mustAccount(e.read(), dn); got.NoPassword {

@@ -10,6 +10,7 @@ package memory
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,10 +87,15 @@ type object struct {
 	// password: a password was set (at the add or since); false for a user
 	// added without one, as a half-made account is.
 	password bool
-	primary  int                // users: primaryGroupID
-	attrs    map[string]string  // lower-case attribute name -> value
-	links    map[string]*object // lower-case DN-valued attribute -> target
-	members  []*object          // groups only; pointers, so renames follow
+	// secret is the SHA-256 of the password drawn when the caller asked
+	// for it sealed, so tests can check what was delivered; the clear
+	// password is never kept. mustChange is pwdLastSet=0 after a password.
+	secret     [sha256.Size]byte
+	mustChange bool
+	primary    int                // users: primaryGroupID
+	attrs      map[string]string  // lower-case attribute name -> value
+	links      map[string]*object // lower-case DN-valued attribute -> target
+	members    []*object          // groups only; pointers, so renames follow
 }
 
 // value is an attribute's value as a search would return it.
@@ -389,9 +395,11 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 }
 
 // Create adds a user in one operation, as the AD connector does:
-// disabled, with its marker and attributes and a (notional) password. A DN
-// taken by an account with the same marker is the one an earlier attempt
-// made, and no error.
+// disabled, with its marker and attributes and a password, which leaves
+// only through a.Seal (and otherwise is only notional). A DN taken by an
+// account with the same marker is the one an earlier attempt made, and no
+// error: it gets a new password when a.Seal is set, as the earlier one
+// was lost with the answer.
 func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create %s: %w", a.DN, err)
@@ -401,14 +409,48 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 	if err := d.injected("Create", a.DN); err != nil {
 		return err
 	}
-	a.UAC |= directory.UACNormalAccount | directory.UACAccountDisable
-	err := d.createUser(a, true)
-	if errors.Is(err, directory.ErrExists) && a.Marker != "" {
-		if _, rerr := d.resolve(opAdd, directory.Ref{DN: a.DN, Marker: a.Marker}); rerr == nil {
-			return nil
-		}
+	secret, err := draw(a.Seal, a.DN)
+	if err != nil {
+		return err
 	}
-	return err
+	a.UAC |= directory.UACNormalAccount | directory.UACAccountDisable
+	err = d.createUser(a, true)
+	if errors.Is(err, directory.ErrExists) && a.Marker != "" {
+		o, rerr := d.resolve(opAdd, directory.Ref{DN: a.DN, Marker: a.Marker})
+		if rerr != nil {
+			return err
+		}
+		if a.Seal != nil {
+			if secret, err = draw(a.Seal, a.DN); err != nil {
+				return err
+			}
+			o.secret = secret
+		}
+		o.mustChange = o.mustChange || a.MustChangePassword
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o, err := d.lookup(opAdd, a.DN)
+	if err != nil {
+		return err
+	}
+	o.secret, o.mustChange = secret, a.MustChangePassword
+	return nil
+}
+
+// draw makes a random password and hands it to s; it returns the
+// password's digest, zero when there is no s (the password is notional).
+func draw(s directory.Seal, dn string) ([sha256.Size]byte, error) {
+	if s == nil {
+		return [sha256.Size]byte{}, nil
+	}
+	pw := []byte(rand.Text())
+	if err := s(pw); err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("seal the password of %s (nothing written): %w", dn, err)
+	}
+	return sha256.Sum256(pw), nil
 }
 
 func (d *Directory) createUser(a directory.NewAccount, password bool) error {
@@ -671,8 +713,9 @@ func (d *Directory) SetAccountControl(ctx context.Context, ref directory.Ref, ua
 	return nil
 }
 
-// SetPassword gives a user a (notional) password.
-func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
+// SetPassword gives a user a new password, which leaves only through s
+// (and otherwise is only notional).
+func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref, s directory.Seal) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set password %s: %w", ref.DN, err)
 	}
@@ -689,7 +732,11 @@ func (d *Directory) SetPassword(ctx context.Context, ref directory.Ref) error {
 		return &directory.Error{Op: opModify, DN: ref.DN, Class: directory.ErrConstraint,
 			Detail: fmt.Sprintf("a %s has no password", o.class), Hint: "name a user object"}
 	}
-	o.password = true
+	secret, err := draw(s, ref.DN)
+	if err != nil {
+		return err
+	}
+	o.password, o.secret = true, secret
 	d.usn++
 	return nil
 }

@@ -577,3 +577,39 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateSealed: the password Create draws reaches only the Seal; a
+// Create that finds the account an earlier attempt made (its answer lost)
+// gives it a new password, sealed, since the first one was lost too.
+func TestCreateSealed(t *testing.T) {
+	ctx := context.Background()
+	d := memory.New("DC=example,DC=test")
+	if err := d.AddOU("OU=P,DC=example,DC=test"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	a := directory.NewAccount{DN: "CN=jdoe,OU=P,DC=example,DC=test", Name: "jdoe", Marker: "alm:1", MustChangePassword: true,
+		Seal: func(pw []byte) error { got = append(got, string(pw)); return nil }}
+	for range 2 {
+		if err := d.Create(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The retry seals what it drew for the add, then the new password:
+	// the last sealed is the one set.
+	last := got[len(got)-1]
+	if len(got) < 2 || last == got[0] || len(last) < 20 {
+		t.Fatalf("sealed %q, want a new password on the retry", got)
+	}
+	if d.CheckPassword("jdoe", got[0]) || !d.CheckPassword("jdoe", last) || !d.MustChangePassword("jdoe") {
+		t.Error("the directory does not hold the last password sealed, or does not ask for a change")
+	}
+	a.Seal = func([]byte) error { return errors.New("no key") }
+	a.DN, a.Name, a.Marker = "CN=other,OU=P,DC=example,DC=test", "other", "alm:2"
+	if err := d.Create(ctx, a); err == nil || !strings.Contains(err.Error(), "nothing written") {
+		t.Fatalf("Create with a failing seal: %v", err)
+	}
+	if d.CheckPassword("other", "") || d.MustChangePassword("other") {
+		t.Error("an account was made though its password could not be sealed")
+	}
+}

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -172,6 +173,26 @@ func (d *Directory) AddUserWithoutPassword(a directory.NewAccount) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.createUser(a, false)
+}
+
+// CheckPassword reports whether password is the one last drawn for the
+// user of that login and handed to a Seal, as a bind would: for tests of
+// what was delivered. A password never sealed matches nothing.
+func (d *Directory) CheckPassword(login, password string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, ok := d.names[strings.ToLower(login)]
+	return ok && o.class == classUser && o.secret != [sha256.Size]byte{} &&
+		o.secret == sha256.Sum256([]byte(password))
+}
+
+// MustChangePassword reports whether the user of that login must change
+// its password at the next logon (pwdLastSet=0 after a password was set).
+func (d *Directory) MustChangePassword(login string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, ok := d.names[strings.ToLower(login)]
+	return ok && o.mustChange
 }
 
 // SetPrimaryGroup sets a user's primaryGroupID, as an administrator may

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alm-project/alm/reconciler/credentials"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/plan"
 )
@@ -33,11 +34,12 @@ type Writer interface {
 	// Adopt writes marker on an object that carries none, and refuses
 	// with ErrChanged one that carries a value by then.
 	Adopt(ctx context.Context, target directory.Ref, marker string) error
-	// Create adds the account disabled, with a random password it never
-	// reveals, in one operation.
+	// Create adds the account disabled, with a random password, in one
+	// operation; the password leaves it only through a.Seal, encrypted.
 	Create(ctx context.Context, a directory.NewAccount) error
-	// SetPassword gives an account a random password it never reveals.
-	SetPassword(ctx context.Context, target directory.Ref) error
+	// SetPassword gives an account a random password, which leaves it
+	// only through seal (nil: never).
+	SetPassword(ctx context.Context, target directory.Ref, seal directory.Seal) error
 	// Modify sets single-valued attributes; an empty value removes one.
 	Modify(ctx context.Context, target directory.Ref, attrs map[string]string) error
 	SetAccountControl(ctx context.Context, target directory.Ref, uac int) error
@@ -53,6 +55,11 @@ type Options struct {
 	Logger  *slog.Logger  // nil: no logs
 	Retries int           // how many times a transient error is retried
 	Backoff time.Duration // the wait before the first retry; it doubles each time
+	// Credentials says, by account id, what becomes of the password a
+	// create or a password repair draws: sealed to whom, and whether a
+	// person must change it at first logon (credentials.Policies makes
+	// it). An account it does not hold gets a password no one learns.
+	Credentials map[string]credentials.Policy
 }
 
 // Outcome is what became of one change.
@@ -71,6 +78,10 @@ type ChangeResult struct {
 	Error    string      `json:"error,omitempty"` // why it failed or was skipped
 	Note     string      `json:"note,omitempty"`  // e.g. "already a member": applied, nothing to write
 	Attempts int         `json:"attempts"`        // directory operations tried, retries included
+	// Credentials says, for a create or password repair that applied
+	// under Options.Credentials, to whom the password was sealed, or why
+	// it was not: never the password or its ciphertext.
+	Credentials string `json:"credentials,omitempty"`
 }
 
 // Result is the outcome of a whole run.
@@ -81,6 +92,10 @@ type Result struct {
 	Applied        int            `json:"applied"`
 	Failed         int            `json:"failed"`
 	Skipped        int            `json:"skipped"`
+	// Sealed holds, by change id, the password each applied create or
+	// password repair set, sealed to its recipient (or why it was not),
+	// for delivery: credentials.Message, then the channels. Never in JSON.
+	Sealed map[string]credentials.Sealed `json:"-"`
 }
 
 // OK reports whether every change applied.
@@ -97,7 +112,8 @@ func (r *Result) OK() bool { return r.Failed == 0 && r.Skipped == 0 }
 // When the directory cannot be reached (directory.ErrUnreachable), the
 // run stops there too, rather than trying every change against it.
 func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
-	r := &runner{w: w, opts: opts, log: opts.Logger, dn: map[string]string{}, outcome: map[string]Outcome{}, base: p.BaseDN}
+	r := &runner{w: w, opts: opts, log: opts.Logger, dn: map[string]string{}, outcome: map[string]Outcome{}, base: p.BaseDN,
+		sealed: map[string]credentials.Sealed{}, now: time.Now}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -106,6 +122,13 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 	res := Result{Revision: p.Revision, DirectoryState: p.DirectoryState, Changes: make([]ChangeResult, 0, len(changes))}
 	for _, c := range changes {
 		cr := r.run(ctx, c)
+		if s, ok := r.sealed[c.ID]; ok && cr.Outcome == Applied {
+			if res.Sealed == nil {
+				res.Sealed = map[string]credentials.Sealed{}
+			}
+			res.Sealed[c.ID] = s
+			cr.Credentials = credentialNote(s)
+		}
 		r.outcome[c.ID] = cr.Outcome
 		switch cr.Outcome {
 		case Applied:
@@ -143,6 +166,8 @@ type runner struct {
 	attempts int
 	dead     error  // the directory could not be reached: nothing more is tried
 	deadAt   string // the change that found it so
+	sealed   map[string]credentials.Sealed
+	now      func() time.Time
 }
 
 func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
@@ -230,11 +255,22 @@ func (r *runner) change(ctx, stop context.Context, c plan.Change) (note string, 
 		return "", nil
 
 	case plan.SetPassword:
-		return "", try(func() error { return r.w.SetPassword(ctx, target) })
+		sealer, err := r.sealer(c)
+		if err != nil {
+			return "", err
+		}
+		return "", try(func() error { return r.w.SetPassword(ctx, target, sealer.seal()) })
 
 	case plan.Create:
+		sealer, err := r.sealer(c)
+		if err != nil {
+			return "", err
+		}
 		na := directory.NewAccount{DN: c.DN, Name: c.Account, Marker: c.Marker, Attributes: map[string]string{},
-			UAC: directory.UACNormalAccount | directory.UACAccountDisable}
+			UAC: directory.UACNormalAccount | directory.UACAccountDisable, Seal: sealer.seal()}
+		if pol, ok := r.opts.Credentials[c.AccountID]; ok {
+			na.MustChangePassword = pol.MustChange
+		}
 		for _, a := range c.Attributes {
 			if a.Name == directory.AttrUserAccountControl {
 				if na.UAC, err = uac(a.New); err != nil {
@@ -313,6 +349,60 @@ func (r *runner) change(ctx, stop context.Context, c plan.Change) (note string, 
 		return "", err
 	}
 	return "", fmt.Errorf("unknown action %q: this alm cannot apply it; make the plan again", c.Action)
+}
+
+// sealer prepares the sealing of the password c draws, as
+// Options.Credentials says: nil when it does not name the account. What
+// was sealed is kept by change id once the change applies.
+func (r *runner) sealer(c plan.Change) (*sealing, error) {
+	pol, ok := r.opts.Credentials[c.AccountID]
+	if !ok {
+		return nil, nil
+	}
+	s := &sealing{r: r, id: c.ID, sealed: credentials.Sealed{Policy: pol}}
+	if !pol.Sealed() {
+		// Nothing to seal; the result still says why, for the notice.
+		r.sealed[c.ID] = s.sealed
+		return s, nil
+	}
+	var err error
+	if s.to, err = credentials.NewSealer(pol.Key); err != nil {
+		return nil, fmt.Errorf("%s: the password of %s cannot be sealed (nothing written): %w", pol.KeyAt, c.Account, err)
+	}
+	return s, nil
+}
+
+// sealing is one change's sealing: the Sealer the connector hands the
+// password to, and the record kept for the result.
+type sealing struct {
+	r      *runner
+	id     string
+	to     *credentials.Sealer
+	sealed credentials.Sealed
+}
+
+// seal is the directory.Seal the connector calls; nil seals nothing.
+func (s *sealing) seal() directory.Seal {
+	if s == nil || s.to == nil {
+		return nil
+	}
+	return func(pw []byte) error {
+		if err := s.to.Seal(pw); err != nil {
+			return err
+		}
+		s.sealed.Armored, s.sealed.At = s.to.Armored(), s.r.now().UTC()
+		s.r.sealed[s.id] = s.sealed
+		return nil
+	}
+}
+
+// credentialNote says in the result to whom a password was sealed, or
+// why it was not.
+func credentialNote(s credentials.Sealed) string {
+	if len(s.Armored) == 0 {
+		return "not sealed: " + s.Why
+	}
+	return fmt.Sprintf("sealed to %s (%s), for delivery", s.To.Login, s.To.Role)
 }
 
 // createOU creates an OU, and first the OUs above it below the base DN

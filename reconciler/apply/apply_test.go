@@ -57,7 +57,7 @@ func (r *recorder) Create(ctx context.Context, a directory.NewAccount) error {
 	r.accounts = append(r.accounts, a)
 	return r.do(ctx, "Create", a.DN)
 }
-func (r *recorder) SetPassword(ctx context.Context, t directory.Ref) error {
+func (r *recorder) SetPassword(ctx context.Context, t directory.Ref, _ directory.Seal) error {
 	r.refs = append(r.refs, t)
 	return r.do(ctx, "SetPassword", t.DN)
 }

@@ -152,14 +152,29 @@ func (s *Snapshot) Sort() {
 }
 
 // NewAccount is what it takes to create a user. The connector creates it
-// disabled, with a random password it never reveals, in one operation.
+// disabled, with a random password, in one operation; the password leaves
+// the connector only through Seal, encrypted.
 type NewAccount struct {
 	DN         string            `json:"dn"`
 	Name       string            `json:"name"`
 	Marker     string            `json:"marker"`
 	UAC        int               `json:"userAccountControl"` // the flags to set once created, disable bit included
 	Attributes map[string]string `json:"attributes"`
+	// MustChangePassword sets pwdLastSet=0 once the account has its
+	// password: a person changes it at first logon.
+	MustChangePassword bool `json:"mustChangePassword,omitempty"`
+	// Seal receives the password the connector draws, before it is
+	// written; nil: no one ever learns it.
+	Seal Seal `json:"-"`
 }
+
+// Seal takes a password the moment a connector draws it, before the
+// connector writes it, and keeps it only encrypted to the one person who
+// may read it (see reconciler/credentials). An error stops the write: a
+// password that could not be sealed is never set. A connector that draws
+// again (the domain refused a password) calls Seal again; the last call is
+// the password written. The slice is the connector's: Seal must not keep it.
+type Seal func(password []byte) error
 
 // NewGroup is a group alm creates: a global security group named Name
 // (its cn and sAMAccountName) at DN, carrying Marker (GroupMarker).
