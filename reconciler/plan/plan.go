@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/alm-project/alm/reconciler/desired"
+	"github.com/alm-project/alm/reconciler/notify"
 )
 
 // FormatVersion is the version of the plan's JSON form. It changes only
@@ -218,6 +219,11 @@ type Plan struct {
 	Findings   []Finding         `json:"findings"`
 	Orphans    []Orphan          `json:"orphans"`
 	Warnings   []desired.Warning `json:"warnings"`
+	// Notices are the messages due that an apply would send (end-of-life
+	// notices not yet sent on every channel alm.yaml configures). Diff
+	// does not compute them: the reconciler adds them from the files, the
+	// time and the ledger on the status branch.
+	Notices []notify.Message `json:"notices"`
 }
 
 // Empty reports whether the plan changes nothing.

@@ -12,13 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/credentials"
 	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/load"
@@ -26,6 +29,8 @@ import (
 	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/receipt"
+	"github.com/alm-project/alm/reconciler/renew"
+	"github.com/alm-project/alm/reconciler/reply"
 	"github.com/alm-project/alm/reconciler/verify"
 )
 
@@ -83,6 +88,9 @@ type Planned struct {
 	Notices []notify.Message
 	// Ledger is what was sent before, as the status branch records it.
 	Ledger notify.Ledger
+	// LastApplied is the revision the last receipt applied, "" when none:
+	// the pull requests merged since are the ones an apply answers.
+	LastApplied string
 }
 
 // Load reads the access repository at the source's revision.
@@ -123,7 +131,7 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	if err != nil {
 		return nil, err
 	}
-	previous, err := lastApplied(ctx, src, repo, log)
+	previous, lastRev, err := lastApplied(ctx, src, repo, log)
 	if err != nil {
 		return nil, err
 	}
@@ -137,14 +145,16 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	if err != nil {
 		return nil, err
 	}
+	p.Notices = notify.Pending(notify.Messages(notify.Due(notify.Schedule(repo), opts.Now)), notify.Configured(repo.Directory.Spec.Notify), ledger)
 	return &Planned{
-		Repo:     repo,
-		Desired:  want,
-		Snapshot: snap,
-		Plan:     p,
-		Refused:  plan.Guard(p, guardOptions(want, snap, opts)),
-		Notices:  notify.Pending(notify.Messages(notify.Due(notify.Schedule(repo), opts.Now)), notify.Configured(repo.Directory.Spec.Notify), ledger),
-		Ledger:   ledger,
+		Repo:        repo,
+		Desired:     want,
+		Snapshot:    snap,
+		Plan:        p,
+		Refused:     plan.Guard(p, guardOptions(want, snap, opts)),
+		LastApplied: lastRev,
+		Notices:     p.Notices,
+		Ledger:      ledger,
 	}, nil
 }
 
@@ -177,24 +187,25 @@ func guardOptions(d *desired.State, snap *directory.Snapshot, opts Options) plan
 // lastApplied returns the desired state as of the last receipt, so the diff
 // can tell drift (the directory changed by hand) from requested changes.
 // It is nil for a working tree or a repository never applied.
-func lastApplied(ctx context.Context, src Source, repo *model.Repository, log *slog.Logger) (*desired.State, error) {
+func lastApplied(ctx context.Context, src Source, repo *model.Repository, log *slog.Logger) (*desired.State, string, error) {
 	if src.Rev == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	last, err := receipt.Last(ctx, src.Path, statusBranch(repo))
 	if err != nil {
-		return nil, fmt.Errorf("last receipt: %w", err)
+		return nil, "", fmt.Errorf("last receipt: %w", err)
 	}
 	if last == nil {
-		return nil, nil
+		return nil, "", nil
 	}
 	prev, problems, err := load.Revision(ctx, src.Path, last.Revision)
 	if err != nil || len(problems) > 0 {
 		// A receipt of a revision that cannot be read again only costs the drift labels.
 		log.Warn("cannot read the last applied revision; drift will not be told apart", "revision", last.Revision, "err", err, "problems", len(problems))
-		return nil, nil
+		return nil, last.Revision, nil
 	}
-	return desired.Compute(prev, last.AppliedAt)
+	d, err := desired.Compute(prev, last.AppliedAt)
+	return d, last.Revision, err
 }
 
 func statusBranch(repo *model.Repository) string {
@@ -217,8 +228,14 @@ type ApplyOptions struct {
 	// DefaultMaxPlanAge when zero.
 	MaxPlanAge time.Duration
 	// Channels deliver the plan's notices after the directory work (and
-	// on a refused run too). None: nothing is sent.
+	// on a refused run too), and new accounts' sealed passwords (on the
+	// channels that carry attachments). None: nothing is sent.
 	Channels []notify.Channel
+	// Requesters, when set, answers each merged pull request whose
+	// accounts the run changed (reply.Tell); Renewals opens the renewal
+	// and retirement pull requests due (renew.Open). Both on GitHub.
+	Requesters reply.Commenter
+	Renewals   renew.Host
 }
 
 // DefaultMaxPlanAge is how old a saved plan may be when applied.
@@ -233,9 +250,21 @@ type Applied struct {
 	Findings []plan.Finding
 	Receipt  string // the receipt's commit on the status branch; empty when none was written
 	Branch   string // the status branch, when a receipt was written
-	// Notices are the deliveries the run attempted: what went out, and
-	// what failed (tried again next run).
+	// Notices are the deliveries the run attempted: notices and sealed
+	// passwords, what went out and what failed (a notice is tried again
+	// next run; a password that went out nowhere is lost: rotate it).
 	Notices []notify.Delivery
+	// Told and Renewals are what was said on GitHub after the apply;
+	// FollowUp the errors doing so (the directory work is done either way).
+	Told     reply.Report
+	Renewals renew.Report
+	FollowUp []string
+}
+
+// Undelivered counts what the run did not get across: notices and
+// passwords that went out on no channel, and GitHub follow-ups that failed.
+func (a *Applied) Undelivered() int {
+	return notify.Failed(a.Notices) + len(a.FollowUp)
 }
 
 // ErrRefused is returned, with the guards' reasons, when a plan is refused.
@@ -254,7 +283,8 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 		return refuse(ctx, pl, src, opts)
 	}
 	log := opts.logger()
-	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff})
+	res := apply.Run(ctx, dir, pl.Plan, apply.Options{Logger: log, Retries: opts.Retries, Backoff: opts.Backoff,
+		Credentials: credentials.Policies(pl.Repo)})
 	applied := map[string]bool{}
 	for _, c := range res.Changes {
 		if c.Outcome == apply.Applied {
@@ -264,10 +294,11 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	out := &Applied{Result: res, Findings: pl.Plan.Remaining(applied)}
 	// A run stopped by a signal still sends and records what it did.
 	ctx = context.WithoutCancel(ctx)
-	out.Notices = sendNotices(ctx, pl, src, opts)
+	out.Notices = append(deliverPasswords(ctx, res, pl, opts), sendNotices(ctx, pl, src, opts)...)
 	if src.Rev == "" || opts.NoReceipt || (pl.Plan.Empty() && len(out.Notices) == 0) {
 		return out, nil
 	}
+	defer followUp(ctx, out, pl, src, opts)
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
 		AppliedAt: opts.Now,
@@ -292,6 +323,66 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	r.Plan = receipt.Summarize(r.Changes)
 	err := record(ctx, src, statusBranch(pl.Repo), r, opts, out)
 	return out, err
+}
+
+// deliverPasswords sends each sealed password of the run to its reader, on
+// the channels that carry attachments, once; an account whose template
+// names a reader without a key gets a message saying how to reset
+// instead. The deliveries carry no secret: what went where, or the error.
+func deliverPasswords(ctx context.Context, res apply.Result, pl *Planned, opts ApplyOptions) []notify.Delivery {
+	var chans []notify.Channel
+	for _, c := range opts.Channels {
+		if c.Name() == "email" || c.Name() == "outbox" {
+			chans = append(chans, c)
+		}
+	}
+	var out []notify.Delivery
+	for _, id := range slices.Sorted(maps.Keys(res.Sealed)) {
+		s := res.Sealed[id]
+		var m notify.Message
+		switch {
+		case len(s.Armored) > 0:
+			var err error
+			if m, err = credentials.Message(s); err != nil {
+				out = append(out, notify.Delivery{ID: "credentials:" + s.AccountID, Kind: notify.KindCredentials, Account: s.Account, At: opts.Now.UTC(), Error: err.Error()})
+				continue
+			}
+		case s.To.Login != "":
+			m = notify.Message{ID: "credentials:" + s.AccountID + ":" + s.At.UTC().Format(time.RFC3339), Kind: notify.KindCredentials,
+				Subject: "No password sent for the new account " + s.Account, Account: s.Account, AccountID: s.AccountID, File: s.File,
+				Text: fmt.Sprintf("alm created %s, but sent its password to no one: %s\n", s.Account, s.Why), To: []notify.Recipient{s.To}}
+		default:
+			continue // the template sends passwords to no one
+		}
+		if len(chans) == 0 {
+			out = append(out, notify.Delivery{ID: m.ID, Kind: m.Kind, Account: m.Account, Subject: m.Subject, At: opts.Now.UTC(),
+				Error: "no channel that carries attachments (e-mail) in alm.yaml's notify: the password is lost; set one, then alm rotate " + s.Account})
+			continue
+		}
+		out = append(out, notify.Send(ctx, []notify.Message{m}, chans, notify.Ledger{}, opts.Now, opts.logger())...)
+	}
+	return out
+}
+
+// followUp answers on GitHub after an apply recorded in a receipt: the
+// merged pull requests told what was done, the renewals due opened. Its
+// failures are reported, never fatal: the directory work is done.
+func followUp(ctx context.Context, out *Applied, pl *Planned, src Source, opts ApplyOptions) {
+	log := opts.logger()
+	if opts.Requesters != nil && len(out.Result.Changes) > 0 {
+		told, err := reply.Tell(ctx, opts.Requesters, src.Path, pl.LastApplied, pl.Repo.Revision, reply.FromApply(out.Result, opts.Now), log)
+		out.Told = told
+		if err != nil {
+			out.FollowUp = append(out.FollowUp, "telling the requesters: "+err.Error())
+		}
+	}
+	if opts.Renewals != nil {
+		r, err := renew.Open(ctx, opts.Renewals, pl.Repo, opts.Now, log)
+		out.Renewals = r
+		if err != nil {
+			out.FollowUp = append(out.FollowUp, "renewal pull requests: "+err.Error())
+		}
+	}
 }
 
 // sendNotices delivers the plan's notices on the channels given, unless

@@ -17,6 +17,7 @@ import (
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 )
 
@@ -41,6 +42,9 @@ func JSON(w io.Writer, p *plan.Plan) error {
 	out := *p
 	if out.Changes == nil {
 		out.Changes = []plan.Change{}
+	}
+	if out.Notices == nil {
+		out.Notices = []notify.Message{}
 	}
 	if out.Findings == nil {
 		out.Findings = []plan.Finding{}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/alm-project/alm/reconciler/notify"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,6 +163,10 @@ func handmade() *plan.Plan {
 		Warnings: []desired.Warning{
 			{File: "people/jdoe.yaml", Line: 20, Account: "jdoe", Text: `spec.roles[1]: role "wlan" does not exist, so it grants no groups; add roles/wlan.yaml or remove it`},
 		},
+		Notices: []notify.Message{{ID: "notice:sa-01:30d-before:2027-05-31", Kind: notify.KindNotice, Subject: "svc-backup ends on 2027-05-31",
+			Account: "svc-backup", AccountID: "sa-01", File: "service-accounts/svc-backup.yaml",
+			Text: "Service account svc-backup ends on 2027-05-31.", Date: time.Date(2027, 5, 31, 0, 0, 0, 0, time.UTC), DueAt: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC),
+			To: []notify.Recipient{{Login: "jdoe", Name: "Jane Doe", Email: "jane.doe@example.test", Role: "owner"}, {Email: "ops@example.test", Role: "address"}}}},
 	}
 }
 

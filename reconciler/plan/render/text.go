@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alm-project/alm/reconciler/apply"
+	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 )
 
@@ -75,8 +76,30 @@ func Text(w io.Writer, p *plan.Plan) error {
 			e.printf("  ! %s\n", w)
 		}
 	}
+	if len(p.Notices) > 0 {
+		e.printf("\nNotices an apply sends (%d; the directory changes above do not wait for them):\n", len(p.Notices))
+		for _, n := range p.Notices {
+			e.printf("  @ %s\n      to %s; %s\n", n.Subject, recipients(n.To), n.ID)
+		}
+	}
 	e.printf("\n%s\n", closing(p, "above"))
 	return e.err
+}
+
+// recipients are a message's recipients in words: "dkim (owner), ewright (custodian)".
+func recipients(rs []notify.Recipient) string {
+	if len(rs) == 0 {
+		return "no one (no recipient resolves: check the notice's to in the template)"
+	}
+	var out []string
+	for _, r := range rs {
+		who := r.Login
+		if who == "" {
+			who = r.Email
+		}
+		out = append(out, who+" ("+r.Role+")")
+	}
+	return strings.Join(out, ", ")
 }
 
 // ResultText writes what an apply did: one line per change, the error
