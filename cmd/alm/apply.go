@@ -13,12 +13,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alm-project/alm/connectors/github"
+	"github.com/alm-project/alm/connectors/outbox"
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/fetch"
 	"github.com/alm-project/alm/reconciler/history"
 
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -38,6 +40,7 @@ type applyFlags struct {
 	noReceipt       bool
 	github          string
 	githubAPI       string
+	outbox          string
 	maxPlanAge      time.Duration
 	timeout         time.Duration
 }
@@ -54,7 +57,8 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "the longest one directory request may take; a connection that stalls longer is closed and dialled again")
 	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
-	fl.StringVar(&f.github, "github", "", "with --require-approved: OWNER/REPO on GitHub; approvals are the reviews of the pull request each merge closed (token from GITHUB_TOKEN), not Approved-by trailers")
+	fl.StringVar(&f.github, "github", "", "OWNER/REPO: the access repository on GitHub (token from GITHUB_TOKEN): after an apply, each merged pull request whose accounts changed is told what was done, once, and the renewal pull requests due are opened; with --require-approved, approvals are the reviews of the pull request each merge closed, not Approved-by trailers")
+	fl.StringVar(&f.outbox, "outbox", "", "also write every notice and sealed password into this folder (one file per message, attachments beside it), as a channel of its own")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
@@ -192,7 +196,15 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		return err
 	}
 	defer d.Close()
+	chans, err := channels(repo.Directory.Spec.Notify, f.githubAPI)
+	if err != nil {
+		return &exitCode{exitInvalid, err}
+	}
+	if f.outbox != "" {
+		chans = append(chans, outbox.New(f.outbox))
+	}
 	opts := reconcile.ApplyOptions{
+		Channels:     chans,
 		Options:      reconcile.Options{Now: now, Limits: overrides, Logger: g.logger},
 		Retries:      f.retries,
 		Backoff:      500 * time.Millisecond,
@@ -200,6 +212,15 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 		NoReceipt:    f.noReceipt,
 		PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
 		MaxPlanAge:   f.maxPlanAge,
+	}
+	if f.github != "" {
+		// The pull requests of the repository it reads: told what was done,
+		// and the renewals due opened there.
+		client, err := github.FromEnv(f.github, f.githubAPI)
+		if err != nil {
+			return &exitCode{exitInvalid, fmt.Errorf("--github %s: %w", f.github, err)}
+		}
+		opts.Requesters, opts.Renewals = client, client
 	}
 	var applied *reconcile.Applied
 	if saved != nil {
@@ -223,16 +244,16 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			writeRefusal(g, applied)
 			return &exitCode{exitInvalid, err}
 		}
-		if pl.Plan.Empty() {
+		if pl.Plan.Empty() && len(pl.Notices) == 0 {
 			return findingsLeft(pl.Plan.Findings)
 		}
-		if !f.yes {
+		if !f.yes && !pl.Plan.Empty() {
 			d.Close() // no connection idles while a person reads; the apply dials again
 			if err := confirm(g, f, nil); err != nil {
 				return err
 			}
 		}
-		if f.yes || src.Rev == "" {
+		if f.yes || src.Rev == "" || pl.Plan.Empty() {
 			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
 		} else {
 			// What was confirmed is applied only if it is still what alm
@@ -263,6 +284,8 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 			applied.Result.Applied, applied.Result.Failed, applied.Result.Skipped)}
 	case !applied.Result.OK():
 		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were not attempted; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
+	case applied.Undelivered() > 0:
+		return &exitCode{exitChanges, fmt.Errorf("the directory work is done, but %d notices, passwords or pull-request answers did not go out (listed above, in the receipt; notices are sent again on the next run)", applied.Undelivered())}
 	}
 	return findingsLeft(applied.Findings)
 }
@@ -291,10 +314,46 @@ func writeResult(g *globals, a *reconcile.Applied) error {
 	if err := render.ResultText(g.stdout, &a.Result); err != nil {
 		return err
 	}
+	writeFollowUp(g, a)
 	if a.Receipt != "" {
 		fmt.Fprintf(g.stdout, "Receipt: %s on the status branch.\n", a.Receipt[:12])
 	}
 	return nil
+}
+
+// writeFollowUp says what the run told people: notices and passwords sent
+// (never a secret: who, on which channel), pull requests answered, renewals.
+func writeFollowUp(g *globals, a *reconcile.Applied) {
+	w := g.stdout
+	if len(a.Notices) > 0 {
+		fmt.Fprintf(w, "\nNotices: %d sent, %d failed.\n", len(a.Notices)-notify.Failed(a.Notices), notify.Failed(a.Notices))
+		for _, d := range a.Notices {
+			if d.Error != "" {
+				fmt.Fprintf(w, "  failed %s on %s: %s\n", d.Subject, d.Channel, d.Error)
+				continue
+			}
+			fmt.Fprintf(w, "  sent   %s on %s to %s\n", d.Subject, d.Channel, strings.Join(d.Recipients, ", "))
+		}
+	}
+	for _, t := range a.Told.Told {
+		switch {
+		case t.Error != "":
+			fmt.Fprintf(w, "Pull request #%d not told: %s\n", t.PullRequest, t.Error)
+		case t.Posted:
+			fmt.Fprintf(w, "Pull request #%d told what was done (%s).\n", t.PullRequest, strings.Join(t.Accounts, ", "))
+		}
+	}
+	for _, o := range a.Renewals.Opened {
+		switch {
+		case o.Error != "":
+			fmt.Fprintf(w, "Renewal of %s not opened: %s\n", o.Account, o.Error)
+		case o.Number > 0:
+			fmt.Fprintf(w, "Opened pull request #%d: %s of %s (%s).\n", o.Number, o.Kind, o.Account, o.URL)
+		}
+	}
+	for _, e := range a.FollowUp {
+		fmt.Fprintf(w, "Not done: %s\n", e)
+	}
 }
 
 // writeRefusal says where a refusal's receipt went; with --format json,

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alm-project/alm/reconciler/credentials"
+	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/notify"
 )
 
@@ -34,14 +35,15 @@ account's owner only, encrypted with age to the public key in the owner's file
 (spec.publicKey: an age recipient or an SSH key). The password is never shown,
 logged or written anywhere in clear; alm cannot decrypt it.
 
---out DIR writes the encrypted file, NAME.password.age (ASCII-armored), into DIR
-for the owner; the owner reads it with "age -d -i key.txt NAME.password.age" (or
+It is sent by e-mail (alm.yaml's spec.notify.email) to the owner, as the attachment
+NAME.password.age; --out DIR writes the same encrypted file into DIR as well (or
+instead, without an e-mail channel) for the owner; the owner reads it with "age -d -i key.txt NAME.password.age" (or
 "-i ~/.ssh/id_ed25519" for an SSH key).
 
 Refused (exit 3, nothing written): a name no file in service-accounts/ gives (a
 person changes their own password), an account on alm.yaml's protected list or
 built into the domain, one the directory does not hold with alm's marker, an
-owner without a usable spec.publicKey, or no --out. When the password was set but
+owner without a usable spec.publicKey, or no channel (neither spec.notify.email nor --out). When the password was set but
 went out on no channel, the encrypted file is printed on stdout (stderr with
 --format json) to forward to the owner (exit 1). --now is refused: rotate writes at the clock's time.`,
 		Args: cobra.ExactArgs(1),
@@ -51,9 +53,6 @@ went out on no channel, the encrypted file is printed on stdout (stderr with
 			if g.now != "" {
 				return &exitCode{exitInvalid, errors.New("--now is not for rotate: it sets a password now")}
 			}
-			if f.out == "" {
-				return &exitCode{exitInvalid, errors.New("no channel to deliver the password on: pass --out DIR")}
-			}
 			src, err := source(ctx, g, f.cacheDir, false)
 			if err != nil {
 				return err
@@ -61,6 +60,20 @@ went out on no channel, the encrypted file is printed on stdout (stderr with
 			repo, err := loadSource(ctx, src)
 			if err != nil {
 				return err
+			}
+			// The password goes only where an attachment can: alm.yaml's
+			// e-mail channel, and --out.
+			var to []notify.Channel
+			if n := repo.Directory.Spec.Notify; n != nil && n.Email != nil {
+				if to, err = channels(&model.Notify{Email: n.Email}, ""); err != nil {
+					return &exitCode{exitInvalid, err}
+				}
+			}
+			if f.out != "" {
+				to = append(to, dirChannel{dir: f.out})
+			}
+			if len(to) == 0 {
+				return &exitCode{exitInvalid, errors.New("no channel to deliver the password on: configure spec.notify.email in alm.yaml, or pass --out DIR")}
 			}
 			now := g.clockTime().UTC()
 			pol, err := credentials.Check(repo, name, now)
@@ -87,9 +100,7 @@ went out on no channel, the encrypted file is printed on stdout (stderr with
 				return refused(err)
 			}
 			g.logger.Info("rotated", "account", name, "to", sealed.To.Login)
-			// The channels alm.yaml configures join --out here once they exist.
-			channels := []notify.Channel{dirChannel{dir: f.out}}
-			return deliverRotation(ctx, g, sealed, channels)
+			return deliverRotation(ctx, g, sealed, to)
 		},
 	}
 	f.dir.add(cmd)

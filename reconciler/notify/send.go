@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/alm-project/alm/reconciler/model"
@@ -139,5 +140,59 @@ func Configured(n *model.Notify) []string {
 	if n.GitHub != nil {
 		out = append(out, "github")
 	}
+	return out
+}
+
+// Listing is what alm notices shows: at an instant, the notices due and
+// not yet sent on every channel, those sent (by the ledger), and those
+// coming within a horizon.
+type Listing struct {
+	At       time.Time   `json:"at"`
+	Channels []string    `json:"channels"`
+	Due      []Scheduled `json:"due"`
+	Sent     []SentEntry `json:"sent"`
+	Upcoming []Scheduled `json:"upcoming"`
+}
+
+// SentEntry is one message the ledger says went out, and where.
+type SentEntry struct {
+	ID       string               `json:"id"`
+	Account  string               `json:"account,omitempty"`
+	Subject  string               `json:"subject,omitempty"`
+	Channels map[string]time.Time `json:"channels"`
+}
+
+// List makes the listing at at from the schedule, the ledger and the
+// channels configured, with the notices due within horizon after at.
+func List(all []Scheduled, at time.Time, sent Ledger, channels []string, horizon time.Duration) Listing {
+	l := Listing{At: at, Channels: append([]string{}, channels...), Due: []Scheduled{}, Sent: []SentEntry{}, Upcoming: []Scheduled{}}
+	known := map[string]Scheduled{}
+	for _, s := range all {
+		known[s.ID] = s
+		switch {
+		case !at.Before(s.DueAt) && at.Before(s.Until):
+			if len(Pending([]Message{s.Message}, channels, sent)) > 0 {
+				l.Due = append(l.Due, s)
+			}
+		case s.DueAt.After(at) && s.DueAt.Before(at.Add(horizon)):
+			l.Upcoming = append(l.Upcoming, s)
+		}
+	}
+	for _, id := range sortedKeys(sent) {
+		e := SentEntry{ID: id, Channels: sent[id]}
+		if s, ok := known[id]; ok {
+			e.Account, e.Subject = s.Account, s.Subject
+		}
+		l.Sent = append(l.Sent, e)
+	}
+	return l
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }
