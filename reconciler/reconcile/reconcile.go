@@ -369,7 +369,7 @@ func deliverPasswords(ctx context.Context, res apply.Result, pl *Planned, opts A
 // failures are reported, never fatal: the directory work is done.
 func followUp(ctx context.Context, out *Applied, pl *Planned, src Source, opts ApplyOptions) {
 	log := opts.logger()
-	if opts.Requesters != nil && len(out.Result.Changes) > 0 {
+	if opts.Requesters != nil && len(out.Result.Changes) > 0 && pl.Refused == nil {
 		told, err := reply.Tell(ctx, opts.Requesters, src.Path, pl.LastApplied, pl.Repo.Revision, reply.FromApply(out.Result, opts.Now), log)
 		out.Told = told
 		if err != nil {
@@ -434,9 +434,11 @@ func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*A
 		Refused:   guardRefusal(pl.Refused),
 	}
 	out := &Applied{Findings: pl.Plan.Findings}
-	// Notices are not directory work: a refused plan does not hold them back.
+	// Notices and renewals are not directory work: a refused plan does not
+	// hold them back.
 	out.Notices = sendNotices(context.WithoutCancel(ctx), pl, src, opts)
 	r.Notices = out.Notices
+	defer followUp(context.WithoutCancel(ctx), out, pl, src, opts)
 	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
 		return out, fmt.Errorf("%w (and its receipt was not recorded: %w)", refusal, err)
 	}

@@ -67,7 +67,9 @@ func Due(repo *model.Repository, now time.Time) ([]Proposal, []Skipped) {
 		if t == nil || t.Spec.Renewal == nil || t.Spec.Renewal.Before.IsZero() || a.Spec.Expires.IsZero() {
 			continue
 		}
-		if a.Spec.State == model.StateRetired || lifecycle.ServiceAccount(a, t, zone, now).Status == lifecycle.Retired {
+		// An account retired, or disabled by hand (state: disabled), was
+		// let go on purpose: no one is asked to renew it.
+		if a.Spec.State == model.StateRetired || a.Spec.State == model.StateDisabled || lifecycle.ServiceAccount(a, t, zone, now).Status == lifecycle.Retired {
 			continue
 		}
 		if now.Before(a.Spec.Expires.Minus(t.Spec.Renewal.Before, zone)) {
