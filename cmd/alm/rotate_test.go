@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,30 +10,29 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/connectors/ad/adtest"
-	"github.com/alm-project/alm/reconciler/apply"
-	"github.com/alm-project/alm/reconciler/credentials"
 	"github.com/alm-project/alm/reconciler/history/historytest"
-	"github.com/alm-project/alm/reconciler/reconcile"
 )
 
-// TestCredentialsOnSamba: a service account created through apply gets a
-// password sealed to its owner's age recipient; the owner's identity opens
-// it, and it binds over LDAPS as the account. alm rotate then gives it a
-// new one, written for the owner by --out, which binds too. A person whose
-// template sends the password to themselves must change it at first logon,
-// and is not taken for half-made. The passwords appear in no output: the
-// plan's JSON, the apply result's JSON, debug logs, rotate's output, the
-// receipt-free Git history, the armored files.
+// TestCredentialsOnSamba: a service account created by alm apply gets a
+// password sealed to its owner's age recipient and delivered on a channel
+// (the outbox); the owner's identity opens the delivery, and the password
+// binds over LDAPS as the account. alm rotate then gives it a new one,
+// written for the owner by --out, which binds too. A person whose template
+// sends the password to themselves must change it at first logon, and is
+// not taken for half-made. The passwords appear in no output: apply's and
+// plan's (JSON, debug logs), rotate's, the armored files, and no blob of
+// the Git repository - files, receipts, the notices ledger.
 func TestCredentialsOnSamba(t *testing.T) {
 	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
-	ctx := t.Context()
 	owner, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -94,54 +91,44 @@ spec:
 `)
 	repo.Commit("Import", admin)
 
-	// Apply in process, as the reconciler will, with every log kept.
-	var logs bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := ad.Dial(ctx, ad.Config{URL: env.URL, CAFile: env.CAFile, ServerName: env.ServerName, BindDN: env.BindDN, Password: env.Password}, log)
-	if err != nil {
-		t.Fatal(err)
+	// alm apply, delivering on an outbox: the passwords leave only as the
+	// sealed attachments of their messages.
+	common := []string{"--repo", repo.Path, "--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
+	outbox := t.TempDir()
+	code, applyOut, applyErr := runAlm(t, append([]string{"apply", "--yes", "--outbox", outbox, "--log-level", "debug"}, common...)...)
+	if code != exitOK || !strings.Contains(applyOut, "Notices: 3 sent, 0 failed.") {
+		t.Fatalf("apply: exit %d\n%s%s", code, applyOut, applyErr)
 	}
-	defer d.Close()
-	src := reconcile.Source{Path: repo.Path, Rev: "HEAD"}
-	loaded, err := reconcile.Load(ctx, src)
-	if err != nil {
-		t.Fatal(err)
+	code, planOut, planErr := runAlm(t, append([]string{"plan", "--format", "json"}, common...)...)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\n%s%s", code, planOut, planErr)
 	}
-	now := clock()
-	pl, err := reconcile.PlanLoaded(ctx, d, loaded, src, reconcile.Options{Now: now, Logger: log})
-	if err != nil || pl.Refused != nil {
-		t.Fatalf("plan: %v %v", err, pl.Refused)
+	delivered, err := filepath.Glob(filepath.Join(outbox, "*.password.age"))
+	if err != nil || len(delivered) != 3 {
+		t.Fatalf("the outbox holds %v (%v), want the three sealed passwords", delivered, err)
 	}
-	planJSON, _ := json.Marshal(pl.Plan)
-	res := apply.Run(ctx, d, pl.Plan, apply.Options{Logger: log, Credentials: credentials.Policies(loaded)})
-	if !res.OK() {
-		t.Fatalf("apply: %+v", res.Changes)
-	}
-	resJSON, _ := json.Marshal(res)
-
 	var first string
-	var outputs [][]byte
-	for id, s := range res.Sealed {
-		if len(s.Armored) == 0 {
-			t.Errorf("%s: not sealed: %s", id, s.Why)
-			continue
+	outputs := [][]byte{[]byte(applyOut), []byte(applyErr), []byte(planOut), []byte(planErr)}
+	for _, f := range delivered {
+		armored, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
 		}
-		pw := open(t, owner, s.Armored)
-		switch s.Account {
-		case svc:
+		pw := open(t, owner, armored)
+		switch {
+		case strings.HasSuffix(f, "."+svc+".password.age"):
 			first = pw
 			bindAs(t, env, svc, pw)
-		case person:
+		case strings.HasSuffix(f, "."+person+".password.age"):
 			mustChange(t, env, ou, person)
 		}
-		outputs = append(outputs, s.Armored)
-		defer func() { noSecret(t, pw, append(outputs, planJSON, resJSON, logs.Bytes())...) }()
+		outputs = append(outputs, armored)
+		defer func() { noSecret(t, pw, append(outputs, gitBlobs(t, repo.Path)...)...) }()
 	}
-	if first == "" || len(res.Sealed) != 3 {
-		t.Fatalf("sealed %d passwords, the service account's among them: %v; want 3", len(res.Sealed), first != "")
+	if first == "" {
+		t.Fatalf("no sealed password of %s among %v", svc, delivered)
 	}
 
-	common := []string{"--repo", repo.Path, "--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
 	// The person who must change their password is not half-made: a
 	// second plan has nothing to do.
 	code, out, errOut := runAlm(t, append([]string{"plan", "--detailed-exitcode", "--format", "json", "--log-level", "debug"}, common...)...)
@@ -168,7 +155,7 @@ spec:
 	}
 	// The old password may still bind for a while on Samba: not asserted.
 	bindAs(t, env, svc, second)
-	noSecret(t, second, append(outputs, armored, []byte(out), []byte(errOut), planJSON, resJSON, logs.Bytes())...)
+	noSecret(t, second, append(append(outputs, armored, []byte(out), []byte(errOut)), gitBlobs(t, repo.Path)...)...)
 	noSecret(t, first, []byte(out), []byte(errOut), armored)
 
 	// Refusals write nothing and exit 3.
@@ -182,6 +169,37 @@ spec:
 		}
 	}
 	bindAs(t, env, svc, second)
+}
+
+// gitBlobs is every blob in the repository's object store: the access
+// files, the receipts and the ledger on the status branch.
+func gitBlobs(t *testing.T, path string) [][]byte {
+	t.Helper()
+	r, err := git.PlainOpen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter, err := r.BlobObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	if err := iter.ForEach(func(b *object.Blob) error {
+		rd, err := b.Reader()
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		data, err := io.ReadAll(rd)
+		out = append(out, data)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no blobs in the repository")
+	}
+	return out
 }
 
 func open(t *testing.T, id age.Identity, armored []byte) string {
