@@ -19,10 +19,12 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/alm-project/alm/connectors/outbox"
 	"github.com/alm-project/alm/examples"
 	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/model"
+	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -76,6 +78,8 @@ var steps = []step{
 		"A merged pull request moves jdoe from Engineering to Sales: the birthright groups are swapped in one run, and the manager changes.", moveJdoe, nil},
 	{"2026-12-12T06:00:00Z", "Drift",
 		"Someone re-enabled the leaver oobrien by hand in the directory. alm reverts it and marks the change as drift.", reenableLeaver, nil},
+	{"2027-01-30T06:00:00Z", "Notices before the end of life",
+		"svc-crm-sync expires on 2027-03-01: 30 days before, the service-account template tells its owner dkim and its custodian ewright, once. kwalker's contract ends tomorrow: the contractor template's notice to the manager was due on 2027-01-17, when no run happened, so this run sends it. The same run would delete two retired accounts, over alm.yaml's limit: the guards refuse the plan and nothing changes in the directory, but notices are not directory work and go out all the same. (The demo's channel is its own output; alm.yaml's notify sends them by e-mail, webhook or GitHub issue.)", nil, nil},
 	{"2027-02-01T06:00:00Z", "A contractor leaves; two accounts are retired",
 		"kwalker's contract ended on 2027-01-31: the account is disabled, moved to the leavers OU and, as the contractor template keeps no grace period, leaves its groups. The same run would delete the leaver oobrien (90 days of retention are over) and the expired svc-payroll-export (30 days after expiry): two deletes are over alm.yaml's limit of 10% of managed accounts, so the guards refuse the whole plan. An operator reads it and allows it for this run, as alm apply --max-delete 12% would.",
 		nil, map[string]model.Limit{plan.LimitDelete: {Fraction: 0.12}}},
@@ -118,25 +122,41 @@ func (s *session) reconcile(ctx context.Context, now time.Time, allow map[string
 	if err := render.Text(s.opts.Out, pl.Plan); err != nil {
 		return err
 	}
-	if pl.Refused != nil && allow != nil {
+	refused := false
+	switch {
+	case pl.Refused != nil && allow != nil:
 		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n\nThe operator checks the plan and allows it for this run.\n", pl.Refused)
 		pl.Allow(allow)
 		if pl.Refused != nil {
 			return pl.Refused
 		}
+	case pl.Refused != nil && len(pl.Notices) > 0:
+		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n", pl.Refused)
+		refused = true
 	}
-	if pl.Plan.Empty() {
+	if pl.Plan.Empty() && len(pl.Notices) == 0 {
 		return nil
 	}
+	// The demo's one channel writes each message into its own output.
+	var sent strings.Builder
 	applied, err := reconcile.Apply(ctx, s.dir, pl, src, reconcile.ApplyOptions{
 		Options: opts, Retries: 2, Backoff: 50 * time.Millisecond, DirectoryURL: s.opts.DirectoryURL,
+		Channels: []notify.Channel{outbox.To(&sent)},
 	})
-	if err != nil {
+	if err != nil && !(refused && errors.Is(err, reconcile.ErrRefused)) {
 		return err
 	}
-	fmt.Fprintln(s.opts.Out)
-	if err := render.ResultText(s.opts.Out, &applied.Result); err != nil {
-		return err
+	if !pl.Plan.Empty() && !refused {
+		fmt.Fprintln(s.opts.Out)
+		if err := render.ResultText(s.opts.Out, &applied.Result); err != nil {
+			return err
+		}
+	}
+	if sent.Len() > 0 {
+		fmt.Fprintf(s.opts.Out, "\nSent (%d):\n", len(applied.Notices))
+		for _, line := range strings.Split(strings.TrimRight(sent.String(), "\n"), "\n") {
+			fmt.Fprintln(s.opts.Out, strings.TrimRight("  | "+line, " "))
+		}
 	}
 	if !applied.Result.OK() {
 		return fmt.Errorf("%d changes failed and %d were skipped", applied.Result.Failed, applied.Result.Skipped)

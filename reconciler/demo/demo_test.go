@@ -26,17 +26,20 @@ func checkStory(t *testing.T, dir demo.Directory) {
 	}
 	text := out.String()
 	steps := strings.Split(text, "== Step ")[1:]
-	if len(steps) != 8 {
-		t.Fatalf("%d steps, want 8:\n%s", len(steps), text)
+	if len(steps) != 9 {
+		t.Fatalf("%d steps, want 9:\n%s", len(steps), text)
 	}
 	wants := [][]string{
-		{"+ create asmith", "+ create-ou OU=Leavers,OU=ALM", "+ create-group CN=VPN Users,OU=Groups,OU=ALM", "Apply: 100 applied, 0 failed, 0 skipped."},
+		{"+ create asmith", "+ create-ou OU=Leavers,OU=ALM", "+ create-group CN=VPN Users,OU=Groups,OU=ALM", "Apply: 100 applied, 0 failed, 0 skipped.",
+			"Sent (2):", "  | Subject: svc-ci-runner reached its end of life on 2026-11-01", "  | Subject: svc-payroll-export ends on 2026-12-10"},
 		{"No changes."},
 		{"# lchen", "+ create", "userAccountControl: 514 (disabled)", "Apply: 2 applied"},
 		{"# lchen", "~ enable", "+ add-member", "# svc-ci-runner", "- delete"},
-		{"# svc-payroll-export", "~ disable", "expired 2026-12-10; end of life: disable"},
+		{"# svc-payroll-export", "~ disable", "expired 2026-12-10; end of life: disable", "  | Subject: svc-payroll-export reached its end of life on 2026-12-10"},
 		{"# jdoe", "+ add-member CN=Sales,", "- remove-member CN=Engineering,", "manager:"},
 		{"# oobrien", "~ disable", "1 of them reverts drift"},
+		{"The guards: plan refused: it deletes 2 accounts", "Sent (2):", "  | To: dkim <david.kim@example.test> (owner), ewright <emma.wright@example.test> (custodian)",
+			"  | Subject: svc-crm-sync ends on 2027-03-01", "  | Subject: kwalker ends on 2027-01-31"},
 		{"The guards: plan refused: it deletes 2 accounts", "> move kwalker", "- delete oobrien", "- delete svc-payroll-export", "Apply: 7 applied, 0 failed, 0 skipped."},
 	}
 	for i, want := range wants {

@@ -41,7 +41,9 @@ func Schedule(repo *model.Repository) []Scheduled {
 	for _, name := range repo.ServiceAccountNames() {
 		sa := repo.ServiceAccounts[name]
 		t := repo.Templates[sa.Spec.Template]
-		if t == nil || sa.Spec.Expires.IsZero() || sa.Spec.State == model.StateRetired {
+		// An account retired or disabled by hand (spec.state) was let go on
+		// purpose: no one is told it ends.
+		if t == nil || sa.Spec.Expires.IsZero() || sa.Spec.State == model.StateRetired || sa.Spec.State == model.StateDisabled {
 			continue
 		}
 		a := account{id: sa.Metadata.ID, login: name, kind: model.KindServiceAccount, file: "service-accounts/" + name + ".yaml",
