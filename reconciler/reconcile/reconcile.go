@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -295,6 +296,7 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	// A run stopped by a signal still sends and records what it did.
 	ctx = context.WithoutCancel(ctx)
 	out.Notices = append(deliverPasswords(ctx, res, pl, opts), sendNotices(ctx, pl, src, opts)...)
+	out.Notices = append(out.Notices, rotate(ctx, dir, pl, src, opts)...)
 	if src.Rev == "" || opts.NoReceipt || (pl.Plan.Empty() && len(out.Notices) == 0) {
 		return out, nil
 	}
@@ -325,20 +327,67 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	return out, err
 }
 
+// attachmentChannels are the channels a sealed password may go out on:
+// those that carry attachments (e-mail, the outbox).
+func attachmentChannels(cs []notify.Channel) []notify.Channel {
+	var out []notify.Channel
+	for _, c := range cs {
+		if c.Name() == "email" || c.Name() == "outbox" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// rotate gives the service accounts whose template's rotateEvery has
+// passed a new password, sealed to the owner and delivered as a first
+// password is. The last rotation of each is in the ledger (its credentials
+// deliveries). Without a channel that carries attachments nothing is
+// rotated: the new password would be lost.
+func rotate(ctx context.Context, w apply.Writer, pl *Planned, src Source, opts ApplyOptions) []notify.Delivery {
+	d, ok := w.(credentials.Directory) // both connectors are
+	chans := attachmentChannels(opts.Channels)
+	if !ok || src.Rev == "" || opts.NoReceipt || len(chans) == 0 {
+		return nil
+	}
+	last := map[string]time.Time{}
+	for id, sent := range pl.Ledger {
+		parts := strings.SplitN(id, ":", 3)
+		if len(parts) != 3 || parts[0] != notify.KindCredentials {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, parts[2]); err == nil && at.After(last[parts[1]]) && len(sent) > 0 {
+			last[parts[1]] = at
+		}
+	}
+	var out []notify.Delivery
+	for _, r := range credentials.Due(pl.Repo, opts.Now, last) {
+		s, err := credentials.Rotate(ctx, d, pl.Repo, r.Account, opts.Now)
+		if err != nil {
+			out = append(out, notify.Delivery{ID: "credentials:" + r.AccountID, Kind: notify.KindCredentials, Account: r.Account,
+				Subject: "Rotation of " + r.Account, At: opts.Now.UTC(), Error: "not rotated: " + err.Error()})
+			continue
+		}
+		m, err := credentials.Message(s)
+		if err != nil {
+			out = append(out, notify.Delivery{ID: "credentials:" + r.AccountID, Kind: notify.KindCredentials, Account: r.Account, At: opts.Now.UTC(), Error: err.Error()})
+			continue
+		}
+		out = append(out, notify.Send(ctx, []notify.Message{m}, chans, notify.Ledger{}, opts.Now, opts.logger())...)
+	}
+	return out
+}
+
 // deliverPasswords sends each sealed password of the run to its reader, on
 // the channels that carry attachments, once; an account whose template
 // names a reader without a key gets a message saying how to reset
 // instead. The deliveries carry no secret: what went where, or the error.
 func deliverPasswords(ctx context.Context, res apply.Result, pl *Planned, opts ApplyOptions) []notify.Delivery {
-	var chans []notify.Channel
-	for _, c := range opts.Channels {
-		if c.Name() == "email" || c.Name() == "outbox" {
-			chans = append(chans, c)
-		}
-	}
+	chans := attachmentChannels(opts.Channels)
 	var out []notify.Delivery
 	for _, id := range slices.Sorted(maps.Keys(res.Sealed)) {
 		s := res.Sealed[id]
+		s.At = opts.Now.UTC() // the run's time: the ledger dates rotations by it
 		var m notify.Message
 		switch {
 		case len(s.Armored) > 0:
