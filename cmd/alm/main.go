@@ -113,10 +113,12 @@ Pull requests are checked by Rego policies; a reconciler carries the merged stat
 into Active Directory, so Git history is the audit log.
 
 Secrets come from the environment or files, never from flags:
-  ALM_BIND_DN, ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE, GITHUB_TOKEN.
+  ALM_BIND_DN, ALM_BIND_PASSWORD or ALM_BIND_PASSWORD_FILE, GITHUB_TOKEN, and the
+  variables alm.yaml's notify names for the SMTP password and the webhook key.
 
 Exit codes: 0 success and nothing to do; 1 error; 2 a plan has changes or
-findings (with --detailed-exitcode), or apply left findings; 3 invalid input,
+findings (with --detailed-exitcode), or apply left findings or something it
+could not tell people (a notice, a password, a pull-request answer); 3 invalid input,
 policy denied, or a guard refused.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
