@@ -46,13 +46,15 @@ type Delivery struct {
 }
 
 // Pending are the messages, of those given, that some of the channels
-// (by name) has not sent yet. With no channel, every message is pending:
-// nothing can send it.
+// (by name) has not sent yet; with no channel named (alm.yaml configures
+// none: an --outbox alone), those no channel has sent.
 func Pending(ms []Message, channels []string, sent Ledger) []Message {
 	var out []Message
 	for _, m := range ms {
 		if len(channels) == 0 {
-			out = append(out, m)
+			if len(sent[m.ID]) == 0 {
+				out = append(out, m)
+			}
 			continue
 		}
 		for _, c := range channels {
