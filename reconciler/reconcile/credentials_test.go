@@ -28,7 +28,8 @@ func TestPasswordsDeliveredAndRotated(t *testing.T) {
 	}
 	repo := historytest.New(t)
 	repo.Write("alm.yaml", "apiVersion: alm/v1\nkind: Directory\nmetadata: {name: t}\nspec:\n  domain: example.test\n  baseDN: DC=example,DC=test\n")
-	repo.Write("templates/employee.yaml", "apiVersion: alm/v1\nkind: WorkflowTemplate\nmetadata: {name: employee}\nspec:\n  appliesTo: Person\n  ou: OU=People\n")
+	repo.Write("templates/employee.yaml", "apiVersion: alm/v1\nkind: WorkflowTemplate\nmetadata: {name: employee}\nspec:\n  appliesTo: Person\n  ou: OU=People\n  credentials: {to: self}\n")
+	repo.Write("people/nokey.yaml", "apiVersion: alm/v1\nkind: Person\nmetadata: {name: nokey, id: \"004218\"}\nspec:\n  givenName: Noah\n  surname: Key\n  email: noah.key@example.test\n  type: employee\n  startDate: 2026-01-05\n")
 	repo.Write("templates/service-account.yaml", "apiVersion: alm/v1\nkind: WorkflowTemplate\nmetadata: {name: service-account}\nspec:\n  appliesTo: ServiceAccount\n  ou: OU=Services\n  lifetime: {default: 180d, max: 365d}\n  credentials: {to: owner, rotateEvery: 30d}\n")
 	repo.Write("people/jdoe.yaml", "apiVersion: alm/v1\nkind: Person\nmetadata: {name: jdoe, id: \"004217\"}\nspec:\n  givenName: Jane\n  surname: Doe\n  email: jane.doe@example.test\n  type: employee\n  startDate: 2026-01-05\n  publicKey: "+owner.Recipient().String()+"\n")
 	repo.Write("service-accounts/svc-backup.yaml", "apiVersion: alm/v1\nkind: ServiceAccount\nmetadata: {name: svc-backup, id: sa-01}\nspec:\n  template: service-account\n  description: Nightly backup\n  owner: jdoe\n  created: 2026-11-20\n  expires: 2027-05-01\n")
@@ -72,6 +73,16 @@ func TestPasswordsDeliveredAndRotated(t *testing.T) {
 	}
 	start := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	run(start)
+	// A person whose file has no key gets no password, and is told how to reset instead.
+	told := false
+	for _, m := range mail.got {
+		if m.Account == "nokey" {
+			told = m.Kind == notify.KindCredentials && len(m.Attachments) == 0 && strings.HasPrefix(m.Subject, "No password sent") && m.To[0].Login == "nokey"
+		}
+	}
+	if !told {
+		t.Errorf("nokey was not told how to reset: %+v", mail.got)
+	}
 	run(start.Add(10 * 24 * time.Hour))
 	if pw := passwords(); len(pw) != 1 || !dir.CheckPassword("svc-backup", pw[0]) {
 		t.Fatalf("after the first runs %d passwords delivered (want the first one, the directory's)", len(pw))
