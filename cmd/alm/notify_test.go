@@ -62,7 +62,12 @@ spec:
 	repo.Commit("Import", admin)
 
 	common := []string{"--repo", repo.Path, "--directory", env.URL, "--ca-file", env.CAFile, "--tls-server-name", env.ServerName}
-	code, out, errOut := runAlm(t, append([]string{"apply", "--yes"}, common...)...)
+	// The plan says which notice an apply would send, and to whom.
+	code, out, errOut := runAlm(t, append([]string{"plan"}, common...)...)
+	if code != exitOK || !strings.Contains(out, "Notices an apply sends (1;") || !strings.Contains(out, "@ "+svc+" ends on 2026-12-10\n      to "+owner+" (owner)") {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runAlm(t, append([]string{"apply", "--yes"}, common...)...)
 	if code != exitChanges || !strings.Contains(out, "Apply: ") || !strings.Contains(out, "  failed "+svc+" ends on 2026-12-10 on webhook") {
 		t.Fatalf("apply with the webhook down: exit %d, want %d\n%s%s", code, exitChanges, out, errOut)
 	}
