@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,7 +25,9 @@ import (
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
-	"github.com/alm-project/alm/reconciler/verify"
+	"github.com/alm-project/alm/reconciler/renew"
+	"github.com/alm-project/alm/reconciler/reply"
+	"github.com/alm-project/alm/reconciler/runner"
 )
 
 // applyFlags are apply's and reconcile's.
@@ -153,141 +156,128 @@ func runApply(ctx context.Context, g *globals, f *applyFlags) error {
 	if g.now != "" {
 		return &exitCode{exitInvalid, errors.New("--now is for plan, validate, check and demo: apply and reconcile write at the clock's time, and their receipts record it")}
 	}
-	now, err := g.at()
+	o, err := runOptions(g, f)
 	if err != nil {
 		return err
 	}
+	out, err := runner.Once(ctx, o)
+	return applyExit(ctx, g, out, err)
+}
+
+// runOptions turns apply's and reconcile's flags into a run's options.
+func runOptions(g *globals, f *applyFlags) (runner.Options, error) {
 	overrides, err := f.limits.overrides()
 	if err != nil {
-		return err
+		return runner.Options{}, err
 	}
-	src, err := source(ctx, g, f.cacheDir, true)
-	if err != nil {
-		return err
+	o := runner.Options{
+		Repo: g.repo, Rev: g.rev, CacheDir: f.cacheDir, GitToken: os.Getenv(fetch.TokenEnv),
+		RequireApproved: f.requireApproved, ApprovedSince: f.approvedSince,
+		Clock: g.clockTime, Logger: g.logger,
+		Apply: reconcile.ApplyOptions{
+			Options:    reconcile.Options{Limits: overrides},
+			Retries:    f.retries,
+			Backoff:    500 * time.Millisecond,
+			NoReceipt:  f.noReceipt,
+			PushAuth:   fetch.Auth(os.Getenv(fetch.TokenEnv)),
+			MaxPlanAge: f.maxPlanAge,
+		},
 	}
-	var saved *plan.Plan
 	if f.planFile != "" {
 		file, err := os.Open(f.planFile)
 		if err != nil {
-			return fmt.Errorf("saved plan: %w", err)
+			return o, fmt.Errorf("saved plan: %w", err)
 		}
-		saved, err = plan.Decode(file)
+		o.Saved, err = plan.Decode(file)
 		file.Close()
 		if err != nil {
-			return &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
-		}
-	}
-	var repo *model.Repository
-	if f.requireApproved {
-		// Verify first, then read exactly the commit verified: a push
-		// between the two must not slip through.
-		if src.Rev, repo, err = requireApproved(ctx, g, src, f, now); err != nil {
-			return err
-		}
-	}
-	if repo == nil {
-		if repo, err = loadSource(ctx, src); err != nil {
-			return err
+			return o, &exitCode{exitInvalid, fmt.Errorf("saved plan %s: %w", f.planFile, err)}
 		}
 	}
 	f.dir.timeout = f.timeout
-	d, url, err := f.dir.open(ctx, g, repo)
-	if err != nil {
-		return err
+	o.Open = func(ctx context.Context, repo *model.Repository) (runner.Directory, string, error) {
+		return f.dir.open(ctx, g, repo)
 	}
-	defer d.Close()
-	chans, err := channels(repo.Directory.Spec.Notify, f.githubAPI)
-	if err != nil {
-		return &exitCode{exitInvalid, err}
-	}
-	if f.outbox != "" {
-		chans = append(chans, outbox.New(f.outbox))
-	}
-	opts := reconcile.ApplyOptions{
-		Channels:     chans,
-		Options:      reconcile.Options{Now: now, Limits: overrides, Logger: g.logger},
-		Retries:      f.retries,
-		Backoff:      500 * time.Millisecond,
-		DirectoryURL: url,
-		NoReceipt:    f.noReceipt,
-		PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
-		MaxPlanAge:   f.maxPlanAge,
+	o.Channels = func(repo *model.Repository) ([]notify.Channel, error) {
+		cs, err := channels(repo.Directory.Spec.Notify, f.githubAPI)
+		if err == nil && f.outbox != "" {
+			cs = append(cs, outbox.New(f.outbox))
+		}
+		return cs, err
 	}
 	if f.github != "" {
-		// The pull requests of the repository it reads: told what was done,
-		// and the renewals due opened there.
+		// The access repository on GitHub: its merged pull requests are
+		// told what was done, its renewals opened, and with
+		// --require-approved its reviews are the approvals.
 		client, err := github.FromEnv(f.github, f.githubAPI)
 		if err != nil {
-			return &exitCode{exitInvalid, fmt.Errorf("--github %s: %w", f.github, err)}
+			return o, &exitCode{exitInvalid, fmt.Errorf("--github %s: %w", f.github, err)}
 		}
-		opts.Requesters, opts.Renewals = client, client
-	}
-	var applied *reconcile.Applied
-	if saved != nil {
-		d.Close() // no connection idles while a person reads; the apply dials again
-		if err := confirm(g, f, saved); err != nil {
-			return err
-		}
-		opts.Now = g.clockTime().UTC() // writes happen now, not when the command started
-		applied, err = reconcile.ApplySaved(ctx, d, saved, repo, src, opts)
-	} else {
-		pl, perr := reconcile.PlanLoaded(ctx, d, repo, src, opts.Options)
-		if perr != nil {
-			return perr
-		}
-		if err := writePlan(g, pl.Plan); err != nil {
-			return err
-		}
-		if pl.Refused != nil {
-			// Apply records the refusal and writes nothing to the directory.
-			applied, err := reconcile.Apply(ctx, d, pl, src, opts)
-			writeRefusal(g, applied)
-			return &exitCode{exitInvalid, err}
-		}
-		if pl.Plan.Empty() && len(pl.Notices) == 0 {
-			return findingsLeft(pl.Plan.Findings)
-		}
-		if !f.yes && !pl.Plan.Empty() {
-			d.Close() // no connection idles while a person reads; the apply dials again
-			if err := confirm(g, f, nil); err != nil {
-				return err
-			}
-		}
-		if f.yes || src.Rev == "" || pl.Plan.Empty() {
-			applied, err = reconcile.Apply(ctx, d, pl, src, opts)
-		} else {
-			// What was confirmed is applied only if it is still what alm
-			// would do now: the person may have read for a while.
-			opts.Now = g.clockTime().UTC()
-			applied, err = reconcile.ApplySaved(ctx, d, pl.Plan, repo, src, opts)
-			if errors.Is(err, apply.ErrStale) || errors.Is(err, reconcile.ErrTampered) {
-				err = fmt.Errorf("%w; the files, the directory or the time moved on while the plan was read: nothing was applied; run alm apply again", err)
-			}
+		o.Apply.Requesters, o.Apply.Renewals = client, client
+		o.Approvals = func(_ *git.Repository, c history.Commit) check.Approvals {
+			return check.GitHubMerge{Client: client, Commit: c.Hash}
 		}
 	}
-	if errors.Is(err, reconcile.ErrRefused) {
-		writeRefusal(g, applied)
+	o.Show = func(pl *reconcile.Planned) error {
+		if g.format == "json" {
+			return nil // one document, at the end
+		}
+		return writePlan(g, pl.Plan)
+	}
+	if !f.yes {
+		o.Confirm = func(p *plan.Plan) error { return confirm(g, f, p, o.Saved != nil) }
+	}
+	return o, nil
+}
+
+// applyExit prints what a run did and turns it into apply's exit code.
+func applyExit(ctx context.Context, g *globals, out *runner.Outcome, err error) error {
+	var ce *runner.ConfigError
+	switch {
+	case errors.Is(err, runner.ErrCancelled):
+		return &exitCode{exitOK, errors.New("apply cancelled; nothing was changed")}
+	case out != nil && out.Cancelled:
+		return err // no one to ask (no terminal)
+	case errors.As(err, &ce):
+		return &exitCode{exitInvalid, err}
+	case out != nil && out.Unapproved != nil:
+		writeDocument(g, out)
+		writeRefusal(g, out.Applied)
+		return &exitCode{exitInvalid, err}
+	case out != nil && out.Refused != nil:
+		writeDocument(g, out)
+		writeRefusal(g, out.Applied)
+		return &exitCode{exitInvalid, err}
+	case errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
 		return &exitCode{exitInvalid, err}
 	}
-	if applied != nil {
-		if werr := writeResult(g, applied); werr != nil {
+	var ie *reconcile.InvalidError
+	if errors.As(err, &ie) {
+		return &exitCode{exitInvalid, ie}
+	}
+	if out != nil && (out.Applied != nil || out.Planned != nil) {
+		if werr := writeDocument(g, out); werr != nil {
 			return werr
 		}
 	}
-	switch {
-	case errors.Is(err, apply.ErrStale), errors.Is(err, reconcile.ErrTampered):
-		return &exitCode{exitInvalid, err}
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	a := out.Applied
+	switch {
+	case a == nil && out.Planned != nil:
+		return findingsLeft(out.Planned.Plan.Findings)
+	case a == nil:
+		return nil
 	case ctx.Err() != nil:
 		return &exitCode{exitError, fmt.Errorf("stopped by a signal after the change in flight: %d applied, %d failed, %d not attempted (see above); the receipt records what applied",
-			applied.Result.Applied, applied.Result.Failed, applied.Result.Skipped)}
-	case !applied.Result.OK():
-		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were not attempted; the rest applied (see above)", applied.Result.Failed, applied.Result.Skipped)}
-	case applied.Undelivered() > 0:
-		return &exitCode{exitChanges, fmt.Errorf("the directory work is done, but %d notices, passwords or pull-request answers did not go out (listed above, in the receipt; notices are sent again on the next run)", applied.Undelivered())}
+			a.Result.Applied, a.Result.Failed, a.Result.Skipped)}
+	case !a.Result.OK():
+		return &exitCode{exitError, fmt.Errorf("%d changes failed and %d were not attempted; the rest applied (see above)", a.Result.Failed, a.Result.Skipped)}
+	case a.Undelivered() > 0:
+		return &exitCode{exitChanges, fmt.Errorf("the directory work is done, but %d notices, passwords or pull-request answers did not go out (listed above, in the receipt; notices are sent again on the next run)", a.Undelivered())}
 	}
-	return findingsLeft(applied.Findings)
+	return findingsLeft(a.Findings)
 }
 
 // findingsLeft is exit 2 when the run leaves the directory different from
@@ -306,10 +296,66 @@ func pluralize(n int, word string) string {
 	return word + "s"
 }
 
-func writeResult(g *globals, a *reconcile.Applied) error {
-	if g.format == "json" {
-		return render.ResultJSON(g.stdout, &a.Result)
+// runDocument is apply's and reconcile's one JSON document: the plan,
+// what applied, the receipt, the notices and the follow-ups.
+type runDocument struct {
+	Revision string            `json:"revision"`
+	Plan     *plan.Plan        `json:"plan"`
+	Result   *apply.Result     `json:"result"`
+	Receipt  string            `json:"receipt,omitempty"`
+	Branch   string            `json:"statusBranch,omitempty"`
+	Notices  []notify.Delivery `json:"notices"`
+	Told     *reply.Report     `json:"told,omitempty"`
+	Renewals *renew.Report     `json:"renewals,omitempty"`
+	FollowUp []string          `json:"followUp,omitempty"`
+	Findings []plan.Finding    `json:"findings"` // what stays different after the run
+	Refused  string            `json:"refused,omitempty"`
+	Skipped  bool              `json:"skipped,omitempty"` // nothing to do
+}
+
+// writeDocument writes what a run did: in text, the result (the plan was
+// shown before); in JSON, the one document.
+func writeDocument(g *globals, out *runner.Outcome) error {
+	if g.format != "json" {
+		if out.Applied == nil || out.Refused != nil {
+			return nil
+		}
+		return writeResult(g, out.Applied)
 	}
+	doc := runDocument{Notices: []notify.Delivery{}, Findings: []plan.Finding{}, Skipped: out.Skipped}
+	if out.Repo != nil {
+		doc.Revision = out.Repo.Revision
+	}
+	if out.Planned != nil {
+		doc.Plan, doc.Findings = out.Planned.Plan, out.Planned.Plan.Findings
+	}
+	if out.Refused != nil {
+		doc.Refused = out.Refused.Error()
+	}
+	if a := out.Applied; a != nil {
+		if len(a.Result.Changes) > 0 || a.Result.Revision != "" {
+			doc.Result = &a.Result
+		}
+		doc.Receipt, doc.Branch, doc.FollowUp = a.Receipt, a.Branch, a.FollowUp
+		if a.Notices != nil {
+			doc.Notices = a.Notices
+		}
+		if a.Findings != nil {
+			doc.Findings = a.Findings
+		}
+		if len(a.Told.Told) > 0 {
+			doc.Told = &a.Told
+		}
+		if len(a.Renewals.Opened) > 0 || len(a.Renewals.Skipped) > 0 {
+			doc.Renewals = &a.Renewals
+		}
+	}
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func writeResult(g *globals, a *reconcile.Applied) error {
 	fmt.Fprintln(g.stdout)
 	if err := render.ResultText(g.stdout, &a.Result); err != nil {
 		return err
@@ -365,72 +411,23 @@ func writeRefusal(g *globals, a *reconcile.Applied) {
 	fmt.Fprintf(g.stdout, "\nRefused; nothing was changed. The refusal is recorded in receipt %s on the status branch %s.\n", a.Receipt[:12], a.Branch)
 }
 
-// confirm asks the person at the terminal, unless --yes.
-func confirm(g *globals, f *applyFlags, saved *plan.Plan) error {
+// confirm asks the person at the terminal; a saved plan is shown first.
+func confirm(g *globals, f *applyFlags, p *plan.Plan, saved bool) error {
 	if f.yes {
 		return nil
 	}
 	if !interactive() {
 		return &exitCode{exitInvalid, errors.New("no terminal to confirm at: pass --yes to apply without asking")}
 	}
-	if saved != nil {
-		if err := writePlan(g, saved); err != nil {
+	if saved {
+		if err := writePlan(g, p); err != nil {
 			return err
 		}
 	}
 	fmt.Fprint(g.stdout, "\nApply these changes to the directory? Only 'yes' is accepted: ")
 	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
-		return &exitCode{exitOK, errors.New("apply cancelled; nothing was changed")}
+		return runner.ErrCancelled
 	}
 	return nil
-}
-
-// requireApproved refuses when any file alm reads holds, at the head,
-// content no approved merge brought in since the last receipt, recording
-// the refusal's receipt; otherwise it returns the verified head commit,
-// with the repository at it when it was read already.
-func requireApproved(ctx context.Context, g *globals, src reconcile.Source, f *applyFlags, now time.Time) (string, *model.Repository, error) {
-	branch := src.Rev
-	if branch == "" {
-		branch = "HEAD"
-	}
-	// The status branch is alm.yaml's at the branch's tip; an unreadable
-	// alm.yaml leaves the default, and the check of that commit refuses it.
-	opts := verify.Options{Logger: g.logger}
-	repo, err := reconcile.Load(ctx, reconcile.Source{Path: src.Path, Rev: branch})
-	if err == nil {
-		opts.StatusBranch = repo.Directory.Spec.StatusBranch
-	}
-	if f.github != "" {
-		client, err := github.FromEnv(f.github, f.githubAPI)
-		if err != nil {
-			return "", nil, err
-		}
-		opts.Approvals = func(_ *git.Repository, c history.Commit) check.Approvals {
-			return check.GitHubMerge{Client: client, Commit: c.Hash}
-		}
-	}
-	rep, err := verify.Approved(ctx, src.Path, branch, f.approvedSince, opts)
-	if err != nil {
-		return "", nil, fmt.Errorf("verify approvals: %w", err)
-	}
-	if err := rep.Err(); err != nil {
-		rec, rerr := reconcile.RecordRefusal(ctx, src, rep, reconcile.ApplyOptions{
-			Options:      reconcile.Options{Now: now, Logger: g.logger},
-			DirectoryURL: f.dir.url,
-			NoReceipt:    f.noReceipt,
-			PushAuth:     fetch.Auth(os.Getenv(fetch.TokenEnv)),
-		})
-		writeRefusal(g, rec)
-		if rerr != nil {
-			err = fmt.Errorf("%w\n(and the refusal was not recorded: %w)", err, rerr)
-		}
-		return "", nil, &exitCode{exitInvalid, err}
-	}
-	g.logger.Info("every commit approved", "since", rep.Since, "head", rep.Head, "commits", len(rep.Commits))
-	if repo == nil || repo.Revision != rep.Head {
-		repo = nil // moved on since, or unreadable: the caller reads the verified head
-	}
-	return rep.Head, repo, nil
 }
