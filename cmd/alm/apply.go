@@ -131,6 +131,7 @@ refusal is recorded on the status branch unless --no-receipt).`,
 
 func newReconcileCommand(g *globals) *cobra.Command {
 	var f applyFlags
+	var lf loopFlags
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Fetch, plan and apply in one unattended run (for a schedule)",
@@ -141,14 +142,29 @@ last applied receipt (--require-approved), plans, checks the guards, applies
 without asking, and records a receipt on the status branch; a refused run
 records a refusal's receipt there instead.
 
-Exit codes as alm apply.`,
+With --interval it runs as a service until SIGTERM or SIGINT, which let the
+change in flight finish and its receipt be written: every interval (plus up
+to --jitter) it fetches, and plans only when the head or a clock-driven date
+(a start, an end, an expiry, a grace, a notice) has moved since the last
+success; each run is bounded by --run-timeout. Under a lease (--lease-duration,
+default 2m; the object CN=<--lease-name> in the groups OU) two reconcilers
+never apply at once: the holder renews it while it runs, another takes it
+only after it expires, and each receipt says who held it. --listen serves
+/healthz and Prometheus /metrics.
+
+Exit codes as alm apply (a single run); with --interval, 0 when stopped by a
+signal, 1 on an error that keeps it from running at all.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.yes = true
-			return runApply(cmd.Context(), g, &f)
+			if lf.interval == 0 {
+				return runApply(cmd.Context(), g, &f)
+			}
+			return runLoop(cmd.Context(), g, &f, &lf)
 		},
 	}
 	f.add(cmd, false)
+	lf.add(cmd)
 	return cmd
 }
 

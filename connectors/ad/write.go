@@ -392,3 +392,49 @@ func (d *Directory) Delete(ctx context.Context, ref directory.Ref) error {
 	d.log.Debug("deleted", "dn", ref.DN)
 	return nil
 }
+
+// leaseClasses is the lease object's: a container that holds nothing.
+var leaseClasses = []string{"top", "container"}
+
+// LoadLease reads the lease kept on the object at dn (its marker
+// attribute); "" when the object does not exist yet.
+func (d *Directory) LoadLease(ctx context.Context, dn string) (string, error) {
+	var v string
+	req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false, "(objectClass=*)", []string{d.marker}, nil)
+	err := d.do(ctx, opSearch, dn, "", func(c *ldap.Conn) error {
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			v = e.GetEqualFoldAttributeValue(d.marker)
+		}
+		return nil
+	})
+	if errors.Is(err, directory.ErrNoSuchObject) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SwapLease replaces the lease value old with new in one operation the
+// server refuses when the value is no longer old: the object's add when
+// old is "" (ErrExists when another made it first), else a modify that
+// deletes old and adds new (ErrChanged when old is gone).
+func (d *Directory) SwapLease(ctx context.Context, dn, old, new string) error {
+	if old == "" {
+		_, cn, _, err := splitDN(dn)
+		if err != nil {
+			return &directory.Error{Op: opAdd, DN: dn, Class: directory.ErrInvalidSyntax, Detail: err.Error()}
+		}
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", leaseClasses)
+		req.Attribute(directory.AttrCN, []string{cn})
+		req.Attribute(d.marker, []string{new})
+		return d.do(ctx, opAdd, dn, "", func(c *ldap.Conn) error { return c.Add(req) })
+	}
+	req := ldap.NewModifyRequest(dn, nil)
+	req.Delete(d.marker, []string{old})
+	req.Add(d.marker, []string{new})
+	return d.do(ctx, opModify, dn, markerAttr, func(c *ldap.Conn) error { return c.Modify(req) })
+}

@@ -1029,3 +1029,57 @@ func newGUID() string {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// LoadLease reads the lease kept on the object at dn, as the AD connector
+// does; "" when there is none.
+func (d *Directory) LoadLease(ctx context.Context, dn string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected("LoadLease", dn); err != nil {
+		return "", err
+	}
+	o, err := d.lookup(opSearch, dn)
+	if errors.Is(err, directory.ErrNoSuchObject) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	v, _ := o.value(strings.ToLower(d.marker))
+	return v, nil
+}
+
+// SwapLease replaces old with new only while the value is old, as the AD
+// connector does: ErrExists when the object is made already and old is "",
+// ErrChanged when the value is another.
+func (d *Directory) SwapLease(ctx context.Context, dn, old, new string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected("SwapLease", dn); err != nil {
+		return err
+	}
+	if old == "" {
+		o, err := d.add(dn, classContainer)
+		if err != nil {
+			return err
+		}
+		d.apply(o, changes{{attr: strings.ToLower(d.marker), value: new}})
+		return nil
+	}
+	o, err := d.lookup(opModify, dn)
+	if err != nil {
+		return err
+	}
+	if v, _ := o.value(strings.ToLower(d.marker)); v != old {
+		return &directory.Error{Op: opModify, DN: dn, Class: directory.ErrChanged, Detail: "the lease is another", Hint: "someone else holds it now"}
+	}
+	d.apply(o, changes{{attr: strings.ToLower(d.marker), value: new}})
+	d.usn++
+	return nil
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
+	"github.com/alm-project/alm/reconciler/runner"
 )
 
 // Directory is what the demo needs: what alm reconciles through.
@@ -112,57 +113,71 @@ func Run(ctx context.Context, dir Directory, opts Options) error {
 	return nil
 }
 
+// reconcile is one reconciler run at now, as alm reconcile makes it
+// (runner.Once), with the demo's output as its one channel. A plan the
+// guards refuse is shown; with allow, the operator runs again with the
+// limits raised for this run, as alm apply --max-* does.
 func (s *session) reconcile(ctx context.Context, now time.Time, allow map[string]model.Limit) error {
-	src := reconcile.Source{Path: s.path, Rev: "HEAD"}
-	opts := reconcile.Options{Now: now, Logger: s.opts.Logger}
-	pl, err := reconcile.Plan(ctx, s.dir, src, opts)
+	var sent strings.Builder
+	once := func(limits map[string]model.Limit, show bool) (*runner.Outcome, error) {
+		return runner.Once(ctx, runner.Options{
+			Repo: s.path, Rev: "HEAD", Clock: func() time.Time { return now }, Logger: s.opts.Logger,
+			Open: func(context.Context, *model.Repository) (runner.Directory, string, error) {
+				return keepOpen{s.dir}, s.opts.DirectoryURL, nil
+			},
+			Show: func(pl *reconcile.Planned) error {
+				if !show {
+					return nil
+				}
+				return render.Text(s.opts.Out, pl.Plan)
+			},
+			Apply: reconcile.ApplyOptions{Options: reconcile.Options{Limits: limits}, Retries: 2, Backoff: 50 * time.Millisecond,
+				Channels: []notify.Channel{outbox.To(&sent)}},
+		})
+	}
+	out, err := once(nil, true)
+	if out != nil && out.Refused != nil {
+		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n", out.Planned.Refused)
+		s.showSent(&sent, out.Applied)
+		if allow == nil {
+			return nil
+		}
+		fmt.Fprintf(s.opts.Out, "\nThe operator checks the plan and runs it again, allowed for this run.\n")
+		out, err = once(allow, false)
+	}
 	if err != nil {
 		return err
 	}
-	if err := render.Text(s.opts.Out, pl.Plan); err != nil {
-		return err
-	}
-	refused := false
-	switch {
-	case pl.Refused != nil && allow != nil:
-		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n\nThe operator checks the plan and allows it for this run.\n", pl.Refused)
-		pl.Allow(allow)
-		if pl.Refused != nil {
-			return pl.Refused
-		}
-	case pl.Refused != nil && len(pl.Notices) > 0:
-		fmt.Fprintf(s.opts.Out, "\nThe guards: %v\n", pl.Refused)
-		refused = true
-	}
-	if pl.Plan.Empty() && len(pl.Notices) == 0 {
-		return nil
-	}
-	// The demo's one channel writes each message into its own output.
-	var sent strings.Builder
-	applied, err := reconcile.Apply(ctx, s.dir, pl, src, reconcile.ApplyOptions{
-		Options: opts, Retries: 2, Backoff: 50 * time.Millisecond, DirectoryURL: s.opts.DirectoryURL,
-		Channels: []notify.Channel{outbox.To(&sent)},
-	})
-	if err != nil && !(refused && errors.Is(err, reconcile.ErrRefused)) {
-		return err
-	}
-	if !pl.Plan.Empty() && !refused {
+	if a := out.Applied; a != nil && len(a.Result.Changes) > 0 {
 		fmt.Fprintln(s.opts.Out)
-		if err := render.ResultText(s.opts.Out, &applied.Result); err != nil {
+		if err := render.ResultText(s.opts.Out, &a.Result); err != nil {
 			return err
 		}
-	}
-	if sent.Len() > 0 {
-		fmt.Fprintf(s.opts.Out, "\nSent (%d):\n", len(applied.Notices))
-		for _, line := range strings.Split(strings.TrimRight(sent.String(), "\n"), "\n") {
-			fmt.Fprintln(s.opts.Out, strings.TrimRight("  | "+line, " "))
+		if !a.Result.OK() {
+			return fmt.Errorf("%d changes failed and %d were skipped", a.Result.Failed, a.Result.Skipped)
 		}
 	}
-	if !applied.Result.OK() {
-		return fmt.Errorf("%d changes failed and %d were skipped", applied.Result.Failed, applied.Result.Skipped)
-	}
+	s.showSent(&sent, out.Applied)
 	return nil
 }
+
+// showSent prints the messages the run's channel wrote, and empties it.
+func (s *session) showSent(sent *strings.Builder, a *reconcile.Applied) {
+	if sent.Len() == 0 || a == nil {
+		return
+	}
+	fmt.Fprintf(s.opts.Out, "\nSent (%d):\n", len(a.Notices))
+	for _, line := range strings.Split(strings.TrimRight(sent.String(), "\n"), "\n") {
+		fmt.Fprintln(s.opts.Out, strings.TrimRight("  | "+line, " "))
+	}
+	sent.Reset()
+}
+
+// keepOpen lends the demo's directory to a run, which closes what it
+// opens: the demo's stays open for the next step.
+type keepOpen struct{ Directory }
+
+func (keepOpen) Close() error { return nil }
 
 // setUp copies the example into a new Git repository. The directory is
 // left as it is: alm makes the OUs and groups the example needs.

@@ -63,6 +63,9 @@ type Receipt struct {
 	// outcome: what went out, and what failed and is tried again.
 	Notices []notify.Delivery `json:"notices"`
 	Refused *Refusal          `json:"refused,omitempty"` // nil when the run was not refused
+	// Lease is the owner of the lease the run held, when it ran under one
+	// (alm reconcile --interval): who applied, and when, is in Git.
+	Lease string `json:"lease,omitempty"`
 }
 
 // Finding is one thing the run left different from what Git says, and

@@ -237,6 +237,9 @@ type ApplyOptions struct {
 	// and retirement pull requests due (renew.Open). Both on GitHub.
 	Requesters reply.Commenter
 	Renewals   renew.Host
+	// Lease is the owner of the lease the run holds (alm reconcile
+	// --interval), recorded in its receipt: who applied when.
+	Lease string
 }
 
 // DefaultMaxPlanAge is how old a saved plan may be when applied.
@@ -455,6 +458,7 @@ func findings(fs []plan.Finding) []receipt.Finding {
 
 // record writes r on branch and pushes it, filling in out's Receipt and Branch.
 func record(ctx context.Context, src Source, branch string, r receipt.Receipt, opts ApplyOptions, out *Applied) error {
+	r.Lease = opts.Lease
 	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
 	if err != nil {
 		return fmt.Errorf("write receipt on %s: %w", branch, err)
