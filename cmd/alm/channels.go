@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,8 +18,11 @@ import (
 // with its secret from the environment variable alm.yaml names (never from
 // a flag or a file in Git). A channel whose secret is missing is an error
 // naming the variable: a run must not think it told people when it cannot.
+//
+// It returns every channel it could set up, and the errors of the others.
 func channels(n *model.Notify, githubAPI string) ([]notify.Channel, error) {
 	var out []notify.Channel
+	var errs []error
 	if n == nil {
 		return out, nil
 	}
@@ -34,36 +38,33 @@ func channels(n *model.Notify, githubAPI string) ([]notify.Channel, error) {
 	}
 	if e := n.Email; e != nil {
 		pw, err := secret("spec.notify.email.passwordEnv", e.PasswordEnv)
-		if err != nil {
-			return nil, err
+		c, cerr := mail.New(*e, pw)
+		if err = errors.Join(err, cerr); err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, c)
 		}
-		c, err := mail.New(*e, pw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
 	}
 	if w := n.Webhook; w != nil {
 		key, err := secret("spec.notify.webhook.secretEnv", w.SecretEnv)
-		if err != nil {
-			return nil, err
+		c, cerr := webhook.New(*w, key, &http.Client{Timeout: 30 * time.Second})
+		if err = errors.Join(err, cerr); err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, c)
 		}
-		c, err := webhook.New(*w, key, &http.Client{Timeout: 30 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
 	}
 	if gh := n.GitHub; gh != nil {
 		token := os.Getenv(github.TokenEnv)
-		if token == "" {
-			return nil, fmt.Errorf("alm.yaml spec.notify.github: %s is not set: set it to a token that may open issues in %s", github.TokenEnv, gh.Repository)
-		}
 		c, err := github.NewIssues(*gh, github.Options{BaseURL: githubAPI, Token: token, CommentAuthor: os.Getenv(github.CommentAuthorEnv)})
-		if err != nil {
-			return nil, err
+		switch {
+		case token == "":
+			errs = append(errs, fmt.Errorf("alm.yaml spec.notify.github: %s is not set: set it to a token that may open issues in %s", github.TokenEnv, gh.Repository))
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }

@@ -47,7 +47,10 @@ var (
 	ErrNoTLS       = errors.New("offers no STARTTLS")
 	ErrTLS         = errors.New("TLS handshake failed")
 	ErrAuth        = errors.New("SMTP auth refused")
-	ErrRejected    = errors.New("message refused")
+	// ErrNoAddress is a message none of whose recipients has an e-mail
+	// address: it reached no one.
+	ErrNoAddress = errors.New("no recipient has an e-mail address")
+	ErrRejected  = errors.New("message refused")
 )
 
 // Error is a send that failed: which server, at which step (Kind, one of
@@ -155,12 +158,21 @@ func Addresses(m notify.Message) []string {
 }
 
 // Send mails m to every recipient with an e-mail address, in one message.
-// A message with no such recipient sends nothing and is not an error (see
-// Addresses). The conversation ends when ctx does.
+// A message none of whose recipients has one is an error (ErrNoAddress):
+// it reached no one, and a sealed password sent so would be lost while
+// the run said it went out. The conversation ends when ctx does.
 func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	msg, err := c.compose(m)
-	if err != nil || msg == nil {
+	if err != nil {
 		return err
+	}
+	if msg == nil {
+		var who []string
+		for _, r := range m.To {
+			who = append(who, r.Login)
+		}
+		return &Error{Server: c.Server(), Kind: ErrNoAddress, Err: fmt.Errorf("none of %s", strings.Join(who, ", ")),
+			Hint: "give them spec.email in their files; nothing was sent"}
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -256,7 +256,7 @@ func TestSend(t *testing.T) {
 		{name: "untrusted certificate", server: serveStartTLS, noCA: true, password: password, msg: message(), wantErr: ErrTLS},
 		{name: "implicit client, starttls server", server: serveStartTLS, tls: model.TLSImplicit, password: password, msg: message(), wantErr: ErrTLS},
 		{name: "nothing listening", password: password, msg: message(), wantErr: ErrUnreachable},
-		{name: "nobody has an address", server: serveStartTLS, password: password,
+		{name: "nobody has an address", server: serveStartTLS, password: password, wantErr: ErrNoAddress,
 			msg: notify.Message{ID: "x", Subject: "s", Text: "t", To: []notify.Recipient{{Login: "nomail", GitHub: "nomail"}}}},
 	}
 	for _, tc := range cases {

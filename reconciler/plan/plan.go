@@ -224,6 +224,16 @@ type Plan struct {
 	// does not compute them: the reconciler adds them from the files, the
 	// time and the ledger on the status branch.
 	Notices []notify.Message `json:"notices"`
+	// Rotations are the service accounts whose password an apply rotates
+	// (their template's rotateEvery has passed), added by the reconciler.
+	Rotations []Rotation `json:"rotations,omitempty"`
+}
+
+// Rotation is a password an apply sets anew, sealed to its reader.
+type Rotation struct {
+	Account string    `json:"account"`
+	File    string    `json:"file"`
+	DueAt   time.Time `json:"dueAt"`
 }
 
 // Empty reports whether the plan changes nothing.

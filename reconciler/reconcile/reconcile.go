@@ -92,6 +92,10 @@ type Planned struct {
 	// LastApplied is the revision the last receipt applied, "" when none:
 	// the pull requests merged since are the ones an apply answers.
 	LastApplied string
+	// Rotations are the service accounts whose template's rotateEvery has
+	// passed since their last password (the ledger's): an apply with a
+	// channel that carries attachments rotates them.
+	Rotations []credentials.Rotation
 }
 
 // Load reads the access repository at the source's revision.
@@ -146,7 +150,16 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	if err != nil {
 		return nil, err
 	}
-	p.Notices = notify.Pending(notify.Messages(notify.Due(notify.Schedule(repo), opts.Now)), notify.Configured(repo.Directory.Spec.Notify), ledger)
+	var rotations []credentials.Rotation
+	if src.Rev != "" {
+		// A working tree records nothing: an apply of it sends no notice
+		// and rotates no password, so its plan lists none.
+		p.Notices = notify.Pending(notify.Messages(notify.Due(notify.Schedule(repo), opts.Now)), notify.Configured(repo.Directory.Spec.Notify), ledger)
+		rotations = credentials.Due(repo, opts.Now, lastPasswords(ledger))
+		for _, r := range rotations {
+			p.Rotations = append(p.Rotations, plan.Rotation{Account: r.Account, File: r.File, DueAt: r.DueAt})
+		}
+	}
 	return &Planned{
 		Repo:        repo,
 		Desired:     want,
@@ -155,6 +168,7 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 		Refused:     plan.Guard(p, guardOptions(want, snap, opts)),
 		LastApplied: lastRev,
 		Notices:     p.Notices,
+		Rotations:   rotations,
 		Ledger:      ledger,
 	}, nil
 }
@@ -297,13 +311,19 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	}
 	out := &Applied{Result: res, Findings: pl.Plan.Remaining(applied)}
 	// A run stopped by a signal still sends and records what it did.
+	sctx := ctx
 	ctx = context.WithoutCancel(ctx)
 	out.Notices = append(deliverPasswords(ctx, res, pl, opts), sendNotices(ctx, pl, src, opts)...)
-	out.Notices = append(out.Notices, rotate(ctx, dir, pl, src, opts)...)
-	if src.Rev == "" || opts.NoReceipt || (pl.Plan.Empty() && len(out.Notices) == 0) {
+	if sctx.Err() == nil { // a stopped run rotates nothing more
+		out.Notices = append(out.Notices, rotate(ctx, dir, pl, src, res, opts)...)
+	}
+	if src.Rev == "" || opts.NoReceipt {
 		return out, nil
 	}
 	defer followUp(ctx, out, pl, src, opts)
+	if pl.Plan.Empty() && len(out.Notices) == 0 {
+		return out, nil // nothing to record; the renewals are still opened
+	}
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
 		AppliedAt: opts.Now,
@@ -347,24 +367,21 @@ func attachmentChannels(cs []notify.Channel) []notify.Channel {
 // password is. The last rotation of each is in the ledger (its credentials
 // deliveries). Without a channel that carries attachments nothing is
 // rotated: the new password would be lost.
-func rotate(ctx context.Context, w apply.Writer, pl *Planned, src Source, opts ApplyOptions) []notify.Delivery {
+func rotate(ctx context.Context, w apply.Writer, pl *Planned, src Source, res apply.Result, opts ApplyOptions) []notify.Delivery {
 	d, ok := w.(credentials.Directory) // both connectors are
 	chans := attachmentChannels(opts.Channels)
 	if !ok || src.Rev == "" || opts.NoReceipt || len(chans) == 0 {
 		return nil
 	}
-	last := map[string]time.Time{}
-	for id, sent := range pl.Ledger {
-		parts := strings.SplitN(id, ":", 3)
-		if len(parts) != 3 || parts[0] != notify.KindCredentials {
-			continue
-		}
-		if at, err := time.Parse(time.RFC3339, parts[2]); err == nil && at.After(last[parts[1]]) && len(sent) > 0 {
-			last[parts[1]] = at
-		}
+	fresh := map[string]bool{} // accounts given their first password by this run
+	for _, s := range res.Sealed {
+		fresh[s.AccountID] = true
 	}
 	var out []notify.Delivery
-	for _, r := range credentials.Due(pl.Repo, opts.Now, last) {
+	for _, r := range pl.Rotations {
+		if fresh[r.AccountID] {
+			continue
+		}
 		s, err := credentials.Rotate(ctx, d, pl.Repo, r.Account, opts.Now)
 		if err != nil {
 			out = append(out, notify.Delivery{ID: "credentials:" + r.AccountID, Kind: notify.KindCredentials, Account: r.Account,
@@ -379,6 +396,22 @@ func rotate(ctx context.Context, w apply.Writer, pl *Planned, src Source, opts A
 		out = append(out, notify.Send(ctx, []notify.Message{m}, chans, notify.Ledger{}, opts.Now, opts.logger())...)
 	}
 	return out
+}
+
+// lastPasswords is, by account id, when the ledger last saw a password
+// delivered (a first password, or a rotation).
+func lastPasswords(l notify.Ledger) map[string]time.Time {
+	last := map[string]time.Time{}
+	for id, sent := range l {
+		parts := strings.SplitN(id, ":", 3)
+		if len(parts) != 3 || parts[0] != notify.KindCredentials || len(sent) == 0 {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, parts[2]); err == nil && at.After(last[parts[1]]) {
+			last[parts[1]] = at
+		}
+	}
+	return last
 }
 
 // deliverPasswords sends each sealed password of the run to its reader, on

@@ -31,7 +31,11 @@ func (p Proposal) Edit(data []byte) ([]byte, error) {
 		if v == nil || v.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("%s: spec.expires is not a date: fix the file by hand", p.File)
 		}
-		return splice(data, v, p.Renewed.String(), p.File)
+		out, err := splice(data, v, p.Renewed.String(), p.File)
+		if err != nil || p.Requested.IsZero() {
+			return out, err
+		}
+		return p.request(out)
 	case Retire:
 		if v := value(spec, "state"); v != nil {
 			return splice(data, v, "retired", p.File)
@@ -43,6 +47,24 @@ func (p Proposal) Edit(data []byte) ([]byte, error) {
 		return insertAfter(data, key.Line, strings.Repeat(" ", key.Column-1)+"state: retired"), nil
 	}
 	return nil, fmt.Errorf("proposal kind %q", p.Kind)
+}
+
+// request dates the renewal: spec.created becomes the day it is opened,
+// written where it is or added after spec.expires.
+func (p Proposal) request(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.File, err)
+	}
+	spec := value(doc.Content[0], "spec")
+	if v := value(spec, "created"); v != nil && v.Kind == yaml.ScalarNode {
+		return splice(data, v, p.Requested.String(), p.File)
+	}
+	key := keyOf(spec, "expires")
+	if key == nil || spec.Style&yaml.FlowStyle != 0 {
+		return nil, fmt.Errorf("%s: cannot place spec.created: add \"created: %s\" under spec by hand", p.File, p.Requested)
+	}
+	return insertAfter(data, key.Line, strings.Repeat(" ", key.Column-1)+"created: "+p.Requested.String()), nil
 }
 
 // value returns the value node of key in mapping m, or nil.

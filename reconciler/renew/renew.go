@@ -36,11 +36,17 @@ type Proposal struct {
 	Expires  model.Date `json:"expires"`             // as the file has it
 	Renewed  model.Date `json:"renewed,omitempty"`   // the new expiry, for Renew
 	Capped   bool       `json:"capped,omitempty"`    // Renewed was held to lifetime.max from spec.created
-	Branch   string     `json:"branch"`              // alm/renew/<login>/<renewed> or alm/retire/<login>
+	// Branch is alm/renew/<login>/<expires renewed> or alm/retire/<login>:
+	// named after the expiry it renews, so that one closed is never
+	// proposed again for that expiry, whatever day it is.
+	Branch string `json:"branch"`
 	Lifetime string     `json:"lifetime,omitempty"`  // the template's lifetime.default, for the body
 	Before   string     `json:"before,omitempty"`    // the template's renewal.before, for the body
 	Max      string     `json:"max,omitempty"`       // the template's lifetime.max
 	Created  model.Date `json:"created,omitempty"`   // spec.created
+	// Requested is the renewal's spec.created: a renewal is a new request,
+	// dated the day it is opened, and lifetime.max counts from it.
+	Requested model.Date `json:"requested,omitempty"`
 	EndNote  string     `json:"endOfLife,omitempty"` // what happens at expiry, for the body
 }
 
@@ -84,12 +90,13 @@ func Due(repo *model.Repository, now time.Time) ([]Proposal, []Skipped) {
 		if l := t.Spec.Lifetime; l != nil {
 			p.Lifetime, p.Max = l.Default.String(), l.Max.String()
 		}
-		if r, why := renewed(a, t); why != "" {
+		today := day(now.In(zone))
+		if r, why := renewed(a, t, today); why != "" {
 			skipped = append(skipped, Skipped{Account: name, File: file, Why: why})
 		} else {
 			rp := p
-			rp.Kind, rp.Renewed, rp.Capped = Renew, r, capped(a, t, r)
-			rp.Branch = fmt.Sprintf("alm/renew/%s/%s", name, r)
+			rp.Kind, rp.Renewed, rp.Capped, rp.Requested = Renew, r, capped(a, t, r), today
+			rp.Branch = fmt.Sprintf("alm/renew/%s/%s", name, a.Spec.Expires)
 			out = append(out, rp)
 		}
 		if t.Spec.Renewal.Retire && !now.Before(a.Spec.Expires.Midnight(zone)) {
@@ -104,20 +111,25 @@ func Due(repo *model.Repository, now time.Time) ([]Proposal, []Skipped) {
 // renewed returns the expiry a renewal gives: the current one plus
 // lifetime.default, held to lifetime.max from spec.created; or why there is
 // none. Days are counted as the loader checks them, as dates.
-func renewed(a *model.ServiceAccount, t *model.WorkflowTemplate) (model.Date, string) {
+func renewed(a *model.ServiceAccount, t *model.WorkflowTemplate, today model.Date) (model.Date, string) {
 	l := t.Spec.Lifetime
 	if l == nil || l.Default.IsZero() {
 		return model.Date{}, fmt.Sprintf("template %s has no lifetime.default to renew %s by: add lifetime: {default: 180d} to %s", t.Metadata.Name, a.Metadata.Name, t.Source.Path)
 	}
-	next := day(a.Spec.Expires.Plus(l.Default, time.UTC))
-	if !l.Max.IsZero() && !a.Spec.Created.IsZero() {
-		if limit := day(a.Spec.Created.Plus(l.Max, time.UTC)); next.After(limit.Time) {
+	// From the expiry, or from today for one already past; held to
+	// lifetime.max from today, the renewal's spec.created.
+	from := a.Spec.Expires
+	if from.Before(today.Time) {
+		from = today
+	}
+	next := day(from.Plus(l.Default, time.UTC))
+	if !l.Max.IsZero() {
+		if limit := day(today.Plus(l.Max, time.UTC)); next.After(limit.Time) {
 			next = limit
 		}
 	}
-	if !next.After(a.Spec.Expires.Time) {
-		return model.Date{}, fmt.Sprintf("%s expires %s, already lifetime.max (%s) after spec.created %s: it cannot be renewed further; to keep it, request it again with spec.created and spec.expires moved (alm new service-account)",
-			a.Metadata.Name, a.Spec.Expires, l.Max, a.Spec.Created)
+	if !next.After(a.Spec.Expires.Time) || !next.After(today.Time) {
+		return model.Date{}, fmt.Sprintf("%s expires %s: a renewal within lifetime.max (%s) from today gives no later date", a.Metadata.Name, a.Spec.Expires, l.Max)
 	}
 	return next, ""
 }

@@ -103,14 +103,16 @@ func TestDue(t *testing.T) {
 	}{
 		{name: "before any window", now: "2026-10-01T00:00:00Z"},
 		{name: "renewal due at the window's start", now: "2026-11-01T00:00:00Z",
-			want: []string{"renew svc-web 2027-05-30 alm/renew/svc-web/2027-05-30"}},
-		{name: "capped and at max", now: "2026-12-20T00:00:00Z",
+			want: []string{"renew svc-web 2027-05-30 alm/renew/svc-web/2026-12-01"}},
+		// A renewal is a new request: from the expiry, or from today once
+		// it is past, and lifetime.max counts from today.
+		{name: "a renewal is a new request", now: "2026-12-20T00:00:00Z",
 			want: []string{
-				"renew svc-cap 2027-03-01 alm/renew/svc-cap/2027-03-01",
-				"renew svc-web 2027-05-30 alm/renew/svc-web/2027-05-30",
+				"renew svc-cap 2027-07-14 alm/renew/svc-cap/2027-01-15",
+				"renew svc-max 2027-06-30 alm/renew/svc-max/2027-01-01",
+				"renew svc-web 2027-06-18 alm/renew/svc-web/2026-12-01",
 				"retire svc-web 0001-01-01 alm/retire/svc-web",
-			},
-			skipped: []string{"svc-max"}},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,7 +196,7 @@ func TestOpenOnce(t *testing.T) {
 		t.Fatalf("pulls %d, calls %v: want one pull request, one branch, one commit", len(gh.Pulls), gh.Calls)
 	}
 	pr := gh.Pulls[0]
-	if pr.Title != "Renew svc-web until 2027-05-30" || pr.Head != "alm/renew/svc-web/2027-05-30" || pr.Base != "main" {
+	if pr.Title != "Renew svc-web until 2027-05-30" || pr.Head != "alm/renew/svc-web/2026-12-01" || pr.Base != "main" {
 		t.Errorf("pull request %q from %s into %s", pr.Title, pr.Head, pr.Base)
 	}
 	for _, want := range []string{"expires on 2026-12-01", "**Merge** to renew", "**Close** to let it expire", "is disabled"} {
@@ -205,7 +207,8 @@ func TestOpenOnce(t *testing.T) {
 	if strings.Join(pr.Requested, ",") != "jdoe-gh" {
 		t.Errorf("reviewers %v, want the owner's login", pr.Requested)
 	}
-	want := strings.Replace(fs["service-accounts/svc-web.yaml"], `"2026-12-01"`, `"2027-05-30"`, 1)
+	// expires moved, and created: the renewal is requested on the day it is opened
+	want := strings.NewReplacer(`"2026-12-01"`, `"2027-05-30"`, "created: 2026-06-01", "created: 2026-11-01").Replace(fs["service-accounts/svc-web.yaml"])
 	if got := gh.Files[pr.Head]["service-accounts/svc-web.yaml"]; got != want {
 		t.Errorf("file on the branch:\n%s\nwant:\n%s", got, want)
 	}
@@ -234,8 +237,8 @@ func TestOpenResumesAnAbandonedBranch(t *testing.T) {
 	fs := files(t, map[string]string{"svc-web": account("svc-web", "2026-06-01", "2026-12-01", "")})
 	repo := repository(t, fs)
 	gh := githubtest.New(t, strings.Repeat("a", 40), fs)
-	gh.Branches["alm/renew/svc-web/2027-05-30"] = strings.Repeat("a", 40)
-	gh.Files["alm/renew/svc-web/2027-05-30"] = map[string]string{"service-accounts/svc-web.yaml": fs["service-accounts/svc-web.yaml"]}
+	gh.Branches["alm/renew/svc-web/2026-12-01"] = strings.Repeat("a", 40)
+	gh.Files["alm/renew/svc-web/2026-12-01"] = map[string]string{"service-accounts/svc-web.yaml": fs["service-accounts/svc-web.yaml"]}
 	client, _ := github.New("acme/access", github.Options{BaseURL: gh.URL, Token: githubtest.Token})
 	if _, err := Open(context.Background(), client, repo, at("2026-11-05T00:00:00Z"), nil); err != nil {
 		t.Fatal(err)

@@ -79,10 +79,10 @@ type Report struct {
 	Told []Told `json:"told"`
 }
 
-// Marker is the hidden line that makes the comment on pull request pr for
-// revision unique.
-func Marker(pr int, revision string) string {
-	return fmt.Sprintf("<!-- alm:applied:%d:%s -->", pr, revision)
+// Marker is the hidden line that makes the comment on pull request pr,
+// merged as the commit merge, unique.
+func Marker(pr int, merge string) string {
+	return fmt.Sprintf("<!-- alm:applied:%d:%s -->", pr, merge)
 }
 
 // Tell comments on each merged pull request that brought, between the
@@ -103,6 +103,12 @@ func Tell(ctx context.Context, gh Commenter, repoPath, from, to string, res Resu
 		}
 	}
 	if len(byFile) == 0 {
+		return rep, nil
+	}
+	if from == "" {
+		// The first apply: no receipt says where the last one stopped, and
+		// every pull request of the repository's history would be answered.
+		log.Info("no earlier applied revision: no pull request is told of this first apply")
 		return rep, nil
 	}
 	r, err := history.Open(repoPath)
@@ -158,7 +164,9 @@ func Tell(ctx context.Context, gh Commenter, repoPath, from, to string, res Resu
 			entries = append(entries, byFile[f]...)
 		}
 		t := Told{PullRequest: n, Merge: commit, Accounts: accounts(entries)}
-		c, posted, err := gh.CommentOnce(ctx, n, Marker(n, to), Body(n, to, res.At, entries))
+		// Once per pull request and the merge that brought it: a later
+		// revision never comments on it again.
+		c, posted, err := gh.CommentOnce(ctx, n, Marker(n, commit), Body(n, commit, to, res.At, entries))
 		if err != nil {
 			t.Error = err.Error()
 			errs = append(errs, err)
@@ -190,11 +198,12 @@ func pullRequestOf(ctx context.Context, gh Commenter, commit string) (int, error
 	return 0, nil
 }
 
-// Body is the comment: what was done to each account and when, or what
-// failed and what happens next.
-func Body(pr int, revision string, at time.Time, entries []Entry) string {
+// Body is the comment on pull request pr, merged as merge, for the
+// revision applied: what was done to each account and when, or what failed
+// and what happens next.
+func Body(pr int, merge, revision string, at time.Time, entries []Entry) string {
 	var b strings.Builder
-	b.WriteString(Marker(pr, revision) + "\n")
+	b.WriteString(Marker(pr, merge) + "\n")
 	var failed int
 	for _, e := range entries {
 		if e.Outcome != string(apply.Applied) {

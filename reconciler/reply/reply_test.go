@@ -112,10 +112,10 @@ func TestTellOnce(t *testing.T) {
 		want  []string
 		not   []string
 	}{
-		{issue: 7, want: []string{Marker(7, head), "Partly done", "2026-05-02 09:30 UTC", "`svc-web`: provisioned",
+		{issue: 7, want: []string{Marker(7, gh.Pull(7).MergeCommit), "Partly done", "2026-05-02 09:30 UTC", "`svc-web`: provisioned",
 			"`svc-web`: **failed** to be added to group VPN Users: insufficient access rights on the group. alm tries again on its next run."},
 			not: []string{"svc-new", "svc-misc"}},
-		{issue: 8, want: []string{Marker(8, head), "✅ Done", "`svc-new`: renamed"}, not: []string{"svc-web", "svc-misc"}},
+		{issue: 8, want: []string{Marker(8, gh.Pull(8).MergeCommit), "✅ Done", "`svc-new`: renamed"}, not: []string{"svc-web", "svc-misc"}},
 	} {
 		var body string
 		for _, c := range gh.Comments {

@@ -145,13 +145,22 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	apOpts := o.Apply
 	apOpts.Now, apOpts.Logger = now, log
+	var channelErr error
 	if o.Channels != nil {
 		cs, err := o.Channels(out.Repo)
 		if err != nil {
-			return out, &ConfigError{Err: err}
+			// A channel that cannot be set up never holds up the directory
+			// work: the run goes on without it and says so.
+			channelErr = fmt.Errorf("notice channels: %w", err)
+			log.Error("a notice channel is not set up; the run goes on without it", "error", err)
 		}
 		apOpts.Channels = append(append([]notify.Channel{}, apOpts.Channels...), cs...)
 	}
+	defer func() {
+		if channelErr != nil && out.Applied != nil {
+			out.Applied.FollowUp = append(out.Applied.FollowUp, channelErr.Error())
+		}
+	}()
 	d, url, err := o.Open(ctx, out.Repo)
 	if err != nil {
 		return out, err
@@ -190,7 +199,7 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 		out.Applied, err = reconcile.Apply(ctx, d, pl, out.Source, apOpts)
 		return out, refusal(out, err)
 	}
-	if pl.Plan.Empty() && len(pl.Notices) == 0 {
+	if pl.Plan.Empty() && len(pl.Notices) == 0 && len(pl.Rotations) == 0 && apOpts.Renewals == nil {
 		out.Skipped = true
 		return out, nil
 	}

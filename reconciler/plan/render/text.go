@@ -82,6 +82,12 @@ func Text(w io.Writer, p *plan.Plan) error {
 			e.printf("  @ %s\n      to %s; %s\n", n.Subject, recipients(n.To), n.ID)
 		}
 	}
+	if len(p.Rotations) > 0 {
+		e.printf("\nPasswords an apply rotates (%d; sealed to each reader, sent by e-mail or --outbox only):\n", len(p.Rotations))
+		for _, r := range p.Rotations {
+			e.printf("  ~ %s (%s): its template's rotateEvery passed on %s\n", r.Account, r.File, r.DueAt.UTC().Format(time.DateOnly))
+		}
+	}
 	e.printf("\n%s\n", closing(p, "above"))
 	return e.err
 }
