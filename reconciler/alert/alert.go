@@ -124,6 +124,7 @@ const recoveredSuffix = ":recovered"
 // condition is one kind of incident judged at an instant.
 type condition struct {
 	kind  string
+	title string    // the incident in a few words, for a recovery's subject
 	known bool      // the facts say whether it holds; else the incident is left as it is
 	holds bool      // the incident is going on
 	start time.Time // when it began, for a new incident
@@ -138,7 +139,7 @@ func conditions(f Facts, now time.Time) []condition {
 }
 
 func refused(f Facts, now time.Time) condition {
-	c := condition{kind: KindRefused, cleared: "runs are no longer refused"}
+	c := condition{kind: KindRefused, title: "runs refused", cleared: "runs are no longer refused"}
 	if f.Run == nil || (f.Run.Refused == nil && f.Run.Error != "") {
 		return c
 	}
@@ -158,7 +159,7 @@ func refused(f Facts, now time.Time) condition {
 }
 
 func failed(f Facts, now time.Time) condition {
-	c := condition{kind: KindFailed, cleared: "the last run applied every change it tried"}
+	c := condition{kind: KindFailed, title: "changes failing", cleared: "the last run applied every change it tried"}
 	if f.Run == nil || f.Run.Refused != nil || f.Run.Error != "" {
 		return c
 	}
@@ -181,7 +182,7 @@ func failed(f Facts, now time.Time) condition {
 }
 
 func noSuccess(f Facts, now time.Time) condition {
-	c := condition{kind: KindNoSuccess, cleared: "a run has succeeded"}
+	c := condition{kind: KindNoSuccess, title: "no successful run", cleared: "a run has succeeded"}
 	within := f.Alerts.NoSuccessWithin.Std()
 	from, since := f.LastSuccess, "the last successful run ended at "+stamp(f.LastSuccess)
 	if from.IsZero() {
@@ -212,7 +213,7 @@ func noSuccess(f Facts, now time.Time) condition {
 }
 
 func lease(f Facts, now time.Time) condition {
-	c := condition{kind: KindLease, cleared: "the lease was released or changed hands"}
+	c := condition{kind: KindLease, title: "lease held too long", cleared: "the lease was released or changed hands"}
 	longer := f.Alerts.LeaseHeldLongerThan.Std()
 	if longer <= 0 {
 		return c
@@ -239,9 +240,9 @@ func recovery(c condition, start, now time.Time, to []notify.Recipient) notify.M
 	return notify.Message{
 		ID:      ID(c.kind, start) + recoveredSuffix,
 		Kind:    MessageKind,
-		Subject: fmt.Sprintf("alm: recovered: %s (since %s)", c.kind, stamp(start)),
-		Text: fmt.Sprintf("Recovered at %s: %s. The %s incident began at %s and lasted %s.\n\nNothing more to do for it.",
-			stamp(now), c.cleared, c.kind, stamp(start), round(now.Sub(start))),
+		Subject: fmt.Sprintf("alm: recovered: %s since %s", c.title, stamp(start)),
+		Text: fmt.Sprintf("Recovered at %s: %s. The incident (%s) began at %s and lasted %s.\n\nNothing more to do for it.",
+			stamp(now), c.cleared, c.title, stamp(start), round(now.Sub(start))),
 		Date: start.UTC(), DueAt: now.UTC(), To: to,
 	}
 }

@@ -193,7 +193,8 @@ func TestTexts(t *testing.T) {
 	}
 	sent := notify.Ledger{ID(KindLease, at(30*time.Minute)): {"email": at(30 * time.Minute)}}
 	ms := Evaluate(Facts{Alerts: settings, LastSuccess: at(90 * time.Minute)}, sent, at(90*time.Minute))
-	if len(ms) != 1 || !strings.Contains(ms[0].Text, "Recovered at 2026-05-04 09:30 UTC: the lease was released") || !strings.Contains(ms[0].Text, "lasted 1h") {
+	if len(ms) != 1 || !strings.Contains(ms[0].Text, "Recovered at 2026-05-04 09:30 UTC: the lease was released") || !strings.Contains(ms[0].Text, "lasted 1h") ||
+		ms[0].Subject != "alm: recovered: lease held too long since 2026-05-04 08:30 UTC" {
 		t.Errorf("recovery = %+v", ms)
 	}
 }
