@@ -110,7 +110,7 @@ func (c *modelCheck) value(typ reflect.Type, u string, node map[string]any, at s
 	}
 	want := ""
 	switch {
-	case typ == reflect.TypeFor[model.Date](), typ == reflect.TypeFor[model.Duration](), typ == reflect.TypeFor[model.TimeZone]():
+	case typ == reflect.TypeFor[model.Date](), typ == reflect.TypeFor[model.Duration](), typ == reflect.TypeFor[model.Interval](), typ == reflect.TypeFor[model.TimeZone]():
 		want = "string"
 	case typ.Kind() == reflect.String:
 		want = "string"
@@ -149,7 +149,7 @@ func (c *modelCheck) value(typ reflect.Type, u string, node map[string]any, at s
 		for _, k := range keys {
 			c.value(typ.Elem(), u, props[k].(map[string]any), join(at, k))
 		}
-	case want == "object" && typ != reflect.TypeFor[model.Date]() && typ != reflect.TypeFor[model.Duration]():
+	case want == "object" && typ != reflect.TypeFor[model.Date]() && typ != reflect.TypeFor[model.Duration]() && typ != reflect.TypeFor[model.Interval]():
 		c.object(typ, u, node, at)
 	}
 }

@@ -47,6 +47,7 @@ type globals struct {
 	format    string
 	now       string
 	logLevel  string
+	logFormat string
 	stdout    io.Writer
 	stderr    io.Writer
 	logger    *slog.Logger
@@ -124,11 +125,10 @@ policy denied, or a guard refused.`,
 		SilenceErrors: true,
 		Version:       versionString(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
-				return &exitCode{exitInvalid, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)}
+			var err error
+			if g.logger, err = newLogger(g.stderr, g.logLevel, g.logFormat); err != nil {
+				return err
 			}
-			g.logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 			switch g.format {
 			case "text", "json", "markdown":
 			default:
@@ -144,6 +144,7 @@ policy denied, or a guard refused.`,
 	f.StringVar(&g.format, "format", "text", "output format: text, json or markdown")
 	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock); for plan, validate, check, demo, import and new only (never for what writes to the directory): apply and reconcile refuse it")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	f.StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text (key=value) or json (one object a line)")
 
 	root.AddCommand(
 		newValidateCommand(g),

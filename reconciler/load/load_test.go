@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/alm-project/alm/reconciler/model"
 )
 
 // copyTree copies a fixture repository into a fresh temporary folder.
@@ -104,6 +107,56 @@ func TestTimeZone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAlerts: alm.yaml's spec.alerts is read with its intervals; a value
+// the schema refuses is a problem at its line.
+func TestAlerts(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		want    *model.Alerts
+		problem string // "path:line:col: message", a prefix of it; empty when it loads
+	}{
+		{"left out", "", nil, ""},
+		{"in full", "  alerts:\n    to: [ops@example.test, oncall@example.test]\n    noSuccessWithin: 2h\n    leaseHeldLongerThan: 30m\n",
+			&model.Alerts{To: []string{"ops@example.test", "oncall@example.test"}, NoSuccessWithin: model.MustInterval("2h"), LeaseHeldLongerThan: model.MustInterval("30m")}, ""},
+		{"recipients only", "  alerts: {to: [ops@example.test]}\n", &model.Alerts{To: []string{"ops@example.test"}}, ""},
+		{"an interval in seconds", "  alerts:\n    noSuccessWithin: 90s\n", nil, `alm.yaml:12:5: "spec.alerts.noSuccessWithin" is "90s": it must be an interval`},
+		{"not an address", "  alerts:\n    to: [ops]\n", nil, `alm.yaml:12:10: "spec.alerts.to[0]" is "ops": it must be an e-mail address`},
+		{"an unknown field", "  alerts:\n    after: 2h\n", nil, `alm.yaml:12:5: unknown field "spec.alerts.after"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyTree(t, "testdata/minimal")
+			write(t, dir, "alm.yaml", mustRead(t, "testdata/minimal/alm.yaml")+tc.yaml)
+			repo, problems, err := Dir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.problem != "" {
+				if len(problems) != 1 || !strings.Contains(problems[0].String(), tc.problem) {
+					t.Fatalf("problems:\n%s\nwant one with %q", problems.Error(), tc.problem)
+				}
+				return
+			}
+			if len(problems) > 0 {
+				t.Fatalf("problems:\n%s", problems.Error())
+			}
+			if !reflect.DeepEqual(repo.Directory.Spec.Alerts, tc.want) {
+				t.Errorf("alerts = %+v, want %+v", repo.Directory.Spec.Alerts, tc.want)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // TestProblems breaks the minimal repository one way per case and expects

@@ -142,6 +142,25 @@ type DirectorySpec struct {
 	// Notify configures the channels notices go out on. Secrets (SMTP
 	// password, webhook key, GitHub token) come from the environment.
 	Notify *Notify `yaml:"notify,omitempty" json:"notify,omitempty"`
+	// Alerts tells the operators when the reconciler needs them; nil: no
+	// alerts.
+	Alerts *Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+}
+
+// Alerts: incidents of the reconciler (a refused run, failed changes, no
+// success for too long, a lease held too long), told once each on the
+// notify channels, and their recovery once.
+type Alerts struct {
+	// To are the operators' e-mail addresses; the webhook and GitHub
+	// channels get every alert whoever it is addressed to.
+	To []string `yaml:"to,omitempty" json:"to,omitempty"`
+	// NoSuccessWithin: alert when no run has succeeded for this long.
+	// Zero: never.
+	NoSuccessWithin Interval `yaml:"noSuccessWithin,omitempty" json:"noSuccessWithin"`
+	// LeaseHeldLongerThan: alert when one reconciler has held the lease
+	// this long (a run stuck, or a holder that died without releasing
+	// it). Zero: never.
+	LeaseHeldLongerThan Interval `yaml:"leaseHeldLongerThan,omitempty" json:"leaseHeldLongerThan"`
 }
 
 // Notify is alm.yaml's channels: any of e-mail, a webhook and GitHub.

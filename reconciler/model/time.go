@@ -198,6 +198,75 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 func (d Duration) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(d.String())), nil }
 
+// Interval is how long the reconciler waits before it alerts: a number
+// and a unit m (minutes), h, d or w, or a sum such as 1h30m. Unlike a
+// Duration it is never added to a date, and it takes minutes, which a
+// lease or a schedule is measured in.
+type Interval struct{ D time.Duration }
+
+var intervalPart = regexp.MustCompile(`(\d+)([mhdw])`)
+var intervalWhole = regexp.MustCompile(`^(\d+[mhdw])+$`)
+
+// ParseInterval reads 30m, 2h, 1d, 1w or sums of them, up to MaxDuration.
+func ParseInterval(s string) (Interval, error) {
+	if !intervalWhole.MatchString(s) {
+		return Interval{}, fmt.Errorf("interval %q is not a number with a unit m, h, d or w (e.g. 30m or 2h)", quoteShort(s))
+	}
+	var total time.Duration
+	for _, m := range intervalPart.FindAllStringSubmatch(s, -1) {
+		unit := map[string]time.Duration{"m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
+		// Compare before multiplying and adding, so that neither can wrap.
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > int64((MaxDuration-total)/unit) {
+			return Interval{}, fmt.Errorf("interval %q is longer than 36500d (100 years), the longest alm accepts: write a shorter span", quoteShort(s))
+		}
+		total += time.Duration(n) * unit
+	}
+	return Interval{total}, nil
+}
+
+// MustInterval is ParseInterval for tests and literals; it panics on a bad value.
+func MustInterval(s string) Interval {
+	i, err := ParseInterval(s)
+	if err != nil {
+		panic(err)
+	}
+	return i
+}
+
+func (i Interval) Std() time.Duration { return i.D }
+func (i Interval) IsZero() bool       { return i.D == 0 }
+
+// String writes the interval in its largest whole unit: 30m, 2h, 3d;
+// 1h30m when no single unit fits.
+func (i Interval) String() string {
+	switch day := 24 * time.Hour; {
+	case i.D == 0:
+		return "0m"
+	case i.D%day == 0:
+		return strconv.FormatInt(int64(i.D/day), 10) + "d"
+	case i.D%time.Hour == 0:
+		return strconv.FormatInt(int64(i.D/time.Hour), 10) + "h"
+	case i.D < time.Hour:
+		return strconv.FormatInt(int64(i.D/time.Minute), 10) + "m"
+	default:
+		return strconv.FormatInt(int64(i.D/time.Hour), 10) + "h" + strconv.FormatInt(int64(i.D%time.Hour/time.Minute), 10) + "m"
+	}
+}
+
+func (i *Interval) UnmarshalYAML(n *yaml.Node) error {
+	p, err := ParseInterval(n.Value)
+	if err != nil {
+		return &PositionError{Line: n.Line, Column: n.Column, Err: err}
+	}
+	*i = p
+	return nil
+}
+
+func (i Interval) MarshalYAML() (any, error) { return i.String(), nil }
+
+func (i Interval) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(i.String())), nil }
+
 // PositionError is a value that does not parse, with where it stands.
 type PositionError struct {
 	Line, Column int

@@ -56,6 +56,49 @@ func TestParseDuration(t *testing.T) {
 
 // The latest date a file can hold plus the longest duration, and the
 // earliest minus it, stay valid instants in order in any zone: no sum wraps.
+func TestParseInterval(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		want     time.Duration
+		err      string // a fragment of the error; empty when the value parses
+		asString string // how it is written back
+	}{
+		{"minutes", "30m", 30 * time.Minute, "", "30m"},
+		{"hours", "2h", 2 * time.Hour, "", "2h"},
+		{"minutes that make hours", "120m", 2 * time.Hour, "", "2h"},
+		{"a sum", "1h30m", 90 * time.Minute, "", "1h30m"},
+		{"days", "1w1d", 8 * 24 * time.Hour, "", "8d"},
+		{"hours past a day", "25h", 25 * time.Hour, "", "25h"},
+		{"max", "52560000m", MaxDuration, "", "36500d"},
+		{"past max", "52560001m", 0, "longer than 36500d", ""},
+		{"wraps int64", "99999999999999999m", 0, "longer than 36500d", ""},
+		{"seconds are not a unit", "90s", 0, "not a number with a unit m, h, d or w", ""},
+		{"no unit", "30", 0, "not a number with a unit", ""},
+		{"empty", "", 0, "not a number with a unit", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseInterval(tt.in)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("ParseInterval(%q): %v", tt.in, err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("ParseInterval(%q) = %v, %v; want an error with %q", tt.in, got.D, err, tt.err)
+			case tt.err == "" && got.D != tt.want:
+				t.Fatalf("ParseInterval(%q) = %v, want %v", tt.in, got.D, tt.want)
+			case tt.err == "" && got.String() != tt.asString:
+				t.Fatalf("ParseInterval(%q).String() = %q, want %q", tt.in, got.String(), tt.asString)
+			}
+			if tt.err == "" {
+				if back, err := ParseInterval(got.String()); err != nil || back != got {
+					t.Errorf("%q does not read back: %v, %v", got.String(), back.D, err)
+				}
+			}
+		})
+	}
+}
+
 func TestPlusMinusCannotOverflow(t *testing.T) {
 	last, first := MustDate("9999-12-31"), MustDate("0000-01-01")
 	longest := Duration{MaxDuration}
