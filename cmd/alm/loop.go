@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/alm-project/alm/reconciler/alert"
+	"github.com/alm-project/alm/reconciler/metrics"
+	"github.com/alm-project/alm/reconciler/notify"
+	"github.com/alm-project/alm/reconciler/reconcile"
 	"github.com/alm-project/alm/reconciler/runner"
 )
 
@@ -55,11 +61,81 @@ func runLoop(ctx context.Context, g *globals, f *applyFlags, lf *loopFlags) erro
 		}
 		lo.Lease = &runner.LeaseOptions{Name: lf.leaseName, Owner: owner, TTL: lf.leaseDuration}
 	}
+	m := metrics.New()
+	started := g.clockTime()
+	var held runner.Cycle // the last cycle's lease facts, for the lease alert
+	o.Apply.Alerts = func(pl *reconcile.Planned, a *reconcile.Applied) []notify.Message {
+		f := alert.Facts{Alerts: pl.Repo.Directory.Spec.Alerts, LastSuccess: m.LastSuccess(), Started: started,
+			Run: &alert.Run{At: g.clockTime(), Refused: a.Refusal, Failed: a.Result.Failed, Errors: failures(a)}}
+		if held.Lease != nil {
+			f.LeaseHolder, f.LeaseSince = held.Lease.Owner, held.Lease.Since
+		}
+		return alert.Evaluate(f, pl.Ledger, g.clockTime())
+	}
 	lo.Observe = func(c runner.Cycle) {
+		held = c
+		m.Observe(observed(c))
+		if c.Lease != nil {
+			m.SetLease(c.Skipped == "", c.Lease.Owner)
+		}
 		if c.Outcome != nil && g.format == "json" {
 			_ = writeDocument(g, c.Outcome)
 		}
 	}
-	g.logger.Info("reconcile loop", "interval", lf.interval, "lease", lo.Lease != nil)
+	if lf.listen != "" {
+		srv := &http.Server{Addr: lf.listen, Handler: m.Handler(lf.healthAfter), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				g.logger.Error("health and metrics server stopped", "listen", lf.listen, "error", err)
+			}
+		}()
+		defer srv.Close()
+	}
+	g.logger.Info("reconcile loop", "interval", lf.interval, "lease", lo.Lease != nil, "listen", lf.listen)
 	return runner.Loop(ctx, o, lo)
+}
+
+// observed is a cycle as the metrics count it.
+func observed(c runner.Cycle) metrics.Run {
+	r := metrics.Run{Start: c.Start, Duration: c.Duration, Outcome: metrics.Succeeded}
+	out := c.Outcome
+	switch {
+	case c.Skipped != "":
+		r.Outcome = metrics.Unchanged
+		return r
+	case out != nil && out.Refused != nil:
+		r.Outcome = metrics.Refused
+		if out.Applied != nil {
+			r.Refused = metrics.Refusals(out.Applied.Refusal)
+		}
+	case c.Err != nil:
+		r.Outcome = metrics.Failed
+	}
+	if out == nil {
+		return r
+	}
+	if out.Planned != nil {
+		p := out.Planned.Plan
+		r.Planned, r.Findings, r.Orphans, r.Drift = true, len(p.Findings), len(p.Orphans), p.Summary().Drift
+	}
+	if a := out.Applied; a != nil {
+		r.Applied, r.Failed = metrics.Changes(a.Result)
+		r.NoticesFailed = notify.Failed(a.Notices)
+		r.NoticesSent = len(a.Notices) - r.NoticesFailed
+		if a.Result.Failed > 0 && r.Outcome == metrics.Succeeded {
+			r.Outcome = metrics.Failed
+		}
+	}
+	return r
+}
+
+// failures are a run's failed changes, "change: error", for an alert.
+func failures(a *reconcile.Applied) []string {
+	var out []string
+	for _, c := range a.Result.Changes {
+		if c.Error != "" && c.Outcome == "failed" {
+			out = append(out, c.Change.ID+": "+c.Error)
+		}
+	}
+	return out
 }

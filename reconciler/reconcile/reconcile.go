@@ -251,6 +251,10 @@ type ApplyOptions struct {
 	// and retirement pull requests due (renew.Open). Both on GitHub.
 	Requesters reply.Commenter
 	Renewals   renew.Host
+	// Alerts, when set, gives the operators' alerts and recoveries due
+	// after the run (reconciler/alert); they go out on the channels with
+	// the notices and ride in the receipt's ledger, so each is sent once.
+	Alerts func(pl *Planned, a *Applied) []notify.Message
 	// Lease is the owner of the lease the run holds (alm reconcile
 	// --interval), recorded in its receipt: who applied when.
 	Lease string
@@ -272,6 +276,9 @@ type Applied struct {
 	// passwords, what went out and what failed (a notice is tried again
 	// next run; a password that went out nowhere is lost: rotate it).
 	Notices []notify.Delivery
+	// Refusal is the record of the guards' or --require-approved's
+	// refusal, nil when the run was not refused.
+	Refusal *receipt.Refusal
 	// Told and Renewals are what was said on GitHub after the apply;
 	// FollowUp the errors doing so (the directory work is done either way).
 	Told     reply.Report
@@ -317,6 +324,7 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	if sctx.Err() == nil { // a stopped run rotates nothing more
 		out.Notices = append(out.Notices, rotate(ctx, dir, pl, src, res, opts)...)
 	}
+	out.Notices = append(out.Notices, alerts(ctx, pl, out, src, opts)...)
 	if src.Rev == "" || opts.NoReceipt {
 		return out, nil
 	}
@@ -348,6 +356,15 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	r.Plan = receipt.Summarize(r.Changes)
 	err := record(ctx, src, statusBranch(pl.Repo), r, opts, out)
 	return out, err
+}
+
+// alerts sends the operators' alerts and recoveries due, once each (the
+// ledger), from a Git revision only: a working tree records nothing.
+func alerts(ctx context.Context, pl *Planned, out *Applied, src Source, opts ApplyOptions) []notify.Delivery {
+	if opts.Alerts == nil || src.Rev == "" || opts.NoReceipt || len(opts.Channels) == 0 {
+		return nil
+	}
+	return notify.Send(ctx, opts.Alerts(pl, out), opts.Channels, pl.Ledger, opts.Now, opts.logger())
 }
 
 // attachmentChannels are the channels a sealed password may go out on:
@@ -519,10 +536,11 @@ func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*A
 		Findings:  findings(pl.Plan.Findings),
 		Refused:   guardRefusal(pl.Refused),
 	}
-	out := &Applied{Findings: pl.Plan.Findings}
+	out := &Applied{Findings: pl.Plan.Findings, Refusal: r.Refused}
 	// Notices and renewals are not directory work: a refused plan does not
 	// hold them back.
 	out.Notices = sendNotices(context.WithoutCancel(ctx), pl, src, opts)
+	out.Notices = append(out.Notices, alerts(context.WithoutCancel(ctx), pl, out, src, opts)...)
 	r.Notices = out.Notices
 	defer followUp(context.WithoutCancel(ctx), out, pl, src, opts)
 	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
@@ -608,7 +626,7 @@ func RecordRefusal(ctx context.Context, src Source, rep verify.Report, opts Appl
 	if branch == "" {
 		branch = receipt.DefaultBranch
 	}
-	out := &Applied{}
+	out := &Applied{Refusal: f}
 	if err := record(ctx, src, branch, r, opts, out); err != nil {
 		return out, fmt.Errorf("record the refusal of %s: %w", rep.Head, err)
 	}
