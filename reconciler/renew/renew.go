@@ -33,21 +33,21 @@ type Proposal struct {
 	Owner    string     `json:"owner"`
 	Reviewer string     `json:"reviewer,omitempty"`
 	Template string     `json:"template"`
-	Expires  model.Date `json:"expires"`             // as the file has it
-	Renewed  model.Date `json:"renewed,omitempty"`   // the new expiry, for Renew
-	Capped   bool       `json:"capped,omitempty"`    // Renewed was held to lifetime.max from spec.created
+	Expires  model.Date `json:"expires"`           // as the file has it
+	Renewed  model.Date `json:"renewed,omitempty"` // the new expiry, for Renew
+	Capped   bool       `json:"capped,omitempty"`  // Renewed was held to lifetime.max from spec.created
 	// Branch is alm/renew/<login>/<expires renewed> or alm/retire/<login>:
 	// named after the expiry it renews, so that one closed is never
 	// proposed again for that expiry, whatever day it is.
-	Branch string `json:"branch"`
-	Lifetime string     `json:"lifetime,omitempty"`  // the template's lifetime.default, for the body
-	Before   string     `json:"before,omitempty"`    // the template's renewal.before, for the body
-	Max      string     `json:"max,omitempty"`       // the template's lifetime.max
-	Created  model.Date `json:"created,omitempty"`   // spec.created
+	Branch   string     `json:"branch"`
+	Lifetime string     `json:"lifetime,omitempty"` // the template's lifetime.default, for the body
+	Before   string     `json:"before,omitempty"`   // the template's renewal.before, for the body
+	Max      string     `json:"max,omitempty"`      // the template's lifetime.max
+	Created  model.Date `json:"created,omitempty"`  // spec.created
 	// Requested is the renewal's spec.created: a renewal is a new request,
 	// dated the day it is opened, and lifetime.max counts from it.
 	Requested model.Date `json:"requested,omitempty"`
-	EndNote  string     `json:"endOfLife,omitempty"` // what happens at expiry, for the body
+	EndNote   string     `json:"endOfLife,omitempty"` // what happens at expiry, for the body
 }
 
 // Skipped is an account due for renewal that cannot have a pull request,
