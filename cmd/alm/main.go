@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,24 +85,48 @@ func main() {
 var clock = time.Now
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr, clockTime: clock}
+	out := &counting{w: stdout}
+	g := &globals{stdout: out, stderr: stderr, clockTime: clock}
 	root := newRootCommand(g)
 	root.SetArgs(args)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
+	code, shown := exitError, err
 	var ec *exitCode
 	if errors.As(err, &ec) {
-		if ec.err != nil {
-			fmt.Fprintln(stderr, "alm:", ec.err)
-		}
-		return ec.code
+		code, shown = ec.code, ec.err
 	}
-	fmt.Fprintln(stderr, "alm:", err)
-	return exitError
+	if shown == nil {
+		return code
+	}
+	fmt.Fprintln(stderr, "alm:", shown)
+	// With --format json, stdout holds one document: the error's, when the
+	// command wrote none before it failed.
+	if g.format == "json" && out.n == 0 {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(struct {
+			Error    string `json:"error"`
+			ExitCode int    `json:"exitCode"`
+		}{shown.Error(), code})
+	}
+	return code
+}
+
+// counting counts what is written through it.
+type counting struct {
+	w io.Writer
+	n int
+}
+
+func (c *counting) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }
 
 func newRootCommand(g *globals) *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 
@@ -31,6 +32,11 @@ func newVersionCommand(g *globals) *cobra.Command {
 		Short: "Print alm's version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if g.format == "json" {
+				return json.NewEncoder(g.stdout).Encode(struct {
+					Version string `json:"version"`
+				}{versionString()})
+			}
 			fmt.Fprintln(g.stdout, "alm", versionString())
 			return nil
 		},
