@@ -160,6 +160,17 @@ func checkObject(obj any, all []any) []string {
 	return nil
 }
 
+// podSpec is a workload's pod template, nil for other objects.
+func podSpec(obj any) *corev1.PodSpec {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return &o.Spec.Template.Spec
+	case *batchv1.CronJob:
+		return &o.Spec.JobTemplate.Spec.Template.Spec
+	}
+	return nil
+}
+
 func hasFlag(args []string, flag string) bool {
 	return flagValue(args, flag) != "" || slices.Contains(args, flag)
 }
