@@ -5,7 +5,7 @@ SHELL := /bin/bash
 AD_DIR ?= $(CURDIR)/.ad
 GO ?= go
 
-.PHONY: build test unit ad-start ad-stop vet bench
+.PHONY: build test unit ad-start ad-stop vet bench deploy-check
 
 build:
 	$(GO) build -o bin/alm ./cmd/alm
@@ -19,12 +19,34 @@ unit:
 
 # The tests that change what every other test relies on (the domain's
 # Administrator account) run last, alone: ALM_TEST_AD_EXCLUSIVE=1.
-test: vet
+test: vet deploy-check
 	scripts/ad/start.sh $(AD_DIR)
 	set -o pipefail; export ALM_TEST_AD_ENV=$(AD_DIR)/ad.env ALM_TEST_AD_REQUIRED=1; \
 	  $(GO) test -count=1 ./... && \
 	  ALM_TEST_AD_EXCLUSIVE=1 $(GO) test -count=1 -run '^TestExclusive' ./... ; \
 	  rc=$$?; scripts/ad/stop.sh $(AD_DIR); exit $$rc
+
+# deploy-check: goreleaser check on .goreleaser.yaml, then the checks of the
+# Dockerfile and examples/deploy (go test ./examples/deploy/), with the tools
+# that test uses installed where apt-get can (as root): systemd-analyze, and
+# shellcheck for actionlint. A goreleaser that cannot be installed here is
+# said so, and the Go test's structure checks of the file stand alone.
+GORELEASER_VERSION ?= v2.15.1
+deploy-check:
+	@for tool in systemd-analyze:systemd shellcheck:shellcheck; do \
+	  command -v $${tool%%:*} >/dev/null && continue; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq $${tool#*:} >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $${tool#*:} >/dev/null 2>&1; } || true; \
+	  fi; \
+	  command -v $${tool%%:*} >/dev/null || echo "deploy-check: $${tool%%:*} is not installed and could not be: go test says what it skips"; \
+	done
+	@if GOBIN=$(CURDIR)/bin $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION); then \
+	  bin/goreleaser check; \
+	else \
+	  echo "deploy-check: goreleaser $(GORELEASER_VERSION) could not be installed here: .goreleaser.yaml is checked only by go test ./examples/deploy/ (TestGoreleaser)"; \
+	fi
+	$(GO) test -count=1 ./examples/deploy/
 
 ad-start:
 	scripts/ad/start.sh $(AD_DIR)
