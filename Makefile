@@ -18,10 +18,12 @@ unit:
 	$(GO) test ./...
 
 # The tests that change what every other test relies on (the domain's
-# Administrator account) run last, alone: ALM_TEST_AD_EXCLUSIVE=1.
+# Administrator account) run last, alone: ALM_TEST_AD_EXCLUSIVE=1. alm binds
+# as a delegated account holding only docs/permissions.md's rights
+# (ALM_TEST_AD_BIND=delegated); the tests' fixtures as the administrator.
 test: vet deploy-check
 	scripts/ad/start.sh $(AD_DIR)
-	set -o pipefail; export ALM_TEST_AD_ENV=$(AD_DIR)/ad.env ALM_TEST_AD_REQUIRED=1; \
+	set -o pipefail; export ALM_TEST_AD_ENV=$(AD_DIR)/ad.env ALM_TEST_AD_REQUIRED=1 ALM_TEST_AD_BIND=delegated; \
 	  $(GO) test -count=1 ./... && \
 	  ALM_TEST_AD_EXCLUSIVE=1 $(GO) test -count=1 -run '^TestExclusive' ./... ; \
 	  rc=$$?; scripts/ad/stop.sh $(AD_DIR); exit $$rc

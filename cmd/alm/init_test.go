@@ -247,9 +247,10 @@ spec:
 }
 
 // TestAcmeOnFreshDomain: alm apply of examples/acme, as written, against a
-// domain where nothing was made for it: the OUs (OU=ALM included), the
-// groups the roles name and the accounts are created; a second plan is
-// empty.
+// domain where nothing was made for it but OU=ALM, delegated to alm's
+// account as docs/permissions.md says (binding as the administrator, alm
+// creates OU=ALM too): the OUs below it, the groups the roles name and the
+// accounts are created; a second plan is empty.
 func TestAcmeOnFreshDomain(t *testing.T) {
 	atClock(t, "2026-11-22T09:00:00Z")
 	env := adtest.New(t)

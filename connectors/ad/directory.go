@@ -247,7 +247,7 @@ func (d *Directory) do(ctx context.Context, op, dn, attr string, f func(*ldap.Co
 	if lost(err) {
 		d.drop(conn)
 	}
-	return translate(op, dn, attr, err)
+	return translateAs(d.cfg.BindDN, op, dn, attr, err)
 }
 
 // run runs f on a connection being set up, closing it if ctx ends first.

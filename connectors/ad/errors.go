@@ -38,10 +38,20 @@ const markerAttr = "\x00marker:"
 
 const schemaHint = "the directory's schema has no such attribute: check the attribute names (and the marker attribute) in the settings"
 
+// classAttr prefixes the attr translate is given for an add: the class of
+// the object added, which an insufficient-access hint names.
+const classAttr = "\x00class:"
+
 // translate turns a go-ldap error into a *directory.Error that says which
 // class it is and what to do. attr names the attribute being changed, when
 // one is (it sharpens the hint).
 func translate(op, dn, attr string, err error) error {
+	return translateAs("", op, dn, attr, err)
+}
+
+// translateAs is translate for a connection bound as account (the bind
+// DN or name), which a hint naming a missing right grants it to.
+func translateAs(account, op, dn, attr string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -58,7 +68,13 @@ func translate(op, dn, attr string, err error) error {
 		return e
 	}
 	e.Detail = detail(le)
+	class := ""
+	if rest, ok := strings.CutPrefix(attr, classAttr); ok {
+		class, attr = rest, ""
+	}
+	marked := false
 	if rest, ok := strings.CutPrefix(attr, markerAttr); ok {
+		marked = true
 		attr = rest
 		if le.ResultCode == ldap.LDAPResultNoSuchAttribute {
 			e.Class = directory.ErrChanged
@@ -153,11 +169,7 @@ func translate(op, dn, attr string, err error) error {
 		}
 	case ldap.LDAPResultInsufficientAccessRights:
 		e.Class = directory.ErrAccessDenied
-		if op == opSearch {
-			e.Hint = "grant the bind account read access to this OU"
-		} else {
-			e.Hint = "grant the bind account write access to this OU"
-		}
+		e.Hint = deniedHint(trustee(account), op, dn, attr, class, marked)
 	case ldap.LDAPResultNotAllowedOnNonLeaf:
 		e.Class = directory.ErrNotEmpty
 		e.Hint = "the object still holds other objects: move or delete them first"
@@ -236,4 +248,67 @@ func isCertificate(err error) bool {
 	var verify *tls.CertificateVerificationError
 	return errors.As(err, &unknown) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verify)
+}
+
+// deniedHint names the right whose absence made the server answer
+// insufficientAccessRights (50) to op on dn, with the dsacls command that
+// grants it (docs/permissions.md gives the PowerShell and samba-tool
+// forms). attr is the attribute written, "" when several were; class the
+// class added; marked, that the write also rewrote the marker attribute.
+func deniedHint(who, op, dn, attr, class string, marked bool) string {
+	parent := parentDN(dn)
+	if parent == "" {
+		parent = dn
+	}
+	const doc = "; docs/permissions.md lists every right alm needs"
+	switch op {
+	case opSearch:
+		return fmt.Sprintf("the bind account may not read %s: grant it Read there (dsacls \"%s\" /I:T /G \"%s\")%s",
+			dn, dn, who+":GR", doc)
+	case opAdd:
+		if class == "" {
+			class = "user"
+		}
+		return fmt.Sprintf("the bind account may not create %s objects in %s: grant it Create/Delete %s objects there (dsacls \"%s\" /I:T /G \"%s\")%s",
+			class, parent, class, parent, who+":CCDC;"+class, doc)
+	case opDelete:
+		return fmt.Sprintf("the bind account may not delete %s: grant it Delete user and group objects in %s (dsacls \"%s\" /I:T /G \"%s\")%s",
+			dn, parent, parent, who+":CCDC;user", doc)
+	case opModRDN:
+		return fmt.Sprintf("the bind account may not rename or move %s: grant it Write name and cn on user and group objects in %s (dsacls \"%s\" /I:S /G \"%s\" \"%s\"), and Create/Delete on both OUs of a move%s",
+			dn, parent, parent, who+":WP;name;user", who+":WP;cn;user", doc)
+	}
+	switch {
+	case strings.EqualFold(attr, attrMember):
+		return fmt.Sprintf("the bind account may not change the members of %s: grant it Write member on that group (dsacls \"%s\" /G \"%s\"), or on the group objects of its OU%s",
+			dn, dn, who+":WP;member", doc)
+	case strings.EqualFold(attr, attrUnicodePwd):
+		return fmt.Sprintf("the bind account may not reset passwords in %s: grant it Reset Password on user objects there (dsacls \"%s\" /I:S /G \"%s\")%s",
+			parent, parent, who+":CA;Reset Password;user", doc)
+	case attr == "":
+		return fmt.Sprintf("the bind account may not write the attributes alm owns on %s: grant it Write Property on each of them, on user objects in %s%s",
+			dn, parent, doc)
+	}
+	also := ""
+	if marked {
+		also = " (and on the marker attribute, which the same write checks)"
+	}
+	return fmt.Sprintf("the bind account may not write %s on %s: grant it Write %s on user objects in %s (dsacls \"%s\" /I:S /G \"%s\")%s%s",
+		attr, dn, attr, parent, parent, who+":WP;"+attr+";user", also, doc)
+}
+
+// trustee is how dsacls names the bind account: as given when it is a
+// DOMAIN\name or user@domain; from a DN, its first RDN's value after
+// DOMAIN\, which the reader completes.
+func trustee(account string) string {
+	switch {
+	case account == "":
+		return `DOMAIN\alm`
+	case strings.Contains(account, `\`), strings.Contains(account, "@") && !strings.Contains(account, "="):
+		return account
+	}
+	if _, value, _, err := splitDN(account); err == nil {
+		return `DOMAIN\` + value
+	}
+	return account
 }

@@ -62,10 +62,27 @@ func TestTranslate(t *testing.T) {
 			nil, "use ldaps:// or StartTLS", false},
 		{"old RDN kept", opModRDN, "", ldapErr(53, "Old RDN must be deleted"),
 			nil, "refused", false},
-		{"insufficient rights to write", opAdd, "", ldapErr(50, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)"),
-			directory.ErrAccessDenied, "grant the bind account write access to this OU", false},
-		{"insufficient rights to read", opSearch, "", ldapErr(50, "access denied"),
-			directory.ErrAccessDenied, "read access", false},
+		// Insufficient access: the hint names the right and how to grant it.
+		{"may not create users (Windows)", opAdd, classAttr + "user", ldapErr(50, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)"),
+			directory.ErrAccessDenied, `create user objects in DC=example,DC=test: grant it Create/Delete user objects there (dsacls "DC=example,DC=test" /I:T /G "DOMAIN\alm:CCDC;user")`, false},
+		{"may not create groups (Samba)", opAdd, classAttr + "group", ldapErr(50, "acl: unable to get access to CN=x,DC=example,DC=test"),
+			directory.ErrAccessDenied, `"DOMAIN\alm:CCDC;group"`, false},
+		{"may not create OUs", opAdd, classAttr + "organizationalUnit", ldapErr(50, "acl: unable to get access to OU=x"),
+			directory.ErrAccessDenied, "Create/Delete organizationalUnit objects", false},
+		{"may not read", opSearch, "", ldapErr(50, "access denied"),
+			directory.ErrAccessDenied, `may not read CN=x,DC=example,DC=test: grant it Read there (dsacls "CN=x,DC=example,DC=test" /I:T /G "DOMAIN\alm:GR")`, false},
+		{"may not delete", opDelete, "", ldapErr(50, "acl: unable to get access"),
+			directory.ErrAccessDenied, `may not delete CN=x,DC=example,DC=test`, false},
+		{"may not rename (Samba)", opModRDN, "", ldapErr(50, "00002098: Object CN=x has no wp on name"),
+			directory.ErrAccessDenied, `"DOMAIN\alm:WP;name;user"`, false},
+		{"may not write member (Samba)", opModify, "member", ldapErr(50, "00002098: Object CN=x has no write property access"),
+			directory.ErrAccessDenied, `may not change the members of CN=x,DC=example,DC=test: grant it Write member on that group (dsacls "CN=x,DC=example,DC=test" /G "DOMAIN\alm:WP;member")`, false},
+		{"may not reset passwords (Samba)", opModify, markerAttr + "unicodePwd", ldapErr(50, "error in module acl: insufficient access rights during LDB_MODIFY (50)"),
+			directory.ErrAccessDenied, `may not reset passwords in DC=example,DC=test: grant it Reset Password on user objects there (dsacls "DC=example,DC=test" /I:S /G "DOMAIN\alm:CA;Reset Password;user")`, false},
+		{"may not write an attribute", opModify, markerAttr + "title", ldapErr(50, "00002098: Object CN=x has no write property access"),
+			directory.ErrAccessDenied, `"DOMAIN\alm:WP;title;user") (and on the marker attribute`, false},
+		{"may not write attributes", opModify, markerAttr, ldapErr(50, "00002098: Object CN=x has no write property access"),
+			directory.ErrAccessDenied, "Write Property on each of them", false},
 		{"non-empty OU", opDelete, "", ldapErr(66, "subtree_delete: Unable to delete a non-leaf node (it has 1 children)!"),
 			directory.ErrNotEmpty, "move or delete them first", false},
 		{"bad syntax", opModify, "accountExpires", ldapErr(21, "accountExpires: value is not an integer"),
@@ -171,5 +188,21 @@ func TestDetailKeepsServerText(t *testing.T) {
 	want := "LDAP 68 (Entry Already Exists): samAccountName 'jdoe' already in use"
 	if got := err.(*directory.Error).Detail; got != want {
 		t.Errorf("Detail = %q, want %q", got, want)
+	}
+}
+
+func TestTrustee(t *testing.T) {
+	tests := []struct{ name, account, want string }{
+		{"unknown", "", `DOMAIN\alm`},
+		{"down-level name", `EXAMPLE\svc-alm`, `EXAMPLE\svc-alm`},
+		{"user principal name", "svc-alm@example.test", "svc-alm@example.test"},
+		{"DN", "CN=svc-alm,OU=Service Accounts,DC=example,DC=test", `DOMAIN\svc-alm`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := trustee(tt.account); got != tt.want {
+				t.Errorf("trustee(%q) = %q, want %q", tt.account, got, tt.want)
+			}
+		})
 	}
 }

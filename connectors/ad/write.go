@@ -32,7 +32,7 @@ func (d *Directory) CreateOU(ctx context.Context, dn string) error {
 	req := ldap.NewAddRequest(dn, nil)
 	req.Attribute("objectClass", ouClasses)
 	req.Attribute("ou", []string{value})
-	if err := d.do(ctx, opAdd, dn, "", func(c *ldap.Conn) error { return c.Add(req) }); err != nil {
+	if err := d.do(ctx, opAdd, dn, classAttr+"organizationalUnit", func(c *ldap.Conn) error { return c.Add(req) }); err != nil {
 		return err
 	}
 	d.log.Debug("created OU", "dn", dn)
@@ -50,7 +50,7 @@ func (d *Directory) CreateGroup(ctx context.Context, g directory.NewGroup) error
 	if g.Marker != "" {
 		req.Attribute(d.marker, []string{g.Marker})
 	}
-	err := d.do(ctx, opAdd, g.DN, "", func(c *ldap.Conn) error { return c.Add(req) })
+	err := d.do(ctx, opAdd, g.DN, classAttr+"group", func(c *ldap.Conn) error { return c.Add(req) })
 	if errors.Is(err, directory.ErrExists) && g.Marker != "" {
 		if _, verr := d.verify(ctx, opAdd, directory.Ref{DN: g.DN, Marker: g.Marker}); verr == nil {
 			return nil
@@ -126,7 +126,7 @@ func (d *Directory) Create(ctx context.Context, a directory.NewAccount) error {
 		}
 		req.Attribute(directory.AttrUserAccountControl, []string{strconv.Itoa(uac)})
 		req.Attribute(attrUnicodePwd, []string{unicodePwd(pw)})
-		err = d.do(ctx, opAdd, a.DN, "", func(c *ldap.Conn) error { return c.Add(req) })
+		err = d.do(ctx, opAdd, a.DN, classAttr+"user", func(c *ldap.Conn) error { return c.Add(req) })
 		if !errors.Is(err, directory.ErrWeakPassword) {
 			break
 		}

@@ -4,6 +4,12 @@
 // Tests find the DC through ALM_TEST_AD_ENV, the ad.env file start.sh
 // writes. Without it they skip, unless ALM_TEST_AD_REQUIRED=1 (make test),
 // where a missing directory is a failure rather than a silent pass.
+//
+// alm binds as a delegated account (Env.BindDN, Env.Password) holding
+// only the rights docs/permissions.md lists, on OU=alm-tests and on the
+// OUs Root gives out; the test's own fixtures (Conn, OU, Root) use the
+// domain's administrator (Env.AdminDN). ALM_TEST_AD_BIND=admin makes
+// alm bind as the administrator too.
 package adtest
 
 import (
@@ -28,6 +34,8 @@ import (
 const (
 	EnvFile     = "ALM_TEST_AD_ENV"
 	EnvRequired = "ALM_TEST_AD_REQUIRED"
+	// EnvBind says whom alm binds as: "delegated" (the default) or "admin".
+	EnvBind = "ALM_TEST_AD_BIND"
 )
 
 // Env is one running directory, as described by ad.env.
@@ -35,10 +43,18 @@ type Env struct {
 	URL        string // ldaps://127.0.0.1:636
 	CAFile     string // PEM of the CA that signed the server's certificate
 	ServerName string // name to verify the certificate against
-	BindDN     string
-	Password   string
-	BaseDN     string // DC=example,DC=test
-	Domain     string // DNS domain: example.test
+	// BindDN and Password are the account alm binds as: the delegated
+	// one unless ALM_TEST_AD_BIND=admin.
+	BindDN   string
+	Password string
+	// AdminDN and AdminPassword are the domain's administrator, whom
+	// Conn, OU and Root bind as to make and check what alm works on.
+	AdminDN       string
+	AdminPassword string
+	Delegated     bool   // BindDN is the delegated account
+	BaseDN        string // DC=example,DC=test
+	Domain        string // DNS domain: example.test
+	path          string // the ad.env file
 }
 
 // New returns the directory named by ALM_TEST_AD_ENV, skipping the test when
@@ -56,6 +72,17 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("%s: %v", EnvFile, err)
 	}
+	switch mode := os.Getenv(EnvBind); mode {
+	case "", "delegated":
+		dn, pw, err := env.delegated()
+		if err != nil {
+			t.Fatalf("set up the delegated bind account: %v", err)
+		}
+		env.BindDN, env.Password, env.Delegated = dn, pw, true
+	case "admin":
+	default:
+		t.Fatalf("%s=%q: want delegated or admin", EnvBind, mode)
+	}
 	return env
 }
 
@@ -71,13 +98,16 @@ func Load(path string) (*Env, error) {
 		return nil, err
 	}
 	env := &Env{
-		URL:        vars["AD_LDAPS_URL"],
-		CAFile:     vars["AD_CA_CERT"],
-		ServerName: vars["AD_TLS_SERVER_NAME"],
-		BindDN:     vars["AD_BIND_DN"],
-		Password:   vars["AD_BIND_PASSWORD"],
-		BaseDN:     vars["AD_BASE_DN"],
-		Domain:     vars["AD_DOMAIN"],
+		URL:           vars["AD_LDAPS_URL"],
+		CAFile:        vars["AD_CA_CERT"],
+		ServerName:    vars["AD_TLS_SERVER_NAME"],
+		BindDN:        vars["AD_BIND_DN"],
+		Password:      vars["AD_BIND_PASSWORD"],
+		AdminDN:       vars["AD_BIND_DN"],
+		AdminPassword: vars["AD_BIND_PASSWORD"],
+		BaseDN:        vars["AD_BASE_DN"],
+		Domain:        vars["AD_DOMAIN"],
+		path:          path,
 	}
 	for key, v := range map[string]string{
 		"AD_LDAPS_URL": env.URL, "AD_CA_CERT": env.CAFile, "AD_BIND_DN": env.BindDN,
@@ -143,9 +173,9 @@ func (e *Env) dial() (*ldap.Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", e.URL, err)
 	}
 	c.SetTimeout(30 * time.Second)
-	if err := c.Bind(e.BindDN, e.Password); err != nil {
+	if err := c.Bind(e.AdminDN, e.AdminPassword); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("bind %s: %w", e.BindDN, err)
+		return nil, fmt.Errorf("bind %s: %w", e.AdminDN, err)
 	}
 	return c, nil
 }
@@ -189,7 +219,11 @@ func (e *Env) OU(t testing.TB) string {
 // "OU=ALM", where examples/acme lives), with nothing in it: it waits for
 // any other test holding it - packages run in parallel - by a lock file,
 // deletes whatever an earlier run left there, and deletes it again when the
-// test ends. It returns the OU's DN, which the test creates or not.
+// test ends. It returns the OU's DN. When alm binds as the administrator
+// the OU is left for the test to create, or not; when alm binds as the
+// delegated account, it is created empty with the delegation on it, as an
+// administrator makes alm's root OU: the delegated account may not create
+// objects at the domain's root (docs/permissions.md).
 func (e *Env) Root(t testing.TB, rdn string) string {
 	t.Helper()
 	dn := rdn + "," + e.BaseDN
@@ -218,6 +252,17 @@ func (e *Env) Root(t testing.TB, rdn string) string {
 		lock.Close() // releases the lock
 	})
 	clear()
+	if e.Delegated {
+		c, err := e.dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := addOU(c, dn); err != nil {
+			t.Fatalf("create %s: %v", dn, err)
+		}
+		e.Delegate(t, dn)
+	}
 	return dn
 }
 
