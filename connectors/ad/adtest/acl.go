@@ -62,6 +62,7 @@ var guids = map[string]string{
 	"employeeID":         "bf967962-0de6-11d0-a285-00aa003049e2",
 	"accountExpires":     "bf967915-0de6-11d0-a285-00aa003049e2",
 	"adminDescription":   "bf967919-0de6-11d0-a285-00aa003049e2",
+	"container":          "bf967a8b-0de6-11d0-a285-00aa003049e2",
 	"userAccountControl": "bf967a68-0de6-11d0-a285-00aa003049e2",
 	"pwdLastSet":         "bf967a0a-0de6-11d0-a285-00aa003049e2",
 	"sAMAccountName":     "3e0abfd0-126a-11d0-a060-00aa006c33ed",
@@ -84,6 +85,10 @@ var UserAttributes = []string{
 
 // GroupAttributes are the attributes of groups alm writes.
 var GroupAttributes = []string{"member", "adminDescription", "sAMAccountName", "cn", "name"}
+
+// ContainerAttributes are what alm writes on the lease's container
+// (alm reconcile --interval): the marker attribute holds the lease.
+var ContainerAttributes = []string{"adminDescription"}
 
 // Right is one access control entry's worth of permission, for Deny.
 type Right struct {
@@ -119,7 +124,7 @@ func delegation(sid []byte) []ace {
 	// hide from Authenticated Users).
 	out = append(out, ace{typ: aceAllowed, flags: aceContainerInherit,
 		mask: rightReadProperty | rightListChildren | rightListObject | rightReadControl, sid: sid})
-	for _, class := range []string{"user", "group", "organizationalUnit"} {
+	for _, class := range []string{"user", "group", "organizationalUnit", "container"} {
 		out = append(out, ace{typ: aceAllowedObject, flags: aceContainerInherit,
 			mask: rightCreateChild | rightDeleteChild, object: mustGUID(class), sid: sid})
 	}
@@ -132,6 +137,10 @@ func delegation(sid []byte) []ace {
 	for _, attr := range GroupAttributes {
 		out = append(out, ace{typ: aceAllowedObject, flags: aceContainerInherit | aceInheritOnly,
 			mask: rightWriteProperty, object: mustGUID(attr), inherited: mustGUID("group"), sid: sid})
+	}
+	for _, attr := range ContainerAttributes {
+		out = append(out, ace{typ: aceAllowedObject, flags: aceContainerInherit | aceInheritOnly,
+			mask: rightWriteProperty, object: mustGUID(attr), inherited: mustGUID("container"), sid: sid})
 	}
 	return out
 }
