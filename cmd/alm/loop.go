@@ -13,6 +13,7 @@ import (
 	"github.com/alm-project/alm/reconciler/alert"
 	"github.com/alm-project/alm/reconciler/metrics"
 	"github.com/alm-project/alm/reconciler/notify"
+	"github.com/alm-project/alm/reconciler/receipt"
 	"github.com/alm-project/alm/reconciler/reconcile"
 	"github.com/alm-project/alm/reconciler/runner"
 )
@@ -72,9 +73,20 @@ func runLoop(ctx context.Context, g *globals, f *applyFlags, lf *loopFlags) erro
 		}
 		return alert.Evaluate(f, pl.Ledger, g.clockTime())
 	}
+	// A run that stops before it applies (Git or the directory down)
+	// writes no receipt: its alerts (no success for too long) go out here,
+	// remembered by this process, with what the last repository read says.
+	var last *runner.Outcome
+	mem := notify.Ledger{}
 	lo.Observe = func(c runner.Cycle) {
 		held = c
 		m.Observe(observed(c))
+		if c.Outcome != nil && c.Outcome.Repo != nil {
+			last = c.Outcome
+		}
+		if c.Err != nil && last != nil {
+			stopped(ctx, g, f, last, c, m.LastSuccess(), started, mem)
+		}
 		if c.Lease != nil {
 			m.SetLease(c.Skipped == "", c.Lease.Owner)
 		}
@@ -93,6 +105,31 @@ func runLoop(ctx context.Context, g *globals, f *applyFlags, lf *loopFlags) erro
 	}
 	g.logger.Info("reconcile loop", "interval", lf.interval, "lease", lo.Lease != nil, "listen", lf.listen)
 	return runner.Loop(ctx, o, lo)
+}
+
+// stopped sends the alerts of a run that stopped before it applied.
+func stopped(ctx context.Context, g *globals, f *applyFlags, last *runner.Outcome, c runner.Cycle, lastSuccess, started time.Time, mem notify.Ledger) {
+	spec := last.Repo.Directory.Spec
+	if spec.Alerts == nil {
+		return
+	}
+	ledger, err := receipt.Ledger(ctx, last.Source.Path, spec.StatusBranch)
+	if err != nil {
+		ledger = notify.Ledger{}
+	}
+	for id, chans := range mem {
+		for ch, at := range chans {
+			if ledger[id] == nil {
+				ledger[id] = map[string]time.Time{}
+			}
+			ledger[id][ch] = at
+		}
+	}
+	chans, _ := channels(spec.Notify, f.githubAPI)
+	now := g.clockTime()
+	fs := alert.Facts{Alerts: spec.Alerts, LastSuccess: lastSuccess, Started: started,
+		Run: &alert.Run{At: now, Error: c.Err.Error()}}
+	mem.Record(notify.Send(ctx, alert.Evaluate(fs, ledger, now), chans, ledger, now, g.logger))
 }
 
 // observed is a cycle as the metrics count it.
