@@ -114,10 +114,20 @@ merge's Approved-by trailers, which are only as trustworthy as whoever may push
 merge commits (protect the branch), or with --github from the reviews of the
 pull request the merge closed. On the first run pass --approved-since REV.
 
+After the directory work, on a revision of a Git repository, it tells people,
+on the channels alm.yaml's notify configures (and --outbox): the end-of-life
+notices due, each once (a refused plan does not hold them back); a new
+account's password, sealed to its reader's key, on e-mail or --outbox only; and
+it rotates the service accounts whose template's rotateEvery has passed. With
+--github it tells each merged pull request whose accounts changed what was
+done, once, and opens the renewal pull requests due. None of these holds up the
+directory work; what did not go out is in the output, the receipt and exit 2.
+
 Exit codes: 0 applied, and the directory matches the access repository;
 1 a change failed or was not attempted, or an error; 2 everything applied but
 findings remain - the directory still differs from the access repository in
-ways this run could not put right (listed above); 3 invalid input (the
+ways this run could not put right (listed above) - or a notice, password or
+pull-request answer did not go out; 3 invalid input (the
 repository, --now, a directory URL with credentials or plain ldap:// without
 --allow-plain-ldap: nothing written), a stale or edited saved plan, or
 unapproved commits or a plan refused (nothing written to the directory; the
