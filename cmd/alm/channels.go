@@ -47,7 +47,12 @@ func channels(n *model.Notify, githubAPI string) ([]notify.Channel, error) {
 	}
 	if w := n.Webhook; w != nil {
 		key, err := secret("spec.notify.webhook.secretEnv", w.SecretEnv)
-		c, cerr := webhook.New(*w, key, &http.Client{Timeout: 30 * time.Second})
+		cfg := *w
+		if cfg.URLEnv != "" {
+			u, uerr := secret("spec.notify.webhook.urlEnv", cfg.URLEnv)
+			cfg.URL, err = u, errors.Join(err, uerr)
+		}
+		c, cerr := webhook.New(cfg, key, &http.Client{Timeout: 30 * time.Second})
 		if err = errors.Join(err, cerr); err != nil {
 			errs = append(errs, err)
 		} else {

@@ -87,7 +87,12 @@ func redact(u *url.URL, raw string) string {
 		}
 		return raw
 	}
-	s := u.Scheme + "://" + u.Host + u.EscapedPath()
+	// The path may be the secret (Slack's incoming webhooks): errors,
+	// logs and receipts name only the scheme and the host.
+	s := u.Scheme + "://" + u.Host
+	if u.Path != "" && u.Path != "/" {
+		s += "/…"
+	}
 	if u.RawQuery != "" {
 		s += "?…"
 	}

@@ -120,8 +120,8 @@ func TestSend(t *testing.T) {
 				if err == nil || !errors.As(err, &se) || se.Status != tc.status || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Send = %v, want a StatusError with %q", err, tc.wantErr)
 				}
-				if !strings.Contains(err.Error(), srv.URL+"/hooks/alm?…") || strings.Contains(err.Error(), "query-secret") {
-					t.Errorf("error must name the URL without its query: %v", err)
+				if !strings.Contains(err.Error(), srv.URL+"/…?…") || strings.Contains(err.Error(), "query-secret") || strings.Contains(err.Error(), "/hooks/alm") {
+					t.Errorf("error must name the host, neither the path nor the query (either may be the secret): %v", err)
 				}
 				return
 			}
@@ -221,7 +221,7 @@ func TestUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = ch.Send(context.Background(), message())
-	if err == nil || strings.Contains(err.Error(), "query-secret") || !strings.Contains(err.Error(), srv.URL+"/hook?…") {
+	if err == nil || strings.Contains(err.Error(), "query-secret") || !strings.Contains(err.Error(), srv.URL+"/…?…") {
 		t.Fatalf("Send = %v, want an error naming the URL without its query", err)
 	}
 }

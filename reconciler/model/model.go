@@ -192,7 +192,10 @@ const (
 // WebhookChannel posts each notice as JSON (or Slack-compatible text),
 // signed with HMAC-SHA256 over the body when SecretEnv names a key.
 type WebhookChannel struct {
-	URL       string `yaml:"url" json:"url"`
+	// URL is where to POST; URLEnv names a variable holding it instead,
+	// for URLs that carry their secret in the path (Slack's).
+	URL       string `yaml:"url,omitempty" json:"url,omitempty"`
+	URLEnv    string `yaml:"urlEnv,omitempty" json:"urlEnv,omitempty"`
 	Format    string `yaml:"format,omitempty" json:"format,omitempty"`       // json (default) | slack
 	SecretEnv string `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"` // the variable holding the HMAC key
 }
