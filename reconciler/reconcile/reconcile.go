@@ -510,6 +510,11 @@ func findings(fs []plan.Finding) []receipt.Finding {
 func record(ctx context.Context, src Source, branch string, r receipt.Receipt, opts ApplyOptions, out *Applied) error {
 	r.Lease = opts.Lease
 	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
+	if err != nil && strings.Contains(err.Error(), "another receipt was written meanwhile") {
+		// Another receipt landed between the read and the write: write on
+		// top of it, so what this run did (and sent) is not lost.
+		commit, err = receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
+	}
 	if err != nil {
 		return fmt.Errorf("write receipt on %s: %w", branch, err)
 	}
