@@ -146,7 +146,7 @@ func Write(ctx context.Context, repoPath, branch string, r Receipt, author Signa
 	}
 	// Compare-and-swap: a concurrent writer makes this fail rather than lose a receipt.
 	if err := s.CheckAndSetReference(plumbing.NewHashReference(name, commit), local); err != nil {
-		return "", fmt.Errorf("update branch %s in %s: %w (another receipt was written meanwhile; write again)", branch, repoPath, err)
+		return "", fmt.Errorf("update branch %s in %s: %w: %w", branch, repoPath, ErrRaced, err)
 	}
 	return commit.String(), nil
 }
@@ -241,6 +241,10 @@ func find(ctx context.Context, repoPath, branch string, applied bool) (*Receipt,
 	}
 	return nil, nil
 }
+
+// ErrRaced is a Write that lost the branch to another receipt written
+// meanwhile: writing again puts it on top.
+var ErrRaced = errors.New("another receipt was written meanwhile; write again")
 
 // LedgerFile is the status branch's ledger of messages sent (notify.Ledger).
 const LedgerFile = "notices.json"

@@ -510,7 +510,7 @@ func findings(fs []plan.Finding) []receipt.Finding {
 func record(ctx context.Context, src Source, branch string, r receipt.Receipt, opts ApplyOptions, out *Applied) error {
 	r.Lease = opts.Lease
 	commit, err := receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
-	if err != nil && strings.Contains(err.Error(), "another receipt was written meanwhile") {
+	if errors.Is(err, receipt.ErrRaced) {
 		// Another receipt landed between the read and the write: write on
 		// top of it, so what this run did (and sent) is not lost.
 		commit, err = receipt.Write(ctx, src.Path, branch, r, receipt.Signature{})
