@@ -434,6 +434,9 @@ var DefaultInactive = map[string]InactiveRule{
 type Review struct {
 	Every Duration `yaml:"every" json:"every"`
 	By    string   `yaml:"by" json:"by"`
+	// Grace is how long after a review falls due the access stays when
+	// no one confirmed it; then the account is disabled. Zero: never.
+	Grace Duration `yaml:"grace,omitempty" json:"grace"`
 }
 
 // Common is the metadata every kind has.
@@ -455,7 +458,10 @@ type PersonSpec struct {
 	GitHub      string `yaml:"github,omitempty" json:"github,omitempty"`
 	// PublicKey is an age recipient (age1...) or an SSH public key: first
 	// credentials sent to this person are encrypted to it.
-	PublicKey     string    `yaml:"publicKey,omitempty" json:"publicKey,omitempty"`
+	PublicKey string `yaml:"publicKey,omitempty" json:"publicKey,omitempty"`
+	// Reviewed is the day the person's access was last confirmed in an
+	// access review (alm review open's pull requests move it).
+	Reviewed      Date      `yaml:"reviewed,omitempty" json:"reviewed"`
 	Type          string    `yaml:"type" json:"type"` // employee | contractor | partner
 	Source        string    `yaml:"source,omitempty" json:"source,omitempty"`
 	Template      string    `yaml:"template,omitempty" json:"template,omitempty"`
@@ -509,7 +515,8 @@ type ServiceAccountSpec struct {
 	Template      string   `yaml:"template" json:"template"`
 	Description   string   `yaml:"description" json:"description"`
 	DisplayName   string   `yaml:"displayName,omitempty" json:"displayName,omitempty"`
-	CN            string   `yaml:"cn,omitempty" json:"cn,omitempty"` // pins the cn, over the template's format
+	CN            string   `yaml:"cn,omitempty" json:"cn,omitempty"`   // pins the cn, over the template's format
+	Reviewed      Date     `yaml:"reviewed,omitempty" json:"reviewed"` // the last access review that confirmed it
 	Owner         string   `yaml:"owner" json:"owner"`
 	Custodians    []string `yaml:"custodians,omitempty" json:"custodians,omitempty"`
 	Roles         []string `yaml:"roles,omitempty" json:"roles,omitempty"`
