@@ -76,7 +76,7 @@ type Point struct {
 //go:embed report.html.tmpl
 var files embed.FS
 
-var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+var tmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 	"date":     date,
 	"datetime": datetime,
 	"commit":   shortCommit,
@@ -90,7 +90,7 @@ func Render(w io.Writer, d Data) error {
 	if d.To.Before(d.From) {
 		return fmt.Errorf("report period: to %s is before from %s: swap --from and --to", date(d.To), date(d.From))
 	}
-	if err := page.Execute(w, build(d)); err != nil {
+	if err := tmpl.Execute(w, build(d)); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	return nil
