@@ -32,7 +32,7 @@ type Data struct {
 	Grants     []Access // access that began in the period
 	Removals   []Access // access that ended in the period
 	Exceptions []Exception
-	Reviews    []Review
+	Reviews    []Review // done in the period, and open at its end
 	Series     []Point // accounts and privileged memberships by date
 }
 
@@ -50,9 +50,9 @@ type Access struct {
 // Exception is something audit verify found outside the approved path: a
 // direct push, a receipt without its revision, drift that no commit asked for.
 type Exception struct {
-	Kind   string // e.g. "direct push", "receipt without revision", "drift"
-	When   time.Time
-	Commit string
+	Kind   string    // e.g. "direct push", "receipt without revision", "drift"
+	When   time.Time // zero: not known
+	Commit string    // empty when no commit is involved (drift)
 	Author string
 	What   string
 }
@@ -84,8 +84,9 @@ var tmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap
 	"count":    count,
 }).ParseFS(files, "report.html.tmpl"))
 
-// Render writes d as one HTML document. It sorts copies of d's lists oldest
-// first and leaves d as it was.
+// Render writes d as one HTML document. It shows d's lists oldest first,
+// those without a time last, and leaves d as it was. A period whose To lies
+// before its From is refused.
 func Render(w io.Writer, d Data) error {
 	if d.To.Before(d.From) {
 		return fmt.Errorf("report period: to %s is before from %s: swap --from and --to", date(d.To), date(d.From))
@@ -114,7 +115,7 @@ func build(d Data) view {
 	d.Removals = sortedAccess(d.Removals)
 	d.Exceptions = slices.Clone(d.Exceptions)
 	slices.SortStableFunc(d.Exceptions, func(a, b Exception) int {
-		return cmp.Or(a.When.Compare(b.When), cmp.Compare(a.Commit, b.Commit))
+		return cmp.Or(cmp.Compare(unknown(a.When), unknown(b.When)), a.When.Compare(b.When), cmp.Compare(a.Commit, b.Commit))
 	})
 	d.Series = slices.Clone(d.Series)
 	slices.SortStableFunc(d.Series, func(a, b Point) int { return a.Date.Compare(b.Date) })
@@ -149,15 +150,15 @@ func build(d Data) view {
 func sortedAccess(in []Access) []Access {
 	out := slices.Clone(in)
 	slices.SortStableFunc(out, func(a, b Access) int {
-		// What has not reached the directory yet comes last.
-		return cmp.Or(cmp.Compare(unapplied(a), unapplied(b)), a.Applied.Compare(b.Applied),
+		return cmp.Or(cmp.Compare(unknown(a.Applied), unknown(b.Applied)), a.Applied.Compare(b.Applied),
 			cmp.Compare(a.Account, b.Account), cmp.Compare(a.Group, b.Group))
 	})
 	return out
 }
 
-func unapplied(a Access) int {
-	if a.Applied.IsZero() {
+// unknown sorts what has no time (not applied yet, or not known) after the rest.
+func unknown(t time.Time) int {
+	if t.IsZero() {
 		return 1
 	}
 	return 0

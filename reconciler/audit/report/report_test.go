@@ -248,3 +248,35 @@ func TestCalendarTicks(t *testing.T) {
 		})
 	}
 }
+
+func TestOrder(t *testing.T) {
+	at := func(d int) time.Time { return time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC) }
+	d := Data{
+		From: at(1), To: at(31),
+		Grants: []Access{
+			{Account: "later", Group: "g", Applied: at(9)},
+			{Account: "pending", Group: "g"},
+			{Account: "b", Group: "g", Applied: at(3)},
+			{Account: "a", Group: "h", Applied: at(3)},
+			{Account: "a", Group: "g", Applied: at(3)},
+		},
+		Exceptions: []Exception{{Commit: "unknown-time"}, {Commit: "second", When: at(5)}, {Commit: "first", When: at(2)}},
+	}
+	v := build(d)
+	var grants, exceptions []string
+	for _, g := range v.Grants {
+		grants = append(grants, g.Account+"/"+g.Group)
+	}
+	for _, e := range v.Exceptions {
+		exceptions = append(exceptions, e.Commit)
+	}
+	if got, want := strings.Join(grants, " "), "a/g a/h b/g later/g pending/g"; got != want {
+		t.Errorf("grants in order %q, want %q", got, want)
+	}
+	if got, want := strings.Join(exceptions, " "), "first second unknown-time"; got != want {
+		t.Errorf("exceptions in order %q, want %q", got, want)
+	}
+	if d.Grants[0].Account != "later" {
+		t.Error("build reordered the caller's slice")
+	}
+}
