@@ -33,7 +33,7 @@ type Data struct {
 	Removals   []Access // access that ended in the period
 	Exceptions []Exception
 	Reviews    []Review // done in the period, and open at its end
-	Series     []Point // accounts and privileged memberships by date
+	Series     []Point  // accounts and privileged memberships by date
 }
 
 // Access is one account's membership of one group, granted or removed.
