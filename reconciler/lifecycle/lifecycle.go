@@ -33,6 +33,10 @@ const (
 	Expired  Status = "expired"
 	Retired  Status = "retired"
 	Disabled Status = "disabled"
+	// Unreviewed: an access review fell due and was not confirmed within
+	// the template's review.grace; the account is disabled, keeping its
+	// groups, until a merged review moves spec.reviewed.
+	Unreviewed Status = "unreviewed"
 )
 
 // Placement is which OU an account belongs in.
@@ -74,6 +78,12 @@ func day(t time.Time, zone *time.Location) string { return t.In(zone).Format(tim
 // Person returns a person's state at now under template t (nil: defaults),
 // reading the file's dates in zone.
 func Person(p *model.Person, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
+	s := personState(p, t, zone, now)
+	due, field := ReviewDue(t, p.Spec.Reviewed, p.Spec.StartDate, "spec.startDate")
+	return overdue(s, t, due, field, zone, now)
+}
+
+func personState(p *model.Person, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
 	var (
 		ahead     model.Duration
 		grace     model.Duration
@@ -200,6 +210,12 @@ func atEnd(typ string, t *model.WorkflowTemplate) string {
 // ServiceAccount returns a service account's state at now under template t,
 // reading the file's dates in zone.
 func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
+	s := serviceAccountState(a, t, zone, now)
+	due, field := ReviewDue(t, a.Spec.Reviewed, a.Spec.Created, "spec.created")
+	return overdue(s, t, due, field, zone, now)
+}
+
+func serviceAccountState(a *model.ServiceAccount, t *model.WorkflowTemplate, zone *time.Location, now time.Time) State {
 	eol := model.EndOfLife{Action: model.ActionDisable, Retire: model.RetireMove}
 	var warnBefore model.Duration
 	if t != nil {
@@ -264,6 +280,49 @@ func ServiceAccount(a *model.ServiceAccount, t *model.WorkflowTemplate, zone *ti
 	} else {
 		s.Next, s.NextReason = expires, "expires: "+eol.Action
 	}
+	return s
+}
+
+// ReviewDue is the day an account's access review falls due under template
+// t's review: review.every after spec.reviewed, or, for an account never
+// reviewed, after since (a person's startDate, a service account's
+// created), and the field it counts from. Zero when the template asks for
+// no review or there is no date to count from.
+func ReviewDue(t *model.WorkflowTemplate, reviewed, since model.Date, sinceField string) (model.Date, string) {
+	if t == nil || t.Spec.Review == nil || t.Spec.Review.Every.IsZero() {
+		return model.Date{}, ""
+	}
+	from, field := reviewed, "spec.reviewed"
+	if from.IsZero() {
+		from, field = since, sinceField
+	}
+	if from.IsZero() {
+		return model.Date{}, ""
+	}
+	// Whole days: a review falls due on a day, as every other date in the files.
+	at := from.Plus(t.Spec.Review.Every, time.UTC)
+	return model.Date{Time: time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)}, field
+}
+
+// overdue disables an enabled account whose review fell due on day due
+// and was not confirmed within the template's review.grace; before then, it
+// schedules that instant as the state's next change. No grace: a missed
+// review changes nothing but the listing alm review opens.
+func overdue(s State, t *model.WorkflowTemplate, due model.Date, field string, zone *time.Location, now time.Time) State {
+	if !s.Enabled || due.IsZero() || t.Spec.Review.Grace.IsZero() {
+		return s
+	}
+	r := t.Spec.Review
+	at := due.Plus(r.Grace, zone)
+	if now.Before(at) {
+		if s.Next.IsZero() || at.Before(s.Next) {
+			s.Next, s.NextReason = at, fmt.Sprintf("access review due %s not confirmed within grace %s: disabled", due, r.Grace)
+		}
+		return s
+	}
+	s.Status, s.Enabled = Unreviewed, false
+	s.Reason = Reason{Field: field, Date: at, Text: fmt.Sprintf("access review due %s (every %s from %s), not confirmed within grace %s: disabled until reviewed",
+		due, r.Every, field, r.Grace)}
 	return s
 }
 

@@ -418,3 +418,64 @@ func TestLongestDurationsAtTheEdgesOfTime(t *testing.T) {
 		}
 	}
 }
+
+// TestReview: an access review due and not confirmed within the template's
+// grace disables the account, keeping its groups, and says why; before
+// that instant it is the next change; without a grace nothing changes.
+func TestReview(t *testing.T) {
+	reviewed := func(every, grace string) *model.WorkflowTemplate {
+		tp := employeeTemplate()
+		tp.Spec.Review = &model.Review{Every: model.MustDuration(every), By: "manager"}
+		if grace != "" {
+			tp.Spec.Review.Grace = model.MustDuration(grace)
+		}
+		return tp
+	}
+	const text = "access review due 2027-03-01 (every 180d from spec.reviewed), not confirmed within grace 14d: disabled until reviewed"
+	tests := []struct {
+		name string
+		tp   *model.WorkflowTemplate
+		spec func(*model.PersonSpec)
+		now  string
+		want want
+		text string
+	}{
+		{name: "due, within grace", tp: reviewed("180d", "14d"), spec: func(s *model.PersonSpec) { s.Reviewed = date("2026-09-02") },
+			now:  "2027-03-10T00:00:00Z",
+			want: want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2027-03-15T00:00:00Z"}},
+		{name: "past grace: disabled, groups kept", tp: reviewed("180d", "14d"), spec: func(s *model.PersonSpec) { s.Reviewed = date("2026-09-02") },
+			now:  "2027-03-15T00:00:00Z",
+			want: want{status: Unreviewed, exists: true, groups: true, placement: Home, field: "spec.reviewed"}, text: text},
+		{name: "never reviewed counts from startDate", tp: reviewed("180d", "14d"), now: "2026-07-18T00:00:00Z",
+			want: want{status: Unreviewed, exists: true, groups: true, placement: Home, field: "spec.startDate"},
+			text: "access review due 2026-07-04 (every 180d from spec.startDate), not confirmed within grace 14d: disabled until reviewed"},
+		{name: "reviewed since: enabled again", tp: reviewed("180d", "14d"), spec: func(s *model.PersonSpec) { s.Reviewed = date("2027-03-14") },
+			now:  "2027-03-20T00:00:00Z",
+			want: want{status: Active, exists: true, enabled: true, groups: true, placement: Home, next: "2027-09-24T00:00:00Z"}},
+		{name: "no grace: nothing changes", tp: reviewed("180d", ""), spec: func(s *model.PersonSpec) { s.Reviewed = date("2026-09-02") },
+			now:  "2028-01-01T00:00:00Z",
+			want: want{status: Active, exists: true, enabled: true, groups: true, placement: Home}},
+		{name: "a leaver is a leaver", tp: reviewed("180d", "14d"), spec: func(s *model.PersonSpec) { s.EndDate = date("2026-06-01") },
+			now:  "2026-12-01T00:00:00Z",
+			want: want{status: Archived, exists: false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Person(person(tt.spec), tt.tp, time.UTC, at(tt.now))
+			check(t, got, tt.want)
+			if tt.text != "" && got.Reason.Text != tt.text {
+				t.Errorf("reason %q, want %q", got.Reason.Text, tt.text)
+			}
+		})
+	}
+	// A service account counts from spec.created when never reviewed.
+	sa := &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-web", ID: "sa-1"},
+		Spec: model.ServiceAccountSpec{Template: "sa", Owner: "jdoe", Created: date("2026-01-01"), Expires: date("2028-01-01")}}
+	tp := reviewed("90d", "7d")
+	if got := ServiceAccount(sa, tp, time.UTC, at("2026-04-07T23:00:00Z")); got.Status != Active || got.Next != at("2026-04-08T00:00:00Z") {
+		t.Errorf("before grace: %s next %s", got.Status, got.Next)
+	}
+	if got := ServiceAccount(sa, tp, time.UTC, at("2026-04-08T00:00:00Z")); got.Status != Unreviewed || got.Enabled || !got.Groups || got.Reason.Field != "spec.created" {
+		t.Errorf("after grace: %+v", got)
+	}
+}
