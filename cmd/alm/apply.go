@@ -60,7 +60,7 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "the longest one directory request may take; a connection that stalls longer is closed and dialled again")
 	fl.BoolVar(&f.requireApproved, "require-approved", false, "refuse unless every file alm reads holds content approved merges that pass the policies brought in since the last applied receipt")
 	fl.StringVar(&f.approvedSince, "approved-since", "", "with --require-approved: verify the commits after this revision (default: the last receipt's; needed on the first run)")
-	fl.StringVar(&f.github, "github", "", "OWNER/REPO: the access repository on GitHub (token from GITHUB_TOKEN): after an apply, each merged pull request whose accounts changed is told what was done, once, and the renewal pull requests due are opened; with --require-approved, approvals are the reviews of the pull request each merge closed, not Approved-by trailers")
+	fl.StringVar(&f.github, "github", "", "OWNER/REPO: the access repository on GitHub (token from GITHUB_TOKEN): after an apply, each merged pull request whose accounts changed is told what was done, once, and the renewal and access-review pull requests due are opened (reviewers told on the notice channels); with --require-approved, approvals are the reviews of the pull request each merge closed, not Approved-by trailers")
 	fl.StringVar(&f.outbox, "outbox", "", "also write every notice and sealed password into this folder (one file per message, attachments beside it), as a channel of its own")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
@@ -239,7 +239,7 @@ func runOptions(g *globals, f *applyFlags) (runner.Options, error) {
 		if err != nil {
 			return o, &exitCode{exitInvalid, fmt.Errorf("--github %s: %w", f.github, err)}
 		}
-		o.Apply.Requesters, o.Apply.Renewals = client, client
+		o.Apply.Requesters, o.Apply.Renewals, o.Apply.Reviews = client, client, client
 		o.Approvals = func(_ *git.Repository, c history.Commit) check.Approvals {
 			return check.GitHubMerge{Client: client, Commit: c.Hash}
 		}

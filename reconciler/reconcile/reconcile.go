@@ -32,6 +32,7 @@ import (
 	"github.com/alm-project/alm/reconciler/receipt"
 	"github.com/alm-project/alm/reconciler/renew"
 	"github.com/alm-project/alm/reconciler/reply"
+	"github.com/alm-project/alm/reconciler/review"
 	"github.com/alm-project/alm/reconciler/verify"
 )
 
@@ -251,6 +252,9 @@ type ApplyOptions struct {
 	// and retirement pull requests due (renew.Open). Both on GitHub.
 	Requesters reply.Commenter
 	Renewals   renew.Host
+	// Reviews opens the access-review pull requests due (review.Open) and
+	// tells each reviewer on the channels.
+	Reviews review.Host
 	// Alerts, when set, gives the operators' alerts and recoveries due
 	// after the run (reconciler/alert); they go out on the channels with
 	// the notices and ride in the receipt's ledger, so each is sent once.
@@ -283,6 +287,7 @@ type Applied struct {
 	// FollowUp the errors doing so (the directory work is done either way).
 	Told     reply.Report
 	Renewals renew.Report
+	Reviews  review.Report
 	FollowUp []string
 }
 
@@ -328,9 +333,11 @@ func Apply(ctx context.Context, dir apply.Writer, pl *Planned, src Source, opts 
 	if src.Rev == "" || opts.NoReceipt {
 		return out, nil
 	}
-	defer followUp(ctx, out, pl, src, opts)
+	// On GitHub, before the receipt: the messages it sends (reviewers
+	// told) ride in the receipt's ledger.
+	followUp(ctx, out, pl, src, opts)
 	if pl.Plan.Empty() && len(out.Notices) == 0 {
-		return out, nil // nothing to record; the renewals are still opened
+		return out, nil // nothing to record
 	}
 	r := receipt.Receipt{
 		Revision:  pl.Repo.Revision,
@@ -485,6 +492,16 @@ func followUp(ctx context.Context, out *Applied, pl *Planned, src Source, opts A
 			out.FollowUp = append(out.FollowUp, "renewal pull requests: "+err.Error())
 		}
 	}
+	if opts.Reviews != nil {
+		r, err := review.Open(ctx, opts.Reviews, pl.Repo, opts.Now, log)
+		out.Reviews = r
+		if err != nil {
+			out.FollowUp = append(out.FollowUp, "access review pull requests: "+err.Error())
+		}
+		if len(opts.Channels) > 0 {
+			out.Notices = append(out.Notices, notify.Send(ctx, r.Messages(opts.Now), opts.Channels, pl.Ledger, opts.Now, log)...)
+		}
+	}
 }
 
 // sendNotices delivers the plan's notices on the channels given, unless
@@ -546,8 +563,8 @@ func refuse(ctx context.Context, pl *Planned, src Source, opts ApplyOptions) (*A
 	// hold them back.
 	out.Notices = sendNotices(context.WithoutCancel(ctx), pl, src, opts)
 	out.Notices = append(out.Notices, alerts(context.WithoutCancel(ctx), pl, out, src, opts)...)
+	followUp(context.WithoutCancel(ctx), out, pl, src, opts)
 	r.Notices = out.Notices
-	defer followUp(context.WithoutCancel(ctx), out, pl, src, opts)
 	if err := record(context.WithoutCancel(ctx), src, statusBranch(pl.Repo), r, opts, out); err != nil {
 		return out, fmt.Errorf("%w (and its receipt was not recorded: %w)", refusal, err)
 	}
