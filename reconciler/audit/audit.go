@@ -147,7 +147,11 @@ type Request struct {
 	Commit  string    `json:"commit"`
 	At      time.Time `json:"at"` // when it reached the branch (committer time)
 	Subject string    `json:"subject"`
-	Merge   bool      `json:"merge"`
+	// Title is what was asked for: the pull request's title, which a
+	// host's merge message carries after "Merge pull request #N ...", or
+	// the subject.
+	Title string `json:"title"`
+	Merge bool   `json:"merge"`
 	// PullRequest is the pull request's number, from GitHub or from the
 	// merge's message ("Merge pull request #12 ..."); 0 when unknown.
 	PullRequest int `json:"pullRequest,omitempty"`
@@ -178,7 +182,7 @@ func (h *History) Request(ctx context.Context, hash string) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	rq := Request{Commit: c.Hash, At: c.Committer.When.UTC(), Subject: c.Subject(), Merge: c.IsMerge(), Approvers: []string{}}
+	rq := Request{Commit: c.Hash, At: c.Committer.When.UTC(), Subject: c.Subject(), Title: title(c), Merge: c.IsMerge(), Approvers: []string{}}
 	rq.Requester = c.Author.String()
 	if !c.IsMerge() {
 		h.requests[hash] = rq
@@ -211,6 +215,20 @@ func (h *History) Request(ctx context.Context, hash string) (Request, error) {
 	rq.Approvers = append(rq.Approvers, history.TrailerValues(c.Message, approval.TrailerKey)...)
 	h.requests[hash] = rq
 	return rq, nil
+}
+
+// title is the first line of a host's merge message body ("Merge pull
+// request #4 from acme/x" then the title), else the subject.
+func title(c history.Commit) string {
+	if !prNumber[0].MatchString(c.Subject()) {
+		return c.Subject()
+	}
+	_, body, _ := strings.Cut(c.Message, "\n\n")
+	line, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	if line == "" || history.Trailers("x\n\n"+line) != nil {
+		return c.Subject()
+	}
+	return strings.TrimSpace(line)
 }
 
 func (h *History) fromGitHub(ctx context.Context, rq *Request) (bool, error) {

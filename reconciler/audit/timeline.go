@@ -167,7 +167,7 @@ func requestText(rq Request) string {
 	if rq.PullRequest != 0 {
 		pr = fmt.Sprintf("pull request #%d", rq.PullRequest)
 	}
-	return fmt.Sprintf("requested by %s (%s): %q", rq.Requester, pr, rq.Subject)
+	return fmt.Sprintf("requested by %s (%s): %q", rq.Requester, pr, rq.Title)
 }
 
 func orNobody(xs []string) string {
