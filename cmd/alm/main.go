@@ -183,6 +183,7 @@ policy denied, or a guard refused.`,
 		newVersionCommand(g),
 		newInitCommand(g), newSchemaCommand(g), newNewCommand(g),
 		newRotateCommand(g),
+		newAuditCommand(g),
 	)
 	return root
 }
