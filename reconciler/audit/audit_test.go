@@ -298,3 +298,27 @@ func TestVerifyReceiptOfAnotherHistory(t *testing.T) {
 		t.Errorf("exceptions %+v, want the drift, the push and the receipt of %s", x.Items, stray)
 	}
 }
+
+func TestReport(t *testing.T) {
+	h := audittest.New(t)
+	a := open(t, h, true)
+	p, err := a.Report(context.Background(), audittest.Day(1, 20), audittest.Day(10, 20), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Diff(context.Background(), audittest.Day(1, 20), audittest.Day(10, 20), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Diff, d) || len(p.Exceptions.Items) != 2 {
+		t.Errorf("period diff %+v exceptions %+v", p.Diff, p.Exceptions.Items)
+	}
+	var counts []int
+	for _, pt := range p.Points {
+		counts = append(counts, pt.Accounts)
+	}
+	// Seven accounts all year, until svc-report expired (disabled) in October.
+	if want := []int{7, 7, 7, 6}; !reflect.DeepEqual(counts, want) {
+		t.Errorf("enabled accounts over time %v, want %v", counts, want)
+	}
+}
