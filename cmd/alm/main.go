@@ -184,6 +184,7 @@ policy denied, or a guard refused.`,
 		newInitCommand(g), newSchemaCommand(g), newNewCommand(g),
 		newRotateCommand(g),
 		newReviewCommand(g),
+		newAuditCommand(g),
 	)
 	return root
 }
