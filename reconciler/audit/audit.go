@@ -67,6 +67,7 @@ type History struct {
 	opts     Options
 	log      *slog.Logger
 	requests map[string]Request
+	zone     *time.Location
 }
 
 // Open opens the Git repository at repoPath for audit: it resolves the
@@ -112,14 +113,15 @@ func Open(ctx context.Context, repoPath string, o Options) (*History, error) {
 		x.reindex()
 		log.Debug("index from cache", "dir", dir, "head", head)
 	}
+	branch, zone := settings(ctx, r, head)
 	if o.StatusBranch == "" {
-		o.StatusBranch = statusBranch(ctx, r, head)
+		o.StatusBranch = branch
 	}
 	rs, err := receipt.All(ctx, repoPath, o.StatusBranch)
 	if err != nil {
 		return nil, err
 	}
-	return &History{path: repoPath, repo: r, index: x, receipts: rs, opts: o, log: log, requests: map[string]Request{}}, nil
+	return &History{path: repoPath, repo: r, index: x, receipts: rs, opts: o, log: log, requests: map[string]Request{}, zone: zone}, nil
 }
 
 // Index returns the index the history was opened with.
@@ -131,15 +133,25 @@ func (h *History) Receipts() []receipt.Receipt { return h.receipts }
 // Close releases the repository's open files.
 func (h *History) Close() { load.Close(h.repo) }
 
-func statusBranch(ctx context.Context, r *git.Repository, head string) string {
+// settings reads alm.yaml at head: the status branch (default
+// model.DefaultStatusBranch) and the time zone dates are read in.
+func settings(ctx context.Context, r *git.Repository, head string) (string, *time.Location) {
 	files, err := history.Files(ctx, r, head, func(p string) bool { return p == model.DirectoryFile })
 	if err == nil {
-		if repo, _, err := load.FS(mapFS(files), head); err == nil && repo.Directory != nil && repo.Directory.Spec.StatusBranch != "" {
-			return repo.Directory.Spec.StatusBranch
+		if repo, _, err := load.FS(mapFS(files), head); err == nil && repo.Directory != nil {
+			branch := repo.Directory.Spec.StatusBranch
+			if branch == "" {
+				branch = model.DefaultStatusBranch
+			}
+			return branch, repo.Zone()
 		}
 	}
-	return model.DefaultStatusBranch
+	return model.DefaultStatusBranch, time.UTC
 }
+
+// Zone is the time zone of alm.yaml at the branch's head, in which its
+// dates are read: the one to show times in.
+func (h *History) Zone() *time.Location { return h.zone }
 
 // Request is how one commit of the branch arrived: merged from a pull
 // request (with its requester and approvers) or pushed straight.

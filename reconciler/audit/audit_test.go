@@ -116,6 +116,14 @@ func TestTimelineKinds(t *testing.T) {
 				"retired state active → retired", "applied move: applied"}},
 		{name: "renewal in words", id: "sa-01", kinds: []string{audit.Changed},
 			want: []string{"changed expires moved later, from 2026-12-31 to 2027-01-04 (renewal)"}},
+		{name: "access review confirmed", id: "sa-01", kinds: []string{audit.Requested, audit.Approved, audit.Reviewed},
+			want: []string{
+				`requested requested by alm <alm@acme.test> (pull request #8): "Access review: asmith, 1 account due"`,
+				"approved approved by " + asmith + " (trailers)",
+				"reviewed access review confirmed: reviewed (none) → 2026-07-04",
+				`requested requested by ` + jdoe + ` (pull request #6): "Renew svc-backup"`,
+				"approved approved by Sam Sec <sec1@acme.test>, " + asmith + " (trailers)",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +258,7 @@ func TestVerify(t *testing.T) {
 		{name: "GitHub reviews", github: true, want: []string{"drift jdoe -", "unapproved - push"}},
 		// Without GitHub, #4 has no Approved-by trailer: it was not approved,
 		// and the merges made on top of its content approve nothing (verify's rule).
-		{name: "trailers only", want: []string{"unapproved - backup", "drift jdoe -", "unapproved - push", "unapproved - renew", "unapproved - retire"}},
+		{name: "trailers only", want: []string{"unapproved - backup", "drift jdoe -", "unapproved - review", "unapproved - push", "unapproved - renew", "unapproved - retire"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,5 +328,86 @@ func TestReport(t *testing.T) {
 	// Seven accounts all year, until svc-report expired (disabled) in October.
 	if want := []int{7, 7, 7, 6}; !reflect.DeepEqual(counts, want) {
 		t.Errorf("enabled accounts over time %v, want %v", counts, want)
+	}
+}
+
+// TestReportReviews: the period's confirmed reviews (what the merge of
+// alm's review pull request moved, with its approver and the due date it
+// met) and the reviews overdue at the end, by the revision in force then.
+func TestReportReviews(t *testing.T) {
+	h := audittest.New(t)
+	a := open(t, h, false)
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		from, to time.Time
+		reviewed []string // account due reviewed at commit by
+		overdue  []string // account due reviewer
+	}{
+		{name: "before anything fell due", from: audittest.Day(1, 20), to: audittest.Day(6, 30)},
+		{name: "one confirmed, one overdue", from: audittest.Day(1, 20), to: audittest.Day(10, 20),
+			reviewed: []string{"svc-backup 2026-07-04 2026-07-04 review " + asmith},
+			overdue:  []string{"svc-report 2026-07-04 asmith"}},
+		{name: "the confirmation before the period", from: audittest.Day(7, 6), to: audittest.Day(10, 20),
+			overdue: []string{"svc-report 2026-07-04 asmith"}},
+		{name: "retired, no longer reviewed", from: audittest.Day(7, 6), to: audittest.Day(11, 20)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Report(ctx, tt.from, tt.to, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reviewed, overdue []string
+			for _, r := range p.Reviewed {
+				commit := r.Commit
+				for k, v := range h.Commits {
+					if v == r.Commit {
+						commit = k
+					}
+				}
+				if !r.Approved {
+					t.Errorf("review of %s not approved", r.Account)
+				}
+				reviewed = append(reviewed, fmt.Sprintf("%s %s %s %s %s", r.Account, r.Due.Format(time.DateOnly), r.Reviewed, commit, strings.Join(r.Reviewers, ",")))
+			}
+			for _, o := range p.Overdue {
+				overdue = append(overdue, fmt.Sprintf("%s %s %s", o.Account, o.Due.Format(time.DateOnly), o.Reviewer))
+			}
+			if !reflect.DeepEqual(reviewed, tt.reviewed) || !reflect.DeepEqual(overdue, tt.overdue) {
+				t.Errorf("reviewed %q overdue %q, want %q and %q", reviewed, overdue, tt.reviewed, tt.overdue)
+			}
+		})
+	}
+}
+
+// TestReportExceptionsInPeriod: a period's report keeps the exceptions that
+// happened within it.
+func TestReportExceptionsInPeriod(t *testing.T) {
+	h := audittest.New(t)
+	a := open(t, h, true)
+	tests := []struct {
+		name     string
+		from, to time.Time
+		want     []string
+	}{
+		{name: "the drift and the push", from: audittest.Day(1, 20), to: audittest.Day(10, 20), want: []string{"drift 2026-06-01", "unapproved 2026-07-06"}},
+		{name: "the push alone", from: audittest.Day(7, 1), to: audittest.Day(7, 31), want: []string{"unapproved 2026-07-06"}},
+		{name: "none", from: audittest.Day(8, 1), to: audittest.Day(12, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Report(context.Background(), tt.from, tt.to, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range p.Exceptions.Items {
+				got = append(got, e.Kind+" "+e.At.Format(time.DateOnly))
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("exceptions %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

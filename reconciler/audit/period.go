@@ -8,7 +8,8 @@ import (
 
 // Period is everything an auditor's report of a period needs: the access
 // at its start and end, what was granted and removed in between, the
-// exceptions of the whole history, and counts over time for a chart.
+// exceptions that happened in it, the access reviews confirmed in it and
+// overdue at its end, and counts over time for a chart.
 type Period struct {
 	From       time.Time  `json:"from"`
 	To         time.Time  `json:"to"`
@@ -16,6 +17,10 @@ type Period struct {
 	End        Access     `json:"end"`
 	Diff       Diff       `json:"diff"`
 	Exceptions Exceptions `json:"exceptions"`
+	// Reviewed are the access reviews confirmed in the period; Overdue
+	// those due at its end, by the revision in force then, not confirmed.
+	Reviewed []Review  `json:"reviewed"`
+	Overdue  []Overdue `json:"overdue"`
 	// Points are the counts at evenly spaced instants from From to To.
 	Points []Point `json:"points"`
 }
@@ -46,7 +51,22 @@ func (h *History) Report(ctx context.Context, from, to time.Time, points int) (P
 	if p.Diff, err = h.between(ctx, p.Start, p.End); err != nil {
 		return Period{}, err
 	}
-	if p.Exceptions, err = h.Verify(ctx, ""); err != nil {
+	// The whole history is walked (a merge's content is approved or not
+	// by what came before it); the period keeps what happened within it.
+	all, err := h.Verify(ctx, "")
+	if err != nil {
+		return Period{}, err
+	}
+	p.Exceptions, p.Exceptions.Items = all, []Exception{}
+	for _, e := range all.Items {
+		if !e.At.Before(from) && !e.At.After(to) {
+			p.Exceptions.Items = append(p.Exceptions.Items, e)
+		}
+	}
+	if p.Reviewed, err = h.reviewed(ctx, from, to); err != nil {
+		return Period{}, err
+	}
+	if p.Overdue, err = h.overdue(ctx, p.End.Revision, to); err != nil {
 		return Period{}, err
 	}
 	points = max(points, 2)

@@ -24,6 +24,7 @@ const (
 	Renamed   = "renamed"   // metadata.name changed (the file may have moved)
 	Disabled  = "disabled"  // the file disabled the account (state disabled, an inactive window)
 	Retired   = "retired"   // the file retired it (state retired)
+	Reviewed  = "reviewed"  // spec.reviewed moved on: an access review confirmed the account's access
 	Removed   = "removed"   // the file was deleted
 	Applied   = "applied"   // a run applied a change to the account (Result says how it went)
 	Drift     = "drift"     // a run found the account changed outside alm and put it back
@@ -224,6 +225,9 @@ func fileEvents(f change.File) []Event {
 		case r.Class == change.Other && strings.HasPrefix(r.Field, "spec."):
 			if b, a, ok := scalars(before, after, strings.TrimPrefix(r.Field, "spec.")); ok {
 				text = fmt.Sprintf("%s %s → %s", strings.TrimPrefix(r.Field, "spec."), b, a)
+			}
+			if r.Field == "spec.reviewed" {
+				kind, text = Reviewed, "access review confirmed: "+text
 			}
 		}
 		out = append(out, Event{Kind: kind, Text: text})

@@ -79,9 +79,10 @@ type Role struct {
 // Skipped is an account due for review that no pull request can list, and
 // why: say so where people read it.
 type Skipped struct {
-	Account string `json:"account"`
-	File    string `json:"file"`
-	Why     string `json:"why"`
+	Account string     `json:"account"`
+	File    string     `json:"file"`
+	Due     model.Date `json:"due"`
+	Why     string     `json:"why"`
 }
 
 // Due returns the reviews due at now, one request per reviewer, sorted by
@@ -97,7 +98,7 @@ func Due(repo *model.Repository, now time.Time) ([]Request, []Skipped) {
 	var skipped []Skipped
 	add := func(a Account, reviewer string, why string) {
 		if why != "" {
-			skipped = append(skipped, Skipped{Account: a.Name, File: a.File, Why: why})
+			skipped = append(skipped, Skipped{Account: a.Name, File: a.File, Due: a.Due, Why: why})
 			return
 		}
 		r := byReviewer[reviewer]

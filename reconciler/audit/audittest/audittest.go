@@ -4,7 +4,7 @@
 // the reviews and commits of that pull request served in front of it), a
 // move of department, a rename, a renewal, an expiry, a retirement, a hand
 // change the reconciler found and reverted (a receipt entry marked drift),
-// a direct push to main, and receipts on the status branch at the dates a
+// a direct push to main, an access review confirmed and one left overdue, and receipts on the status branch at the dates a
 // reconciler would have written them.
 package audittest
 
@@ -39,6 +39,7 @@ var (
 	KFox   = historytest.Person{Name: "Kim Fox", Email: "kfox@acme.test"}
 	Sec1   = historytest.Person{Name: "Sam Sec", Email: "sec1@acme.test"}
 	Eve    = historytest.Person{Name: "Eve Ops", Email: "eve@acme.test"} // pushes straight to main
+	Bot    = historytest.Person{Name: "alm", Email: "alm@acme.test"}     // opens the access reviews
 )
 
 // Trailer is an Approved-by trailer line for a person.
@@ -48,8 +49,8 @@ func Trailer(p historytest.Person) string { return "Approved-by: " + p.Name + " 
 type History struct {
 	*historytest.Repo
 	// Commits names the branch's commits: import, vpn (#1), move (#2),
-	// rename (#3), backup (#4, GitHub), push (straight to main), revoke
-	// (#5), renew (#6), retire (#7).
+	// rename (#3), backup (#4, GitHub), push (straight to main), review
+	// (#8, an access review confirmed), revoke (#5), renew (#6), retire (#7).
 	Commits map[string]string
 	// GitHubURL serves the repository's GitHub (token githubtest.Token):
 	// pull request #4 merged as Commits["backup"], approved by asmith-gh.
@@ -113,7 +114,22 @@ spec:
   owner: jdoe
   roles: [backup-operators]
   created: 2026-01-05
-  expires: %s
+  expires: %s%s
+`
+
+const serviceTemplate = `apiVersion: alm/v1
+kind: WorkflowTemplate
+metadata:
+  name: service-account
+spec:
+  appliesTo: ServiceAccount
+  naming: '^svc-[a-z0-9-]{2,16}$'
+  ou: OU=Service Accounts
+  lifetime: {default: 180d, max: 365d}
+  approvals:
+    grant: [{role: security-approvers, count: 1}, {relation: owner-manager}]
+    revoke: [{relation: owner-or-manager}]
+  review: {every: 180d, by: owner-manager}
 `
 
 const svcReport = `apiVersion: alm/v1
@@ -140,7 +156,10 @@ func New(t testing.TB) *History {
 	// starting point), and the first run creating everything.
 	h.CopyDir(testdata())
 	h.Write("people/jdoe.yaml", fmt.Sprintf(jdoeFile, "Sales", "vpn-users"))
-	h.Write("service-accounts/svc-backup.yaml", fmt.Sprintf(svcBackup, "2026-12-31"))
+	h.Write("service-accounts/svc-backup.yaml", fmt.Sprintf(svcBackup, "2026-12-31", ""))
+	// Service accounts are reviewed by their owner's manager every 180 days: both
+	// fall due on 2026-07-04.
+	h.Write("templates/service-account.yaml", serviceTemplate)
 	h.Write("service-accounts/svc-report.yaml", fmt.Sprintf(svcReport, ""))
 	h.Commits["import"] = h.commit("Import the access repository", Admin, Day(1, 5))
 	h.receipt(t, ctx, "import", Day(1, 5).Add(time.Hour),
@@ -176,6 +195,12 @@ func New(t testing.TB) *History {
 		DN: "CN=jdoe,OU=People,DC=acme,DC=test", Result: receipt.Applied,
 		Reason: "drift: not a member, though the files asked for it at the last apply (changed by hand, or that apply failed); role vpn-users"})
 
+	// July, #8: asmith, the owner's manager, confirms svc-backup in the
+	// access review alm opened (he approves it); svc-report's review is
+	// left overdue.
+	h.Write("service-accounts/svc-backup.yaml", fmt.Sprintf(svcBackup, "2026-12-31", "\n  reviewed: 2026-07-04"))
+	h.Commits["review"] = h.request("alm/review/asmith/2026-07-04", 8, "Access review: asmith, 1 account due", Bot, Day(7, 5), ASmith)
+
 	// July: Eve pushes a grant straight to main, and a run applies it.
 	h.Write("people/kwest.yaml", fmt.Sprintf(kfoxFile, "kwest", "West", "\n  roles: [backup-operators, vpn-users]\n  previousNames: [kfox]"))
 	h.Commits["push"] = h.commit("quick fix: kwest needs backups tonight", Eve, Day(7, 6))
@@ -187,7 +212,7 @@ func New(t testing.TB) *History {
 	h.receipt(t, ctx, "revoke", Day(8, 3).Add(time.Hour), member("remove-member", "000005", "kwest", "FS Backup Operators"))
 
 	// September, #6: svc-backup is renewed; svc-report is left to expire.
-	h.Write("service-accounts/svc-backup.yaml", fmt.Sprintf(svcBackup, "2027-01-04"))
+	h.Write("service-accounts/svc-backup.yaml", fmt.Sprintf(svcBackup, "2027-01-04", "\n  reviewed: 2026-07-04"))
 	h.Commits["renew"] = h.request("renew-svc-backup", 6, "Renew svc-backup", JDoe, Day(9, 7), Sec1, ASmith)
 	h.receipt(t, ctx, "renew", Day(9, 7).Add(time.Hour), entry("update", "sa-01", "svc-backup"))
 	// October: the first run after svc-report expired disables it.
