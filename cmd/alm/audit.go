@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/alm-project/alm/connectors/github"
 	"github.com/alm-project/alm/reconciler/audit"
+	"github.com/alm-project/alm/reconciler/audit/report"
 )
 
 // auditFlags are the flags every audit subcommand shares.
@@ -55,7 +57,7 @@ pull request's reviews, and the others from their trailers.
 	pf.StringVar(&f.github, "github", "", "OWNER/REPO: read merges' approvals from their pull requests' reviews (token from GITHUB_TOKEN)")
 	pf.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	pf.StringVar(&f.statusBase, "status-branch", "", "the branch holding the receipts (default alm.yaml's statusBranch, else alm-status)")
-	cmd.AddCommand(newAuditAccountCommand(g, f), newAuditAccessCommand(g, f), newAuditVerifyCommand(g, f))
+	cmd.AddCommand(newAuditAccountCommand(g, f), newAuditAccessCommand(g, f), newAuditVerifyCommand(g, f), newAuditReportCommand(g, f))
 	return cmd
 }
 
@@ -214,5 +216,70 @@ Exit 0 when there is none, 2 when there are exceptions.`,
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "", "start after this revision (default the branch's first commit)")
+	return cmd
+}
+
+func newAuditReportCommand(g *globals, f *auditFlags) *cobra.Command {
+	var from, to, out string
+	cmd := &cobra.Command{
+		Use:   "report --from DATE --to DATE --out report.html",
+		Short: "The period for an auditor, as one self-contained HTML file",
+		Long: `report writes, for the period from --from to --to, one HTML file that needs nothing at
+view time (no script, no fetch): the access granted and removed with requester, approvers
+and commit; the exceptions of alm audit verify (changes no approved merge brought, receipts
+of revisions not on the branch, drift); the access reviews confirmed in the period (with
+who approved them) and those overdue at its end; and a chart of accounts and privileged memberships over the period. Exceptions are
+those that happened in the period, judged over the whole history. With --format json it
+prints the period's data as one JSON document besides writing the file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if out == "" {
+				return &exitCode{exitInvalid, errors.New("--out: name the HTML file to write, e.g. --out report.html")}
+			}
+			var ts []time.Time
+			for _, d := range []struct{ flag, v string }{{"--from", from}, {"--to", to}} {
+				t, err := parseAt(d.v)
+				if err != nil {
+					return &exitCode{exitInvalid, fmt.Errorf("%s %q: write a date (2026-06-30) or an RFC 3339 time", d.flag, d.v)}
+				}
+				ts = append(ts, t)
+			}
+			if ts[1].Before(ts[0]) {
+				return &exitCode{exitInvalid, fmt.Errorf("--from %s --to %s: the end is before the start: swap them", from, to)}
+			}
+			h, err := openAudit(cmd, g, f)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			p, err := h.Report(ctx, ts[0], ts[1], 12)
+			if err != nil {
+				return err
+			}
+			d := report.FromPeriod(p, h.Zone(), g.repo, g.clockTime())
+			// Rendered whole before the file is touched: a failure leaves
+			// the previous report as it was.
+			var buf bytes.Buffer
+			if err := report.Render(&buf, d); err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			if g.format == "json" {
+				return writeJSON(g, struct {
+					Out    string       `json:"out"`
+					Period audit.Period `json:"period"`
+				}{out, p})
+			}
+			fmt.Fprintf(g.stdout, "Wrote %s: %d granted, %d removed, %d exceptions, %d %s done, %d overdue.\n", out, len(d.Grants), len(d.Removals), len(d.Exceptions),
+				len(p.Reviewed), pluralize(len(p.Reviewed), "review"), len(p.Overdue))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "the period's start: a date or an RFC 3339 time")
+	cmd.Flags().StringVar(&to, "to", "", "the period's end")
+	cmd.Flags().StringVar(&out, "out", "", "the HTML file to write")
 	return cmd
 }

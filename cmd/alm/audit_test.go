@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ func TestAudit(t *testing.T) {
 	t.Setenv(github.TokenEnv, githubtest.Token)
 	t.Setenv(github.CommentAuthorEnv, "")
 	gh := []string{"--github", "acme/access", "--github-api", h.GitHubURL}
+	report := filepath.Join(t.TempDir(), "report.html")
 	tests := []struct {
 		name string
 		args []string
@@ -34,7 +37,12 @@ func TestAudit(t *testing.T) {
 		{name: "diff backwards", args: []string{"audit", "access", "--diff", "2026-10-20", "2026-01-20"}, code: exitInvalid},
 		{name: "neither --at nor --diff", args: []string{"audit", "access"}, code: exitInvalid},
 		{name: "verify names the direct push", args: append([]string{"audit", "verify"}, gh...), code: exitChanges,
-			want: []string{`unapproved  69f767fafb0a "quick fix: kwest needs backups tonight" by Eve Ops <eve@acme.test>`}},
+			want: []string{`unapproved  ` + h.Commits["push"][:12] + ` "quick fix: kwest needs backups tonight" by Eve Ops <eve@acme.test>`}},
+		{name: "report", args: append([]string{"audit", "report", "--from", "2026-01-20", "--to", "2026-10-20", "--out", report}, gh...), code: exitOK,
+			want: []string{"Wrote " + report + ": 2 granted, 1 removed, 2 exceptions, 1 review done, 1 overdue."}},
+		{name: "report backwards", args: []string{"audit", "report", "--from", "2026-10-20", "--to", "2026-01-20", "--out", report}, code: exitInvalid},
+		{name: "report without --out", args: []string{"audit", "report", "--from", "2026-01-20", "--to", "2026-10-20"}, code: exitInvalid},
+		{name: "report of a bad date", args: []string{"audit", "report", "--from", "20 January", "--to", "2026-10-20", "--out", report}, code: exitInvalid},
 		{name: "a format audit does not write", args: []string{"audit", "verify", "--format", "markdown"}, code: exitInvalid},
 	}
 	for _, tt := range tests {
@@ -56,8 +64,31 @@ func TestAudit(t *testing.T) {
 			}
 		})
 	}
+	// The report holds the period's grants, the direct push and the reviews.
+	html, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"asmith-gh", h.Commits["push"][:12], "svc-backup", "svc-report", "Alex Smith &lt;asmith@acme.test&gt;"} {
+		if !strings.Contains(string(html), w) {
+			t.Errorf("%s lacks %q", report, w)
+		}
+	}
+	// The report's --format json is one document: the file and the period.
+	code, out, errOut := runAlm(t, "--repo", h.Path, "--format", "json", "audit", "report", "--from", "2026-01-20", "--to", "2026-10-20", "--out", report)
+	var rep struct {
+		Out    string `json:"out"`
+		Period struct {
+			Reviewed []struct{ Account string } `json:"reviewed"`
+			Overdue  []struct{ Account string } `json:"overdue"`
+		} `json:"period"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || rep.Out != report ||
+		len(rep.Period.Reviewed) != 1 || len(rep.Period.Overdue) != 1 {
+		t.Errorf("report json: exit %d, %v, %+v\n%s%s", code, err, rep, out, errOut)
+	}
 	// --format json is one document, the exceptions included.
-	code, out, errOut := runAlm(t, append([]string{"--repo", h.Path, "--format", "json", "audit", "verify"}, gh...)...)
+	code, out, errOut = runAlm(t, append([]string{"--repo", h.Path, "--format", "json", "audit", "verify"}, gh...)...)
 	var doc struct {
 		Exceptions []struct{ Kind, Commit string } `json:"exceptions"`
 	}

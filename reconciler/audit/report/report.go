@@ -124,7 +124,11 @@ func build(d Data) view {
 	for _, r := range d.Reviews {
 		switch {
 		case !r.Done.IsZero():
-			v.Done = append(v.Done, reviewRow{r, max(0, days(r.Due, r.Done))})
+			late := 0
+			if !r.Due.IsZero() {
+				late = max(0, days(r.Due, r.Done))
+			}
+			v.Done = append(v.Done, reviewRow{r, late})
 		case r.Due.Before(d.To):
 			v.Overdue = append(v.Overdue, reviewRow{r, days(r.Due, d.To)})
 		default:
