@@ -175,6 +175,12 @@ func checkTemplates(repo *model.Repository, c *collector) map[string]*regexp.Reg
 		if l := t.Spec.Lifetime; l != nil && !l.Max.IsZero() && l.Default.D > l.Max.D {
 			c.field(t.Source, "spec.lifetime.default", "%s is longer than lifetime.max %s", l.Default, l.Max)
 		}
+		// The reviewer confirms by approving alm's review pull request, and
+		// separation of duties refuses an owner's approval of their own
+		// account: such a review could never be confirmed.
+		if r := t.Spec.Review; r != nil && r.By == "owner" && t.Spec.AppliesTo == model.KindServiceAccount && !t.Spec.OwnerMayApprove {
+			c.field(t.Source, "spec.review.by", "owner: owners may not approve changes to their own accounts (spec.ownerMayApprove is false), so no owner could confirm a review: use owner-manager or owner-or-manager, or set ownerMayApprove: true")
+		}
 		for i, r := range t.Spec.Approvals.Grant {
 			checkApprovalRole(repo, t.Source, "spec.approvals.grant", i, r, c)
 		}

@@ -220,6 +220,15 @@ func TestProblems(t *testing.T) {
 			`people/JDoe.yaml:4:3 "JDoe" does not match template employee's naming pattern`,
 			`people/jdoe.yaml:4:3 "jdoe" is also used by people/JDoe.yaml`,
 		}},
+		{"a service account's review by an owner who may not approve it", func(t *testing.T, d string) {
+			edit(t, d, "templates/service-account.yaml", "  lifetime:", "  review: {every: 180d, by: owner}\n  lifetime:")
+		}, []string{`templates/service-account.yaml:9:25 spec.review.by: owner: owners may not approve changes to their own accounts (spec.ownerMayApprove is false)`}},
+		{"a service account's review by an owner who may approve it", func(t *testing.T, d string) {
+			edit(t, d, "templates/service-account.yaml", "  lifetime:", "  review: {every: 180d, by: owner}\n  ownerMayApprove: true\n  lifetime:")
+		}, nil},
+		{"a service account's review by the owner's manager", func(t *testing.T, d string) {
+			edit(t, d, "templates/service-account.yaml", "  lifetime:", "  review: {every: 180d, by: owner-manager}\n  lifetime:")
+		}, nil},
 		{"a group by a DN that does not parse", func(t *testing.T, d string) {
 			edit(t, d, "roles/vpn-users.yaml", "groups: [VPN Users]", "groups: ['CN=VPN Users,,DC=example']")
 		}, []string{`roles/vpn-users.yaml:6:12 spec.groups[0]: "CN=VPN Users,,DC=example" is not a DN`}},
