@@ -2,6 +2,12 @@
 // the REST calls alm makes in GitHub's JSON, over one repository held in
 // memory (branches of files, pull requests, reviews, review requests and
 // comments), so tests can run alm several times and count what it did.
+//
+// Every commit the server knows keeps a snapshot of its files, so the Git
+// Data API works over it: read a commit (git/commits/{sha}), build a tree
+// over its tree (git/trees), commit that tree (git/commits) and create or
+// move a branch to the commit (git/refs). A commit that is some branch's
+// head has that branch's Files, so tests may edit Files directly.
 package githubtest
 
 import (
@@ -61,12 +67,24 @@ type Server struct {
 	// Calls counts requests by "METHOD route", e.g. "POST pulls".
 	Calls   map[string]int
 	commits int
+	objects map[string]gitCommit         // commit -> tree, parents, message
+	trees   map[string]map[string]string // tree -> path -> content
+}
+
+// gitCommit is a commit the server was given (New) or made (contents,
+// git/commits): its tree and parents.
+type gitCommit struct {
+	tree    string
+	parents []string
+	message string
 }
 
 // New starts a server whose default branch, main, holds files at commit head.
 func New(t testing.TB, head string, files map[string]string) *Server {
 	s := &Server{t: t, DefaultBranch: "main", Branches: map[string]string{"main": head},
-		Files: map[string]map[string]string{"main": files}, Commits: map[string][]int{}, Calls: map[string]int{}}
+		Files: map[string]map[string]string{"main": files}, Commits: map[string][]int{}, Calls: map[string]int{},
+		objects: map[string]gitCommit{}, trees: map[string]map[string]string{}}
+	s.objects[head] = gitCommit{tree: s.tree(files)}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -90,6 +108,96 @@ func user(login string) map[string]any {
 func blob(content string) string {
 	h := sha1.Sum([]byte(content))
 	return hex.EncodeToString(h[:])
+}
+
+func copyFiles(files map[string]string) map[string]string {
+	out := make(map[string]string, len(files))
+	for p, c := range files {
+		out[p] = c
+	}
+	return out
+}
+
+// tree keeps a snapshot of files and returns its sha.
+func (s *Server) tree(files map[string]string) string {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	h := sha1.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "100644 %s\x00%s\n", p, blob(files[p]))
+	}
+	sha := hex.EncodeToString(h.Sum(nil))
+	if _, ok := s.trees[sha]; !ok {
+		s.trees[sha] = copyFiles(files)
+	}
+	return sha
+}
+
+// blobContent returns the content of a blob some tree holds.
+func (s *Server) blobContent(sha string) (string, bool) {
+	for _, files := range s.trees {
+		for _, c := range files {
+			if blob(c) == sha {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// commit records a new commit of tree and returns its sha.
+func (s *Server) commit(tree string, parents []string, message string) string {
+	s.commits++
+	sha := fmt.Sprintf("%040x", 0xc0ffee00+s.commits)
+	s.objects[sha] = gitCommit{tree: tree, parents: parents, message: message}
+	return sha
+}
+
+// files returns the files of a commit: those of a branch it is the head of
+// (the default branch first), else its snapshot.
+func (s *Server) files(sha string) (map[string]string, bool) {
+	if sha == "" {
+		return nil, false
+	}
+	if s.Branches[s.DefaultBranch] == sha {
+		return s.Files[s.DefaultBranch], true
+	}
+	var heads []string
+	for b, h := range s.Branches {
+		if h == sha {
+			heads = append(heads, b)
+		}
+	}
+	if len(heads) > 0 {
+		sort.Strings(heads)
+		return s.Files[heads[0]], true
+	}
+	if c, ok := s.objects[sha]; ok {
+		return s.trees[c.tree], true
+	}
+	return nil, false
+}
+
+// descends reports whether commit sha is ancestor or descends from it.
+func (s *Server) descends(sha, ancestor string) bool {
+	seen := map[string]bool{}
+	todo := []string{sha}
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		if c == ancestor {
+			return true
+		}
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		todo = append(todo, s.objects[c].parents...)
+	}
+	return false
 }
 
 func (s *Server) pullJSON(p *PullRequest) map[string]any {
@@ -151,22 +259,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Reference already exists"})
 			return
 		}
-		from := ""
-		for name, sha := range s.Branches {
-			if sha == req.SHA {
-				from = name
-			}
-		}
-		if from == "" {
+		files, ok := s.files(req.SHA)
+		if !ok {
 			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Object does not exist"})
 			return
 		}
 		s.Branches[b] = req.SHA
-		s.Files[b] = map[string]string{}
-		for p, c := range s.Files[from] {
-			s.Files[b][p] = c
-		}
-		s.reply(w, http.StatusCreated, map[string]any{"ref": req.Ref, "object": map[string]any{"sha": req.SHA}})
+		s.Files[b] = copyFiles(files)
+		s.reply(w, http.StatusCreated, map[string]any{"ref": req.Ref, "object": map[string]any{"sha": req.SHA, "type": "commit"}})
+	case r.Method == http.MethodPatch && strings.HasPrefix(rest, "/git/refs/heads/"):
+		s.moveRef(w, r, strings.TrimPrefix(rest, "/git/refs/heads/"))
+	case r.Method == http.MethodGet && route == "git/commits" && len(parts) == 3:
+		s.getCommit(w, parts[2])
+	case r.Method == http.MethodPost && route == "git/commits" && len(parts) == 2:
+		s.createCommit(w, r)
+	case r.Method == http.MethodPost && route == "git/trees" && len(parts) == 2:
+		s.createTree(w, r)
 	case route == "contents":
 		s.contents(w, r, strings.TrimPrefix(rest, "/contents/"))
 	case r.Method == http.MethodGet && rest == "/pulls":
@@ -235,6 +343,26 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request, parts []string) {
 	switch {
 	case len(parts) == 2 && r.Method == http.MethodGet:
 		s.reply(w, http.StatusOK, s.pullJSON(p))
+	case len(parts) == 2 && r.Method == http.MethodPatch:
+		var req struct{ Title, Body, State *string }
+		s.decode(r, &req)
+		switch {
+		case req.State != nil && *req.State != "open" && *req.State != "closed",
+			req.Title != nil && *req.Title == "",
+			req.State != nil && *req.State == "open" && p.Merged:
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed"})
+			return
+		}
+		if req.Title != nil {
+			p.Title = *req.Title
+		}
+		if req.Body != nil {
+			p.Body = *req.Body
+		}
+		if req.State != nil {
+			p.State = *req.State
+		}
+		s.reply(w, http.StatusOK, s.pullJSON(p))
 	case len(parts) == 3 && parts[2] == "requested_reviewers" && r.Method == http.MethodPost:
 		var req struct{ Reviewers []string }
 		s.decode(r, &req)
@@ -267,7 +395,11 @@ func (s *Server) contents(w http.ResponseWriter, r *http.Request, path string) {
 		if ref == "" {
 			ref = s.DefaultBranch
 		}
-		c, ok := s.Files[ref][path]
+		files, ok := s.Files[ref]
+		if !ok {
+			files, _ = s.files(ref)
+		}
+		c, ok := files[path]
 		if !ok {
 			s.reply(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
 			return
@@ -293,14 +425,158 @@ func (s *Server) contents(w http.ResponseWriter, r *http.Request, path string) {
 			return
 		}
 		files[path] = string(data)
-		s.commits++
-		sha := fmt.Sprintf("%040x", 0xc0ffee00+s.commits)
+		sha := s.commit(s.tree(files), []string{s.Branches[req.Branch]}, req.Message)
 		s.Branches[req.Branch] = sha
 		s.reply(w, http.StatusOK, map[string]any{"content": map[string]any{"path": path, "sha": blob(string(data))},
 			"commit": map[string]any{"sha": sha, "message": req.Message}})
 	default:
 		s.notFound(w, r)
 	}
+}
+
+// getCommit answers GET git/commits/{sha}.
+func (s *Server) getCommit(w http.ResponseWriter, sha string) {
+	files, ok := s.files(sha)
+	if !ok {
+		s.reply(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+		return
+	}
+	c := s.objects[sha]
+	s.reply(w, http.StatusOK, s.commitJSON(sha, s.tree(files), c.parents, c.message))
+}
+
+func (s *Server) commitJSON(sha, tree string, parents []string, message string) map[string]any {
+	ps := []any{}
+	for _, p := range parents {
+		ps = append(ps, map[string]any{"sha": p})
+	}
+	return map[string]any{"sha": sha, "message": message, "tree": map[string]any{"sha": tree}, "parents": ps,
+		"author": map[string]any{"name": Viewer, "email": Viewer + "@users.noreply.github.com", "date": "2026-05-01T12:00:00Z"}}
+}
+
+// createTree answers POST git/trees: entries with content write a file,
+// entries with "sha": null delete a file (or a directory), over base_tree.
+func (s *Server) createTree(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		BaseTree string `json:"base_tree"`
+		Tree     []struct {
+			Path, Mode, Type string
+			Content          *string
+			SHA              json.RawMessage
+		}
+	}
+	s.decode(r, &req)
+	files := map[string]string{}
+	if req.BaseTree != "" {
+		base, ok := s.trees[req.BaseTree]
+		if !ok {
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "base_tree is not a valid tree oid"})
+			return
+		}
+		files = copyFiles(base)
+	}
+	for _, e := range req.Tree {
+		deleted := string(e.SHA) == "null"
+		switch {
+		case e.Path == "":
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Must supply tree.path"})
+			return
+		case deleted && e.Content == nil:
+			n := 0
+			for p := range files {
+				if p == e.Path || strings.HasPrefix(p, e.Path+"/") {
+					delete(files, p)
+					n++
+				}
+			}
+			if n == 0 {
+				s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "GitRPC::BadObjectState"})
+				return
+			}
+		case (e.Content == nil) == (len(e.SHA) == 0) || deleted:
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Must supply either tree.sha or tree.content. Request will be rejected if both are present."})
+			return
+		case e.Type != "blob" || e.Mode != "100644" && e.Mode != "100755":
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid tree info"})
+			return
+		case e.Content != nil:
+			files[e.Path] = *e.Content
+		default: // an existing blob, by sha
+			var sha string
+			c, ok := "", false
+			if json.Unmarshal(e.SHA, &sha) == nil {
+				c, ok = s.blobContent(sha)
+			}
+			if !ok {
+				s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid tree info"})
+				return
+			}
+			files[e.Path] = c
+		}
+	}
+	sha := s.tree(files)
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	entries := []any{}
+	for _, p := range paths {
+		entries = append(entries, map[string]any{"path": p, "mode": "100644", "type": "blob", "sha": blob(files[p]), "size": len(files[p])})
+	}
+	s.reply(w, http.StatusCreated, map[string]any{"sha": sha, "tree": entries, "truncated": false})
+}
+
+// createCommit answers POST git/commits.
+func (s *Server) createCommit(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Message, Tree string
+		Parents       []string
+	}
+	s.decode(r, &req)
+	if req.Message == "" {
+		s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid request.\n\n\"message\" wasn't supplied."})
+		return
+	}
+	if _, ok := s.trees[req.Tree]; !ok {
+		s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Tree SHA does not exist"})
+		return
+	}
+	for _, p := range req.Parents {
+		if _, ok := s.files(p); !ok {
+			s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Parent SHA does not exist or is not a commit object"})
+			return
+		}
+	}
+	sha := s.commit(req.Tree, req.Parents, req.Message)
+	s.reply(w, http.StatusCreated, s.commitJSON(sha, req.Tree, req.Parents, req.Message))
+}
+
+// moveRef answers PATCH git/refs/heads/{branch}: the branch moves to a known
+// commit, forward only unless forced, and takes that commit's files.
+func (s *Server) moveRef(w http.ResponseWriter, r *http.Request, branch string) {
+	var req struct {
+		SHA   string
+		Force bool
+	}
+	s.decode(r, &req)
+	head, ok := s.Branches[branch]
+	if !ok {
+		s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Reference does not exist"})
+		return
+	}
+	files, ok := s.files(req.SHA)
+	switch {
+	case !ok:
+		s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Object does not exist"})
+		return
+	case !req.Force && !s.descends(req.SHA, head):
+		s.reply(w, http.StatusUnprocessableEntity, map[string]any{"message": "Update is not a fast forward"})
+		return
+	}
+	s.Branches[branch] = req.SHA
+	s.Files[branch] = copyFiles(files)
+	s.reply(w, http.StatusOK, map[string]any{"ref": "refs/heads/" + branch, "object": map[string]any{"sha": req.SHA, "type": "commit"}})
 }
 
 func (s *Server) decode(r *http.Request, v any) {
