@@ -167,7 +167,7 @@ policy denied, or a guard refused.`,
 	f.StringVar(&g.repo, "repo", ".", "access repository: a path to a working tree or Git repository, or a URL")
 	f.StringVar(&g.rev, "rev", "", "Git revision to read (commit, branch or tag); empty reads the working tree")
 	f.StringVar(&g.format, "format", "text", "output format: text, json or markdown")
-	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock); for plan, validate, check, demo, import and new only (never for what writes to the directory): apply and reconcile refuse it")
+	f.StringVar(&g.now, "now", "", "the time to evaluate lifecycles at, RFC 3339 (default: the clock); for plan, validate, check, demo, import, new and hr sync only (never for what writes to the directory): apply and reconcile refuse it")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	f.StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text (key=value) or json (one object a line)")
 
@@ -185,6 +185,7 @@ policy denied, or a guard refused.`,
 		newRotateCommand(g),
 		newReviewCommand(g),
 		newAuditCommand(g),
+		newHRCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,196 @@
+package hr
+
+import (
+	"bytes"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/reconciler/load"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// now is the day the fixtures are read for.
+var now = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+
+func mapping(t *testing.T) Mapping {
+	t.Helper()
+	m, err := LoadMapping("testdata/mapping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func read(t *testing.T, file string, m Mapping) *Export {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	x, err := Read(file, f, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// copyRepo copies testdata/repo to a temporary directory.
+func copyRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir("testdata/repo", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/repo", p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func sync(t *testing.T, dir, export string, o Options) *Result {
+	t.Helper()
+	repo, fsys, problems, err := Tree(dir)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("load: %v %v", err, problems)
+	}
+	if o.Now.IsZero() {
+		o.Now = now
+	}
+	if o.Mapping.Columns.ID == "" {
+		o.Mapping = mapping(t)
+	}
+	res, err := Sync(repo, fsys, read(t, export, o.Mapping), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	file := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (go test ./hr -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", file, got, want)
+	}
+}
+
+// TestExport: joiners, movers, a leaver, a rename, a rehire, a contract's
+// end moved and five bad rows produce exactly the files in testdata/want
+// (every other file untouched, comments and layout kept), a report whose
+// skipped rows are five lines, and a repository that validates.
+func TestExport(t *testing.T) {
+	dir := copyRepo(t)
+	res := sync(t, dir, "testdata/export.csv", Options{})
+	if res.Refused != "" {
+		t.Fatalf("refused: %s", res.Refused)
+	}
+	var report bytes.Buffer
+	if err := res.Text(&report); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt", report.Bytes())
+	var skipped []string
+	for _, line := range strings.Split(report.String(), "\n") {
+		if strings.HasPrefix(line, "  skipped ") {
+			skipped = append(skipped, line)
+		}
+	}
+	want := []string{
+		"  skipped  line 15 (employee E014) column ManagerID: manager E999 is no one in the repository or the export: fix the row in HR, or add the manager",
+		"  skipped  line 16 (employee E015) column Left: ends 2026-11-01, before the start 2026-12-01: fix the row in HR",
+		"  skipped  line 17 (employee E008) column EmployeeID: employee id E008 is on line 9 already: HR exports one row per person; this one is skipped",
+		"  skipped  line 18 (employee E016) column Login: login asmith is taken by people/asmith.yaml: give this person another login",
+		`  skipped  line 19 (employee E017) column Hired: "31/12/2026" is not a date in YYYY-MM-DD or DD.MM.YYYY`,
+	}
+	if strings.Join(skipped, "\n") != strings.Join(want, "\n") {
+		t.Errorf("skipped rows:\n%s\nwant\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
+	}
+	counts := map[string]int{}
+	for _, c := range res.Changes {
+		counts[c.Kind]++
+	}
+	if counts[Joiner] != 3 || counts[Mover] != 2 || counts[Leaver] != 1 || counts[Rename] != 1 || counts[Rehire] != 1 || counts[Contract] != 1 || res.Past != 1 || len(res.Missing) != 0 {
+		t.Errorf("changes by kind %v, past %d, missing %v", counts, res.Past, res.Missing)
+	}
+
+	before := snapshot(t, dir)
+	if err := Write(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, dir)
+	var deleted []string
+	for p, data := range before {
+		got, ok := after[p]
+		switch {
+		case !ok:
+			deleted = append(deleted, p)
+		case !bytes.Equal(got, data) && res.Files[p] == nil:
+			t.Errorf("%s changed, and the result does not list it", p)
+		}
+	}
+	sort.Strings(deleted)
+	golden(t, "want/deleted", []byte(strings.Join(deleted, "\n")+"\n"))
+	for p, data := range after {
+		if !bytes.Equal(before[p], data) {
+			golden(t, filepath.Join("want", p), data)
+		}
+	}
+	if _, problems, err := load.Dir(dir); err != nil || len(problems) > 0 {
+		t.Errorf("the synced repository does not validate: %v %v", err, problems)
+	}
+	// A second run over the synced repository finds nothing left to do.
+	again := sync(t, dir, "testdata/export.csv", Options{})
+	if len(again.Changes) != 0 || len(again.Files) != 0 || len(again.Bad) != 5 {
+		t.Errorf("second run: %s", again.Summary())
+	}
+}
+
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		data, err := os.ReadFile(p)
+		out[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
