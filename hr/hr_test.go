@@ -194,3 +194,58 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 	}
 	return out
 }
+
+// TestRowsSkipped: rows the repository cannot take are skipped with their
+// line, column and what to do; the others go ahead.
+func TestRowsSkipped(t *testing.T) {
+	const header = "EmployeeID;Login;FirstName;LastName;Mail;Dept;JobTitle;ManagerID;Kind;Hired;Left\n"
+	tests := []struct {
+		name, rows string
+		skipped    []string
+		changes    string // kind login, comma-separated
+	}{
+		{name: "a person file without source: hr",
+			rows:    "X001;;Ops;Admin;;IT;Admin;E001;Permanent;2024-01-01;\n",
+			skipped: []string{"line 2 (employee X001) column EmployeeID: people/opsadmin.yaml has this employee id and no \"source: hr\": HR does not manage it; add source: hr to the file to let it"}},
+		{name: "a former login",
+			rows: "E004;kwest;Kim;West;kwest@acme.test;Sales;Account manager;E002;Permanent;2024-02-01;\n" +
+				"E020;kfox;Kai;Fox;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
+			skipped: []string{"line 3 (employee E020) column Login: login kfox is taken by people/kfox.yaml: give this person another login"},
+			changes: "rename kwest"},
+		{name: "a login the template's naming refuses",
+			rows:    "E021;Ann_B;Ann;B;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
+			skipped: []string{"line 2 (employee E021) column Login: login Ann_B does not match template employee's naming pattern ^[a-z][a-z0-9]{1,19}$"}},
+		{name: "their own manager",
+			rows:    "E022;;Sol;Self;;Sales;Clerk;E022;Permanent;2026-12-01;\n",
+			skipped: []string{"line 2 (employee E022) column ManagerID: the person is their own manager: fix the row in HR"}},
+		{name: "a joiner managed by a joiner skipped",
+			rows: "E023;;Bea;Boss;;Sales;Lead;E999;Permanent;2026-12-01;\n" +
+				"E024;;Rey;Report;;Sales;Clerk;E023;Permanent;2026-12-01;\n" +
+				"E025;;Ola;Other;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
+			skipped: []string{
+				"line 2 (employee E023) column ManagerID: manager E999 is no one in the repository or the export: fix the row in HR, or add the manager",
+				"line 3 (employee E024) column ManagerID: manager E023 is no one in the repository or the export: fix the row in HR, or add the manager",
+			},
+			changes: "joiner oother"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyRepo(t)
+			export := filepath.Join(t.TempDir(), "export.csv")
+			if err := os.WriteFile(export, []byte(header+tt.rows), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := sync(t, dir, export, Options{Partial: true})
+			var skipped, changes []string
+			for _, b := range res.Bad {
+				skipped = append(skipped, b.String())
+			}
+			for _, c := range res.Changes {
+				changes = append(changes, c.Kind+" "+c.Login)
+			}
+			if strings.Join(skipped, "\n") != strings.Join(tt.skipped, "\n") || strings.Join(changes, ",") != tt.changes {
+				t.Errorf("skipped\n%s\nchanges %v\nwant\n%s\nchanges %s", strings.Join(skipped, "\n"), changes, strings.Join(tt.skipped, "\n"), tt.changes)
+			}
+		})
+	}
+}
