@@ -15,10 +15,12 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
@@ -212,7 +214,10 @@ func schemaSet() (*schemas.Set, error) {
 	return compiled, compileErr
 }
 
-// parse turns the files into a repository and its problems.
+// parse turns the files into a repository and its problems. Files are
+// decoded and checked against their schema in parallel, each on its own;
+// then, in path order, they are filed in the repository (names must be
+// unique within a kind) and checked together.
 func parse(files []file) (*model.Repository, Problems) {
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	repo := model.NewRepository()
@@ -223,21 +228,34 @@ func parse(files []file) (*model.Repository, Problems) {
 		c.at(model.Position{Path: "schemas"}, "", "internal: compile schemas: %v", err)
 		return repo, c.problems
 	}
+	out := make([]decoded, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(files)/64)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
+				out[i] = decodeFile(files[i], set)
+			}
+		}()
+	}
+	wg.Wait()
 	sawDirectory := false
-	for _, f := range files {
+	for i, f := range files {
 		if f.path == model.DirectoryFile {
 			sawDirectory = true
 		}
-		if msg := tooLarge(len(f.data)); msg != "" {
-			c.at(model.Position{Path: f.path, Line: 1}, "", "%s", msg)
-			c.markUnreadable(kindForPath(f.path), f.path)
-			continue
-		}
-		if strings.HasSuffix(f.path, ".rego") {
+		d := out[i]
+		c.problems = append(c.problems, d.problems...)
+		switch {
+		case d.policy:
 			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: string(f.data)})
-			continue
+		case d.obj == nil:
+			c.markUnreadable(kindForPath(f.path), f.path)
+		default:
+			store(repo, d.obj, d.src, c)
 		}
-		decodeFile(f, set, repo, c)
 	}
 	if !sawDirectory {
 		c.at(model.Position{Path: model.DirectoryFile}, "", "missing: every access repository has an alm.yaml of kind Directory at its top")
@@ -247,25 +265,42 @@ func parse(files []file) (*model.Repository, Problems) {
 	return repo, c.problems
 }
 
+// decoded is one file read on its own: its object (nil when it could not
+// be decoded), where its fields are, and its problems.
+type decoded struct {
+	obj      any
+	src      model.Source
+	policy   bool
+	problems Problems
+}
+
 // decodeFile parses one YAML file, validates it against its kind's schema
-// and, when it decodes, adds the object to the repository.
-func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) {
+// and decodes its object. It touches nothing shared: files are decoded in
+// parallel.
+func decodeFile(f file, set *schemas.Set) decoded {
+	c := &collector{}
+	if msg := tooLarge(len(f.data)); msg != "" {
+		c.at(model.Position{Path: f.path, Line: 1}, "", "%s", msg)
+		return decoded{problems: c.problems}
+	}
+	if strings.HasSuffix(f.path, ".rego") {
+		return decoded{policy: true}
+	}
+	obj, src := decodeYAML(f, set, c)
+	return decoded{obj: obj, src: src, problems: c.problems}
+}
+
+func decodeYAML(f file, set *schemas.Set, c *collector) (any, model.Source) {
 	top := model.Position{Path: f.path, Line: 1, Column: 1}
-	decoded := false
-	defer func() {
-		if !decoded {
-			c.markUnreadable(kindForPath(f.path), f.path)
-		}
-	}()
 	dec := yaml.NewDecoder(bytes.NewReader(f.data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			c.at(top, "", "empty file: write one object (apiVersion, kind, metadata, spec) or delete the file")
-			return
+			return nil, model.Source{}
 		}
 		c.at(syntaxPosition(f.path, err), "", "YAML syntax: %s", syntaxMessage(err))
-		return
+		return nil, model.Source{}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -279,11 +314,11 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	}
 	if b := bound(root); b != nil {
 		c.at(model.Position{Path: f.path, Line: b.line, Column: b.column}, "", "%s", b.msg)
-		return
+		return nil, model.Source{}
 	}
 	if root.Kind != yaml.MappingNode {
 		c.at(model.Position{Path: f.path, Line: root.Line, Column: root.Column}, "", "not a mapping: a file holds one object with apiVersion, kind, metadata and spec")
-		return
+		return nil, model.Source{}
 	}
 	src := model.Source{Path: f.path, Line: root.Line, Column: root.Column, Fields: map[string]model.Position{}}
 	positions(f.path, root, "", src.Fields)
@@ -293,93 +328,97 @@ func decodeFile(f file, set *schemas.Set, repo *model.Repository, c *collector) 
 	switch {
 	case kind == "":
 		c.field(src, "kind", "missing: this file in %s must say kind: %s", folderOf(f.path), wantKind)
-		return
+		return nil, src
 	case kind != wantKind:
 		c.field(src, "kind", "%s does not belong in %s: this folder holds kind %s (move the file or fix kind)", kind, folderOf(f.path), wantKind)
-		return
+		return nil, src
 	}
 	violations := set.Validate(kind, schemas.FromYAML(root))
 	for _, v := range violations {
 		fieldPath := fieldOf(v.Pointer)
 		c.at(src.At(fieldPath), fieldPath, "%s", v.Message)
 	}
-	err := add(repo, kind, root, src, c)
-	decoded = err == nil
+	obj, err := decodeKind(kind, root, src)
 	if err == nil || len(violations) > 0 {
-		return // the schema has said what stops the file decoding
+		return obj, src // the schema has said what stops the file decoding
 	}
 	var pe *model.PositionError
 	if errors.As(err, &pe) {
 		pos := model.Position{Path: f.path, Line: pe.Line, Column: pe.Column}
 		if field := fieldAt(src, pe.Line, pe.Column); field != "" {
 			c.at(pos, field, "%s: %s", field, pe.Err)
-			return
+			return nil, src
 		}
 		c.at(pos, "", "%s", pe.Err)
-		return
+		return nil, src
 	}
 	c.at(top, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	return nil, src
 }
 
-// add decodes the object of a kind and files it in the repository.
-func add(repo *model.Repository, kind string, n *yaml.Node, src model.Source, c *collector) error {
+// decodeKind decodes the object of a kind; nil, with the error, when it
+// does not decode.
+func decodeKind(kind string, n *yaml.Node, src model.Source) (any, error) {
+	var obj any
+	switch kind {
+	case model.KindDirectory:
+		obj = &model.Directory{}
+	case model.KindWorkflowTemplate:
+		obj = &model.WorkflowTemplate{}
+	case model.KindPerson:
+		obj = &model.Person{}
+	case model.KindServiceAccount:
+		obj = &model.ServiceAccount{}
+	case model.KindRole:
+		obj = &model.Role{}
+	default:
+		return nil, fmt.Errorf("kind %s is not one alm reads", kind)
+	}
+	if err := n.Decode(obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// store files a decoded object in the repository; a name its kind has
+// already is a problem, and the first file keeps it.
+func store(repo *model.Repository, obj any, src model.Source, c *collector) {
 	dup := func(name string, other model.Source) {
 		c.field(src, "metadata.name", "%s is already defined in %s: names are unique within a kind", name, other.Path)
 	}
-	switch kind {
-	case model.KindDirectory:
-		var d model.Directory
-		if err := n.Decode(&d); err != nil {
-			return err
+	switch o := obj.(type) {
+	case *model.Directory:
+		o.Source = src
+		repo.Directory = o
+	case *model.WorkflowTemplate:
+		o.Source = src
+		if other, ok := repo.Templates[o.Metadata.Name]; ok {
+			dup(o.Metadata.Name, other.Source)
+			return
 		}
-		d.Source = src
-		repo.Directory = &d
-	case model.KindWorkflowTemplate:
-		var t model.WorkflowTemplate
-		if err := n.Decode(&t); err != nil {
-			return err
+		repo.Templates[o.Metadata.Name] = o
+	case *model.Person:
+		o.Source = src
+		if other, ok := repo.People[o.Metadata.Name]; ok {
+			dup(o.Metadata.Name, other.Source)
+			return
 		}
-		t.Source = src
-		if other, ok := repo.Templates[t.Metadata.Name]; ok {
-			dup(t.Metadata.Name, other.Source)
-			return nil
+		repo.People[o.Metadata.Name] = o
+	case *model.ServiceAccount:
+		o.Source = src
+		if other, ok := repo.ServiceAccounts[o.Metadata.Name]; ok {
+			dup(o.Metadata.Name, other.Source)
+			return
 		}
-		repo.Templates[t.Metadata.Name] = &t
-	case model.KindPerson:
-		var p model.Person
-		if err := n.Decode(&p); err != nil {
-			return err
+		repo.ServiceAccounts[o.Metadata.Name] = o
+	case *model.Role:
+		o.Source = src
+		if other, ok := repo.Roles[o.Metadata.Name]; ok {
+			dup(o.Metadata.Name, other.Source)
+			return
 		}
-		p.Source = src
-		if other, ok := repo.People[p.Metadata.Name]; ok {
-			dup(p.Metadata.Name, other.Source)
-			return nil
-		}
-		repo.People[p.Metadata.Name] = &p
-	case model.KindServiceAccount:
-		var a model.ServiceAccount
-		if err := n.Decode(&a); err != nil {
-			return err
-		}
-		a.Source = src
-		if other, ok := repo.ServiceAccounts[a.Metadata.Name]; ok {
-			dup(a.Metadata.Name, other.Source)
-			return nil
-		}
-		repo.ServiceAccounts[a.Metadata.Name] = &a
-	case model.KindRole:
-		var r model.Role
-		if err := n.Decode(&r); err != nil {
-			return err
-		}
-		r.Source = src
-		if other, ok := repo.Roles[r.Metadata.Name]; ok {
-			dup(r.Metadata.Name, other.Source)
-			return nil
-		}
-		repo.Roles[r.Metadata.Name] = &r
+		repo.Roles[o.Metadata.Name] = o
 	}
-	return nil
 }
 
 func kindForPath(p string) string {
