@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +29,8 @@ type Row struct {
 // Bad is a row that is skipped, and why: the line, the column (as the
 // export names it) and what to do.
 type Bad struct {
-	Line   int    `json:"line"`
+	Line   int    `json:"line,omitempty"` // 0 for a file of the repository (File)
+	File   string `json:"file,omitempty"`
 	ID     string `json:"id,omitempty"`
 	Column string `json:"column,omitempty"`
 	Reason string `json:"reason"`
@@ -35,7 +38,11 @@ type Bad struct {
 
 func (b Bad) String() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "line %d", b.Line)
+	if b.Line == 0 {
+		s.WriteString(b.File)
+	} else {
+		fmt.Fprintf(&s, "line %d", b.Line)
+	}
 	if b.ID != "" {
 		fmt.Fprintf(&s, " (employee %s)", b.ID)
 	}
@@ -90,7 +97,11 @@ func Read(file string, r io.Reader, m Mapping) (*Export, error) {
 	}
 	index := map[string]int{}
 	for i, h := range header {
-		index[strings.ToLower(strings.TrimSpace(h))] = i
+		k := strings.ToLower(strings.TrimSpace(h))
+		if j, ok := index[k]; ok && k != "" {
+			return nil, fmt.Errorf("%s: header: column %q is both column %d and column %d: rename one in the export", file, h, j+1, i+1)
+		}
+		index[k] = i
 	}
 	x := &Export{File: file, Has: map[string]bool{}}
 	cols := map[string]int{}
@@ -108,7 +119,14 @@ func Read(file string, r io.Reader, m Mapping) (*Export, error) {
 		}
 		cols[f], x.Has[f] = i, true
 	}
-	ids := map[string]int{}
+	// Rows of an employee id that appears more than once are all skipped:
+	// which of them HR means is not for alm to guess.
+	type read struct {
+		row Row
+		bad *Bad
+	}
+	var rows []read
+	lines := map[string][]int{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -116,29 +134,49 @@ func Read(file string, r io.Reader, m Mapping) (*Export, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
-		if errors.As(err, &pe) && !errors.Is(err, csv.ErrFieldCount) {
+		switch {
+		case errors.As(err, &pe) && !errors.Is(err, csv.ErrFieldCount):
 			return nil, fmt.Errorf("%s:%d:%d: not CSV: %v: fix the export (nothing was read)", file, pe.Line, pe.Column, pe.Err)
+		case err != nil && !errors.Is(err, csv.ErrFieldCount):
+			return nil, fmt.Errorf("%s: %w (nothing was read)", file, err)
 		}
 		if blank(rec) {
 			continue
 		}
-		row, bad := parseRow(line, rec, header, cols, m)
-		if bad == nil && len(rec) != len(header) {
-			bad = &Bad{Line: line, ID: row.ID, Reason: fmt.Sprintf("%d fields, the header has %d: a separator or quote is out of place", len(rec), len(header))}
+		var row Row
+		var bad *Bad
+		if len(rec) != len(header) {
+			id := ""
+			if i, ok := cols[FieldID]; ok && i < len(rec) {
+				id = strings.TrimSpace(rec[i])
+			}
+			bad = &Bad{Line: line, ID: id, Reason: fmt.Sprintf("%d fields, the header has %d: a separator or quote is out of place", len(rec), len(header))}
+		} else {
+			row, bad = parseRow(line, rec, header, cols, m)
 		}
 		if bad == nil {
-			if first, dup := ids[row.ID]; dup {
-				bad = &Bad{Line: line, ID: row.ID, Column: header[cols[FieldID]], Reason: fmt.Sprintf("employee id %s is on line %d already: HR exports one row per person; this one is skipped", row.ID, first)}
-			} else {
-				ids[row.ID] = line
+			lines[row.ID] = append(lines[row.ID], line)
+		}
+		rows = append(rows, read{row, bad})
+	}
+	for _, r := range rows {
+		bad := r.bad
+		if ls := lines[r.row.ID]; bad == nil && len(ls) > 1 {
+			var others []string
+			for _, l := range ls {
+				if l != r.row.Line {
+					others = append(others, strconv.Itoa(l))
+				}
 			}
+			bad = &Bad{Line: r.row.Line, ID: r.row.ID, Column: header[cols[FieldID]],
+				Reason: fmt.Sprintf("employee id %s is on line %s too: HR exports one row per person, so every row of it is skipped", r.row.ID, strings.Join(others, ", "))}
 		}
 		if bad != nil {
 			x.Bad = append(x.Bad, *bad)
 			continue
 		}
-		row.has = x.Has
-		x.Rows = append(x.Rows, row)
+		r.row.has = x.Has
+		x.Rows = append(x.Rows, r.row)
 	}
 	return x, nil
 }
@@ -184,12 +222,15 @@ func guess(data []byte) string {
 	return string(best)
 }
 
+// validID is the schema's pattern of metadata.id.
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
 func parseRow(line int, rec, header []string, cols map[string]int, m Mapping) (Row, *Bad) {
 	row := Row{Line: line}
 	get := func(f string) (string, string) {
 		i, ok := cols[f]
-		if !ok || i >= len(rec) {
-			return "", header[min(i, len(header)-1)]
+		if !ok {
+			return "", ""
 		}
 		return strings.TrimSpace(rec[i]), header[i]
 	}
@@ -201,12 +242,15 @@ func parseRow(line int, rec, header []string, cols map[string]int, m Mapping) (R
 		row.ID = id
 	}
 	for _, f := range fields {
-		if i, ok := cols[f]; ok && i < len(rec) && !utf8.ValidString(rec[i]) {
+		if i, ok := cols[f]; ok && !utf8.ValidString(rec[i]) {
 			return bad(f, "not UTF-8: export as UTF-8")
 		}
 	}
-	if row.ID == "" {
+	switch {
+	case row.ID == "":
 		return bad(FieldID, "no employee id: every row needs one")
+	case len(row.ID) > 16 || !validID.MatchString(row.ID):
+		return bad(FieldID, "employee id %q is not one alm can key a file by (at most 16 letters, digits, '.', '_' and '-', starting with a letter or digit): fix it in HR", row.ID)
 	}
 	for _, f := range []string{FieldGivenName, FieldSurname, FieldStartDate} {
 		if v, _ := get(f); v == "" {
@@ -221,9 +265,11 @@ func parseRow(line int, rec, header []string, cols map[string]int, m Mapping) (R
 	row.Title, _ = get(FieldTitle)
 	row.Manager, _ = get(FieldManager)
 	t, _ := get(FieldType)
-	if row.Type = m.personType(t); row.Type == "" {
+	typ, ok := m.personType(t)
+	if !ok {
 		return bad(FieldType, "person type %q is not employee, contractor or partner: map it under types in the mapping", t)
 	}
+	row.Type = typ
 	var err error
 	s, _ := get(FieldStartDate)
 	if row.Start, err = m.date(s); err != nil {
@@ -238,6 +284,9 @@ func parseRow(line int, rec, header []string, cols map[string]int, m Mapping) (R
 		}
 	}
 	if row.Type == model.TypeContractor && row.End.IsZero() {
+		if _, ok := cols[FieldEndDate]; !ok {
+			return bad(FieldType, "a contractor needs an end date, and the export has no end date column: map columns.endDate")
+		}
 		return bad(FieldEndDate, "a contractor needs an end date")
 	}
 	return row, nil

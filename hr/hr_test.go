@@ -3,9 +3,11 @@ package hr
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -107,7 +109,8 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // TestExport: joiners, movers, a leaver, a rename, a rehire, a contract's
-// end moved and five bad rows produce exactly the files in testdata/want
+// end moved and five bad rows (an unknown manager, a login taken, a date
+// that does not parse, and both rows of a duplicated id) produce exactly the files in testdata/want
 // (every other file untouched, comments and layout kept), a report whose
 // skipped rows are five lines, and a repository that validates.
 func TestExport(t *testing.T) {
@@ -128,11 +131,11 @@ func TestExport(t *testing.T) {
 		}
 	}
 	want := []string{
+		"  skipped  line 9 (employee E008) column EmployeeID: employee id E008 is on line 16 too: HR exports one row per person, so every row of it is skipped",
 		"  skipped  line 15 (employee E014) column ManagerID: manager E999 is no one in the repository or the export: fix the row in HR, or add the manager",
-		"  skipped  line 16 (employee E015) column Left: ends 2026-11-01, before the start 2026-12-01: fix the row in HR",
-		"  skipped  line 17 (employee E008) column EmployeeID: employee id E008 is on line 9 already: HR exports one row per person; this one is skipped",
-		"  skipped  line 18 (employee E016) column Login: login asmith is taken by people/asmith.yaml: give this person another login",
-		`  skipped  line 19 (employee E017) column Hired: "31/12/2026" is not a date in YYYY-MM-DD or DD.MM.YYYY`,
+		"  skipped  line 16 (employee E008) column EmployeeID: employee id E008 is on line 9 too: HR exports one row per person, so every row of it is skipped",
+		"  skipped  line 17 (employee E016) column Login: login asmith is taken by people/asmith.yaml: give this person another login",
+		`  skipped  line 18 (employee E017) column Hired: "31/12/2026" is not a date in YYYY-MM-DD or DD.MM.YYYY`,
 	}
 	if strings.Join(skipped, "\n") != strings.Join(want, "\n") {
 		t.Errorf("skipped rows:\n%s\nwant\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
@@ -161,11 +164,32 @@ func TestExport(t *testing.T) {
 		}
 	}
 	sort.Strings(deleted)
+	if *update {
+		if err := os.RemoveAll("testdata/want"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	golden(t, "want/deleted", []byte(strings.Join(deleted, "\n")+"\n"))
+	var changed []string
 	for p, data := range after {
 		if !bytes.Equal(before[p], data) {
 			golden(t, filepath.Join("want", p), data)
+			changed = append(changed, p)
 		}
+	}
+	// Every golden file is one the sync wrote: none is left over.
+	var wanted []string
+	_ = filepath.WalkDir("testdata/want", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != "deleted" {
+			rel, _ := filepath.Rel("testdata/want", p)
+			wanted = append(wanted, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sort.Strings(changed)
+	sort.Strings(wanted)
+	if strings.Join(changed, ",") != strings.Join(wanted, ",") {
+		t.Errorf("files written %v, golden files %v", changed, wanted)
 	}
 	if _, problems, err := load.Dir(dir); err != nil || len(problems) > 0 {
 		t.Errorf("the synced repository does not validate: %v %v", err, problems)
@@ -211,10 +235,10 @@ func TestRowsSkipped(t *testing.T) {
 			rows: "E004;kwest;Kim;West;kwest@acme.test;Sales;Account manager;E002;Permanent;2024-02-01;\n" +
 				"E020;kfox;Kai;Fox;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
 			skipped: []string{"line 3 (employee E020) column Login: login kfox is taken by people/kfox.yaml: give this person another login"},
-			changes: "rename kwest"},
+			changes: "rename kwest,reference svc-crm"},
 		{name: "a login the template's naming refuses",
 			rows:    "E021;Ann_B;Ann;B;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
-			skipped: []string{"line 2 (employee E021) column Login: login Ann_B does not match template employee's naming pattern ^[a-z][a-z0-9]{1,19}$"}},
+			skipped: []string{"line 2 (employee E021) column Login: login Ann_B does not match template employee's naming pattern ^[a-z][a-z0-9]{1,19}$: give a login that does, or change the mapping's login rule"}},
 		{name: "their own manager",
 			rows:    "E022;;Sol;Self;;Sales;Clerk;E022;Permanent;2026-12-01;\n",
 			skipped: []string{"line 2 (employee E022) column ManagerID: the person is their own manager: fix the row in HR"}},
@@ -224,7 +248,7 @@ func TestRowsSkipped(t *testing.T) {
 				"E025;;Ola;Other;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
 			skipped: []string{
 				"line 2 (employee E023) column ManagerID: manager E999 is no one in the repository or the export: fix the row in HR, or add the manager",
-				"line 3 (employee E024) column ManagerID: manager E023 is no one in the repository or the export: fix the row in HR, or add the manager",
+				"line 3 (employee E024) column ManagerID: manager E023's row (line 2) is skipped, so this one is too: fix that row",
 			},
 			changes: "joiner oother"},
 	}
@@ -247,5 +271,151 @@ func TestRowsSkipped(t *testing.T) {
 				t.Errorf("skipped\n%s\nchanges %v\nwant\n%s\nchanges %s", strings.Join(skipped, "\n"), changes, strings.Join(tt.skipped, "\n"), tt.changes)
 			}
 		})
+	}
+}
+
+// TestEdgeCases: what a sync does in the corners an HR feed reaches, each
+// leaving a repository that validates.
+func TestEdgeCases(t *testing.T) {
+	const header = "EmployeeID;Login;FirstName;LastName;Mail;Dept;JobTitle;ManagerID;Kind;Hired;Left\n"
+	asmith := "E002;%s;Alex;Smith;asmith@acme.test;Sales;%s;E001;Permanent;2021-03-01;\n"
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		rows    string
+		o       Options
+		changes []string          // "kind login" in the report's order
+		skipped []string          // Bad.String()
+		files   map[string]string // path -> a line the file must have ("" : deleted)
+		// anyChanges: the changes are not what the case is about.
+		anyChanges bool
+	}{
+		{name: "a rename updates who names the old login",
+			rows:    fmt.Sprintf(asmith, "alsmith", "Head of sales"),
+			changes: []string{"rename alsmith", "reference bwhite", "reference ccontr", "reference dgreen", "reference jdoe", "reference kfox", "reference rgreen", "reference svc-crm"},
+			files: map[string]string{"people/asmith.yaml": "", "people/alsmith.yaml": "  previousNames: [asmith]\n",
+				"people/jdoe.yaml": "  manager: alsmith\n", "service-accounts/svc-crm.yaml": "  owner: alsmith   # the sales lead owns it\n"}},
+		{name: "back to a former login",
+			prepare: func(t *testing.T, dir string) {
+				res := sync(t, dir, exportFile(t, header+fmt.Sprintf(asmith, "alsmith", "Head of sales")), Options{Partial: true})
+				if err := Write(dir, res); err != nil {
+					t.Fatal(err)
+				}
+			},
+			rows:    fmt.Sprintf(asmith, "asmith", "Head of sales"),
+			changes: []string{"rename asmith", "reference bwhite", "reference ccontr", "reference dgreen", "reference jdoe", "reference kfox", "reference rgreen", "reference svc-crm"},
+			files:   map[string]string{"people/alsmith.yaml": "", "people/asmith.yaml": "  previousNames: [alsmith]\n"}},
+		{name: "a login differing only in case is the same login",
+			rows: fmt.Sprintf(asmith, "ASmith", "Head of sales")},
+		{name: "logins that are no file name, nor a login",
+			rows: "E030;a/b;Ann;Bee;;Sales;Clerk;E002;Permanent;2026-12-01;\n" +
+				"E031;../alm;Al;Em;;Sales;Clerk;E002;Permanent;2026-12-01;\n",
+			skipped: []string{
+				`line 2 (employee E030) column Login: "a/b" is not a login Active Directory takes (at most 20 characters, none of " / \ [ ] : ; | = , + * ? < > @, no space or period at either end): give another`,
+				`line 3 (employee E031) column Login: "../alm" is not a login Active Directory takes (at most 20 characters, none of " / \ [ ] : ; | = , + * ? < > @, no space or period at either end): give another`,
+			}},
+		{name: "a row whose file cannot take the edit is skipped, and those it manages keep theirs",
+			prepare: func(t *testing.T, dir string) {
+				replaceIn(t, dir, "people/asmith.yaml", "  title: Head of sales\n", "  title: >\n    Head of sales\n")
+			},
+			rows: fmt.Sprintf(asmith, "alsmith", "Head of EMEA") +
+				"E004;;Kim;Fox;kfox@acme.test;Sales;Account manager;E002;Permanent;2024-02-01;\n",
+			skipped: []string{"line 2 (employee E002) column JobTitle: people/asmith.yaml:13: spec.title is a block scalar: edit it by hand"},
+			files:   map[string]string{"people/kfox.yaml": "  manager: asmith\n"}},
+		{name: "a past leaver's end moved into the future is a rehire",
+			rows:    "E006;;Robin;Green;rgreen@acme.test;Support;Engineer;E002;Permanent;2022-01-10;2027-01-31\n",
+			changes: []string{"rehire rgreen"},
+			files:   map[string]string{"people/rgreen.yaml": "  endDate: 2027-01-31\n"}},
+		{name: "a blank type keeps the file's",
+			rows: "E007;;Cat;Contr;ccontr@acme.test;IT;Network contractor;E002;;2026-01-05;2026-12-31\n"},
+		{name: "missing, not started or leaving already: reported, not made leavers",
+			prepare: func(t *testing.T, dir string) {
+				replaceIn(t, dir, "people/fblack.yaml", "  startDate: 2024-01-15\n", "  startDate: 2027-02-01\n")
+				replaceIn(t, dir, "people/egray.yaml", "  startDate: 2023-09-01\n", "  startDate: 2023-09-01\n  endDate: 2027-03-31\n")
+			},
+			// Everyone but ccontr, egray and fblack.
+			rows: strings.Join(slices.DeleteFunc(strings.SplitAfter(string(must(os.ReadFile("testdata/export.csv"))), "\n")[1:9],
+				func(l string) bool { return strings.HasPrefix(l, "E007;") }), ""),
+			o:          Options{LeaveMissing: true},
+			anyChanges: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyRepo(t)
+			if tt.prepare != nil {
+				tt.prepare(t, dir)
+			}
+			o := tt.o
+			o.Partial = o.Partial || !o.LeaveMissing
+			if o.LeaveMissing {
+				o.Mapping = mapping(t)
+				o.Mapping.Limits.Missing = Limit{Count: 10}
+			}
+			res := sync(t, dir, exportFile(t, header+tt.rows), o)
+			var changes, skipped []string
+			for _, c := range res.Changes {
+				changes = append(changes, c.Kind+" "+c.Login)
+			}
+			for _, b := range res.Bad {
+				skipped = append(skipped, b.String())
+			}
+			if !tt.anyChanges && strings.Join(changes, ",") != strings.Join(tt.changes, ",") || strings.Join(skipped, "\n") != strings.Join(tt.skipped, "\n") {
+				t.Errorf("changes %q\nskipped %q\nwant %q\n%q", changes, skipped, tt.changes, tt.skipped)
+			}
+			if err := Write(dir, res); err != nil {
+				t.Fatal(err)
+			}
+			for p, line := range tt.files {
+				data, err := os.ReadFile(filepath.Join(dir, p))
+				switch {
+				case line == "" && err == nil:
+					t.Errorf("%s is still there", p)
+				case line != "" && !strings.Contains(string(data), line):
+					t.Errorf("%s lacks %q:\n%s", p, line, data)
+				}
+			}
+			if _, problems, err := load.Dir(dir); err != nil || len(problems) > 0 {
+				t.Errorf("the repository does not validate: %v %v", err, problems)
+			}
+			if tt.o.LeaveMissing {
+				var got []string
+				for _, m := range res.Missing {
+					got = append(got, m.Login+": "+m.Note)
+				}
+				want := []string{"ccontr: leaves 2026-12-31 already: not changed", "egray: leaves 2027-03-31 already: not changed", "fblack: starts 2027-02-01: not made a leaver"}
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("missing %q, want %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func exportFile(t *testing.T, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "export.csv")
+	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func replaceIn(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, file)
+	data, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(data), old) {
+		t.Fatalf("%s lacks %q: %v", file, old, err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

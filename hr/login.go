@@ -58,7 +58,7 @@ func parseRule(s string) ([]part, error) {
 		return nil, fmt.Errorf("a login rule needs {given} or {surname}")
 	}
 	for _, p := range out {
-		if p.literal != "" && clean(p.literal) != strings.ToLower(p.literal) {
+		if p.literal != "" && clean(p.literal) != p.literal {
 			return nil, fmt.Errorf("%q: between names a rule may write only a-z, 0-9, '.', '-' and '_'", p.literal)
 		}
 	}

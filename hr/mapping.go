@@ -163,6 +163,17 @@ func (m *Mapping) check(file string) error {
 			return fmt.Errorf("%s: columns.%s: name the column; a person file needs it", file, f)
 		}
 	}
+	seen := map[string]string{}
+	for _, f := range fields {
+		name := strings.ToLower(strings.TrimSpace(m.Columns.of(f)))
+		if name == "" {
+			continue
+		}
+		if other, ok := seen[name]; ok {
+			return fmt.Errorf("%s: columns.%s and columns.%s both name column %q: each field has its own column", file, other, f, m.Columns.of(f))
+		}
+		seen[name] = f
+	}
 	if m.Columns.Login == "" && m.Login == "" {
 		return fmt.Errorf("%s: neither columns.login nor a login rule: name one", file)
 	}
@@ -205,20 +216,21 @@ func validType(t string) bool {
 	return false
 }
 
-// personType maps an HR type to alm's; "" when it is not known.
-func (m Mapping) personType(v string) string {
+// personType maps an HR type to alm's; "" for a blank cell (an existing
+// person keeps theirs, a joiner is an employee); false when not known.
+func (m Mapping) personType(v string) (string, bool) {
 	if v == "" {
-		return model.TypeEmployee
+		return "", true
 	}
 	for k, t := range m.Types {
 		if strings.EqualFold(k, v) {
-			return t
+			return t, true
 		}
 	}
 	if l := strings.ToLower(v); validType(l) {
-		return l
+		return l, true
 	}
-	return ""
+	return "", false
 }
 
 // layout turns YYYY-MM-DD style into a Go layout.

@@ -16,16 +16,16 @@ func TestRead(t *testing.T) {
 	}{
 		{name: "comma, no BOM",
 			csv:  "id,login,givenName,surname,startDate\nE1,jdoe,Jane,Doe,2026-01-05\n",
-			rows: []string{"E1 jdoe Jane Doe 2026-01-05  employee"}},
+			rows: []string{"E1 jdoe Jane Doe 2026-01-05  "}},
 		{name: "semicolon and BOM, a quoted separator and quote",
 			csv:  "\ufeffid;givenName;surname;title;startDate\nE1;Jane;Doe;\"Head; \"\"EMEA\"\"\";2026-01-05\n",
-			rows: []string{"E1  Jane Doe 2026-01-05  employee"}},
+			rows: []string{"E1  Jane Doe 2026-01-05  "}},
 		{name: "CRLF and blank lines",
 			csv:  "id,givenName,surname,startDate\r\n\r\nE1,Jane,Doe,2026-01-05\r\n",
-			rows: []string{"E1  Jane Doe 2026-01-05  employee"}},
+			rows: []string{"E1  Jane Doe 2026-01-05  "}},
 		{name: "header names ignore case and space",
 			csv:  " ID , GivenName,SURNAME,startdate\nE1,Jane,Doe,2026-01-05\n",
-			rows: []string{"E1  Jane Doe 2026-01-05  employee"}},
+			rows: []string{"E1  Jane Doe 2026-01-05  "}},
 		{name: "bad rows are skipped, the others read",
 			csv: "id,givenName,surname,startDate,endDate,type\n" +
 				",Jane,Doe,2026-01-05,,\n" +
@@ -36,8 +36,11 @@ func TestRead(t *testing.T) {
 				"E6,Jo,Do,2026-01-05,,contractor\n" +
 				"E7,Jo,Do,2026-01-05\n" +
 				"E8,Jo,Do,2026-01-05,,\n" +
-				"E8,Jo,Do,2026-01-05,,\n",
-			rows: []string{"E8  Jo Do 2026-01-05  employee"},
+				"E8,Jo,Do,2026-01-05,,\n" +
+				"E9 X/1,Jo,Do,2026-01-05,,\n" +
+				"E10,Jo,Do,2026-01-05,,Employee\n" +
+				"E11,Jo,Do,2026-01-05,,\n",
+			rows: []string{"E10  Jo Do 2026-01-05  employee", "E11  Jo Do 2026-01-05  "},
 			bad: []string{
 				"line 2 column id: no employee id: every row needs one",
 				"line 3 (employee E2) column givenName: empty, and a person needs givenName",
@@ -46,12 +49,15 @@ func TestRead(t *testing.T) {
 				`line 6 (employee E5) column type: person type "intern" is not employee, contractor or partner: map it under types in the mapping`,
 				"line 7 (employee E6) column endDate: a contractor needs an end date",
 				"line 8 (employee E7): 4 fields, the header has 6: a separator or quote is out of place",
-				"line 10 (employee E8) column id: employee id E8 is on line 9 already: HR exports one row per person; this one is skipped",
+				"line 9 (employee E8) column id: employee id E8 is on line 10 too: HR exports one row per person, so every row of it is skipped",
+				"line 10 (employee E8) column id: employee id E8 is on line 9 too: HR exports one row per person, so every row of it is skipped",
+				`line 11 (employee E9 X/1) column id: employee id "E9 X/1" is not one alm can key a file by (at most 16 letters, digits, '.', '_' and '-', starting with a letter or digit): fix it in HR`,
 			}},
 		{name: "not UTF-8", csv: "id,givenName,surname,startDate\nE1,J\xe9r\xf4me,Doe,2026-01-05\n",
 			bad: []string{"line 2 (employee E1) column givenName: not UTF-8: export as UTF-8"}},
 		{name: "a required column missing", csv: "id,givenName,startDate\nE1,Jane,2026-01-05\n",
 			wantErr: `no column "surname" (columns.surname)`},
+		{name: "a column twice in the header", csv: "id,givenName,surname,startDate,ID\n", wantErr: `column "ID" is both column 1 and column 5`},
 		{name: "UTF-16", csv: "\xff\xfei\x00d\x00", wantErr: "UTF-16: export as UTF-8"},
 		{name: "empty", csv: "", wantErr: "empty: an export needs a header row"},
 		{name: "a quote out of place", csv: "id,givenName,surname,startDate\nE1,Ja\"ne,Doe,2026-01-05\n",
@@ -127,6 +133,8 @@ func TestParseMapping(t *testing.T) {
 		{"a type alm does not have", "types: {Intern: trainee}", `types["Intern"]`},
 		{"a separator alm does not read", "separator: '|'", "separator"},
 		{"a share over 1", "limits: {changes: {share: 2}}", "limits.changes"},
+		{"a column mapped twice", "columns: {manager: ID}", `columns.id and columns.manager both name column "ID"`},
+		{"an upper-case letter in the login rule", "login: '{given:1}X{surname}'", "between names a rule may write only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 var kindWords = []struct{ kind, one, many string }{
 	{Joiner, "joiner", "joiners"}, {Rehire, "rehire", "rehires"}, {Leaver, "leaver", "leavers"},
 	{Rename, "rename", "renames"}, {Contract, "contract end moved", "contract ends moved"}, {Mover, "mover", "movers"},
+	{Reference, "reference to a renamed login", "references to a renamed login"},
 }
 
 // Summary is one line: the counts of each kind, the rows skipped and the
@@ -92,8 +93,11 @@ func (r *Result) Text(w io.Writer) error {
 	}
 	for _, m := range r.Missing {
 		what := "not in the export: still active in the repository; say --missing leave to make them leavers"
-		if m.Left {
+		switch {
+		case m.Left:
 			what = "not in the export: leaves " + r.Day.String()
+		case m.Note != "":
+			what = "not in the export: " + m.Note
 		}
 		fmt.Fprintf(&b, "  missing  %s (%s, %s): %s\n", m.Login, m.ID, m.Path, what)
 	}
@@ -145,8 +149,11 @@ func (r *Result) Body() string {
 		fmt.Fprintf(&b, "\n### Missing from the export\n\n")
 		for _, m := range r.Missing {
 			what := "still active here"
-			if m.Left {
+			switch {
+			case m.Left:
 				what = "leaves " + r.Day.String()
+			case m.Note != "":
+				what = m.Note
 			}
 			fmt.Fprintf(&b, "- **%s** (employee %s, `%s`): %s\n", m.Login, m.ID, m.Path, what)
 		}

@@ -19,7 +19,7 @@ func Tree(dir string) (*model.Repository, fs.FS, load.Problems, error) {
 }
 
 // Revision loads the access repository at rev of the Git repository at
-// repoPath, its people's files, and the commit rev names: what a pull
+// repoPath, its people's and service accounts' files, and the commit rev names: what a pull
 // request is made over, whatever the working tree holds.
 func Revision(ctx context.Context, repoPath, rev string) (*model.Repository, fs.FS, string, load.Problems, error) {
 	r, err := load.Open(repoPath)
@@ -35,8 +35,9 @@ func Revision(ctx context.Context, repoPath, rev string) (*model.Repository, fs.
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
-	people := model.Folders[model.KindPerson] + "/"
-	files, err := history.Files(ctx, r, hash, func(p string) bool { return strings.HasPrefix(p, people) })
+	// People's files, and service accounts' (a rename updates their owners).
+	people, services := model.Folders[model.KindPerson]+"/", model.Folders[model.KindServiceAccount]+"/"
+	files, err := history.Files(ctx, r, hash, func(p string) bool { return strings.HasPrefix(p, people) || strings.HasPrefix(p, services) })
 	if err != nil {
 		return nil, nil, "", nil, err
 	}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alm-project/alm/reconciler/model"
 )
@@ -22,9 +24,12 @@ const (
 	Rename   = "rename"   // a new login: the file renamed, previousNames kept
 	Contract = "contract" // a contractor's end date moved
 	Mover    = "mover"    // department, manager, title, type, names or e-mail
+	// Reference is a file that names a renamed login (a manager, a
+	// service account's owner or custodian), updated with the rename.
+	Reference = "reference"
 )
 
-var kindOrder = map[string]int{Joiner: 0, Rehire: 1, Leaver: 2, Rename: 3, Contract: 4, Mover: 5}
+var kindOrder = map[string]int{Joiner: 0, Rehire: 1, Leaver: 2, Rename: 3, Contract: 4, Mover: 5, Reference: 6}
 
 // Field is one field's value before and after ("" for none).
 type Field struct {
@@ -51,7 +56,8 @@ type Missing struct {
 	Login string `json:"login"`
 	ID    string `json:"id"`
 	Path  string `json:"path"`
-	Left  bool   `json:"left"` // made a leaver (--missing leave)
+	Left  bool   `json:"left"`           // made a leaver (--missing leave)
+	Note  string `json:"note,omitempty"` // why it was not, with --missing leave
 }
 
 // Result is what an export asks of the repository. Files holds each
@@ -60,7 +66,7 @@ type Missing struct {
 type Result struct {
 	File    string            `json:"file"`
 	Day     model.Date        `json:"day"`    // the day the export is read for
-	People  int               `json:"people"` // people with source: hr before the export
+	People  int               `json:"people"` // people with source: hr who have not left, before the export
 	Changes []Change          `json:"changes"`
 	Bad     []Bad             `json:"skipped"`
 	Missing []Missing         `json:"missing"`
@@ -103,15 +109,25 @@ func Sync(repo *model.Repository, fsys fs.FS, x *Export, o Options) (*Result, er
 	zone := repo.Zone()
 	today := model.Date{Time: midnight(o.Now.In(zone))}
 	res := &Result{File: x.File, Day: today, Changes: []Change{}, Bad: append([]Bad{}, x.Bad...), Missing: []Missing{}, Files: map[string][]byte{}}
-	s := &syncer{repo: repo, fsys: fsys, x: x, o: o, res: res, today: today, byID: map[string]*model.Person{}, claimed: map[string]string{}, former: map[string]*model.Person{}, naming: map[string]*regexp.Regexp{}}
+	s := &syncer{repo: repo, fsys: fsys, x: x, o: o, res: res, today: today, byID: map[string]*model.Person{}, claimed: map[string]string{},
+		former: map[string]*model.Person{}, naming: map[string]*regexp.Regexp{}, lower: map[string]string{}, skipped: map[string]int{}}
 	for _, name := range repo.PersonNames() {
 		p := repo.People[name]
 		s.byID[p.Metadata.ID] = p
+		s.lower[strings.ToLower(name)] = p.Source.Path
 		for _, n := range p.Spec.PreviousNames {
 			s.former[strings.ToLower(n)] = p
 		}
-		if p.Spec.Source == SourceHR {
+		if p.Spec.Source == SourceHR && !s.left(p) {
 			res.People++
+		}
+	}
+	for name, sa := range repo.ServiceAccounts {
+		s.lower[strings.ToLower(name)] = sa.Source.Path
+	}
+	for _, b := range x.Bad {
+		if b.ID != "" {
+			s.skipped[b.ID] = b.Line
 		}
 	}
 	rule, _ := parseRule(o.Mapping.Login) // checked with the mapping
@@ -121,11 +137,30 @@ func Sync(repo *model.Repository, fsys fs.FS, x *Export, o Options) (*Result, er
 			todo = append(todo, pl)
 		}
 	}
-	todo = s.managers(todo)
-	for _, pl := range todo {
-		if err := s.apply(pl); err != nil {
-			return nil, err
+	// A row apply cannot carry out (its file cannot be edited, its new
+	// path is taken) is skipped, and may have been another row's manager:
+	// start again without it until every row left goes through.
+	for {
+		todo = s.managers(todo)
+		res.Changes, res.Files = []Change{}, map[string][]byte{}
+		dropped := -1
+		for i, pl := range todo {
+			ok, err := s.apply(pl)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				dropped = i
+				break
+			}
 		}
+		if dropped < 0 {
+			break
+		}
+		todo = slices.Delete(todo, dropped, dropped+1)
+	}
+	if err := s.references(); err != nil {
+		return nil, err
 	}
 	if err := s.missing(); err != nil {
 		return nil, err
@@ -143,9 +178,9 @@ func Sync(repo *model.Repository, fsys fs.FS, x *Export, o Options) (*Result, er
 	case !o.Partial && lim.Missing.Exceeded(len(res.Missing), res.People):
 		res.Refused = fmt.Sprintf("the export leaves out %d of the %d people HR manages, more than limits.missing allows (%d and %s): it looks truncated. Nothing was changed: check the export, or say --partial for an export of some people only",
 			len(res.Missing), res.People, lim.Missing.Count, percent(lim.Missing.Share))
-	case lim.Changes.Exceeded(len(res.Changes), res.People):
-		res.Refused = fmt.Sprintf("the export changes %d people of the %d HR manages, more than limits.changes allows (%d and %s). Nothing was changed: check the export, or raise limits.changes in the mapping for this run",
-			len(res.Changes), res.People, lim.Changes.Count, percent(lim.Changes.Share))
+	case lim.Changes.Exceeded(len(res.Changes)-res.Count(Reference), res.People):
+		res.Refused = fmt.Sprintf("the export changes %d people of the %d HR manages, more than limits.changes allows (%d and %s). Nothing was changed: check the export, or raise limits.changes in the mapping for this run (a first import of everyone needs it raised)",
+			len(res.Changes)-res.Count(Reference), res.People, lim.Changes.Count, percent(lim.Changes.Share))
 	}
 	if res.Refused != "" {
 		res.Files = map[string][]byte{}
@@ -168,7 +203,8 @@ type syncer struct {
 	today   model.Date
 	byID    map[string]*model.Person
 	claimed map[string]string // lower-case login -> the employee id a row gave it
-	seen    []string          // ids of the rows read, bad ones included
+	lower   map[string]string // lower-case login of a person or service account -> its file
+	skipped map[string]int    // employee id -> the line of its row skipped
 	naming  map[string]*regexp.Regexp
 	logins  map[string]string        // employee id -> login, of people and rows
 	former  map[string]*model.Person // lower-case former login -> whose
@@ -188,23 +224,30 @@ func (s *syncer) bad(row Row, field, format string, args ...any) {
 		col = s.o.Mapping.Columns.of(field)
 	}
 	s.res.Bad = append(s.res.Bad, Bad{Line: row.Line, ID: row.ID, Column: col, Reason: fmt.Sprintf(format, args...)})
+	s.skipped[row.ID] = row.Line
 }
+
+// left reports whether a person's end date has passed.
+func (s *syncer) left(p *model.Person) bool {
+	return !p.Spec.EndDate.IsZero() && p.Spec.EndDate.Before(s.today.Time)
+}
+
+// accountName is the schema's pattern of a login (AD's sAMAccountName).
+var accountName = regexp.MustCompile(`^[^"/\\\[\]:;|=,+*?<>@\x00-\x1f .]([^"/\\\[\]:;|=,+*?<>@\x00-\x1f]*[^"/\\\[\]:;|=,+*?<>@\x00-\x1f .])?$`)
 
 // taken reports whether a login is anyone's but the person with id: a
 // person's login or former login, a service account's, or a row's.
 func (s *syncer) taken(l, id string) (string, bool) {
-	for _, name := range []string{l, strings.ToLower(l)} {
-		if p := s.repo.People[name]; p != nil && p.Metadata.ID != id {
-			return p.Source.Path, true
-		}
-		if sa := s.repo.ServiceAccounts[name]; sa != nil {
-			return sa.Source.Path, true
+	k := strings.ToLower(l)
+	if path, ok := s.lower[k]; ok {
+		if p := s.byID[id]; p == nil || !strings.EqualFold(p.Metadata.Name, l) {
+			return path, true
 		}
 	}
-	if p := s.former[strings.ToLower(l)]; p != nil && p.Metadata.ID != id {
+	if p := s.former[k]; p != nil && p.Metadata.ID != id {
 		return p.Source.Path + " (a former login)", true
 	}
-	if other, ok := s.claimed[strings.ToLower(l)]; ok && other != id {
+	if other, ok := s.claimed[k]; ok && other != id {
 		return "the row of employee " + other, true
 	}
 	return "", false
@@ -222,7 +265,7 @@ func (s *syncer) plan(row Row, rule []part) (planned, bool) {
 	}
 	pl := planned{row: row, person: p}
 	switch {
-	case row.has[FieldLogin] && row.Login != "":
+	case row.has[FieldLogin] && row.Login != "" && (p == nil || !strings.EqualFold(row.Login, p.Metadata.Name)):
 		pl.login = row.Login
 	case p != nil:
 		pl.login = p.Metadata.Name
@@ -241,13 +284,13 @@ func (s *syncer) plan(row Row, rule []part) (planned, bool) {
 			s.bad(row, FieldLogin, "login %s is taken by %s: give this person another login", pl.login, where)
 			return planned{}, false
 		}
-		if len(pl.login) > MaxLogin {
-			s.bad(row, FieldLogin, "login %s is longer than %d characters", pl.login, MaxLogin)
+		if utf8.RuneCountInString(pl.login) > MaxLogin || !accountName.MatchString(pl.login) {
+			s.bad(row, FieldLogin, "%q is not a login Active Directory takes (at most %d characters, none of \" / \\ [ ] : ; | = , + * ? < > @, no space or period at either end): give another", pl.login, MaxLogin)
 			return planned{}, false
 		}
 		t := s.template(p, row)
 		if re := s.pattern(t); re != nil && !re.MatchString(pl.login) {
-			s.bad(row, FieldLogin, "login %s does not match template %s's naming pattern %s", pl.login, t.Metadata.Name, t.Spec.Naming)
+			s.bad(row, FieldLogin, "login %s does not match template %s's naming pattern %s: give a login that does, or change the mapping's login rule", pl.login, t.Metadata.Name, t.Spec.Naming)
 			return planned{}, false
 		}
 	}
@@ -262,6 +305,12 @@ func (s *syncer) template(p *model.Person, row Row) *model.WorkflowTemplate {
 		q.Spec.Template = p.Spec.Template
 	}
 	q.Spec.Type = row.Type
+	if q.Spec.Type == "" {
+		q.Spec.Type = model.TypeEmployee
+		if p != nil {
+			q.Spec.Type = p.Spec.Type
+		}
+	}
 	return s.repo.TemplateOf(q)
 }
 
@@ -300,6 +349,9 @@ func (s *syncer) managers(todo []planned) []planned {
 			case m == "":
 			case m == pl.row.ID:
 				s.bad(pl.row, FieldManager, "the person is their own manager: fix the row in HR")
+				continue
+			case logins[m] == "" && s.skipped[m] != 0:
+				s.bad(pl.row, FieldManager, "manager %s's row (line %d) is skipped, so this one is too: fix that row", m, s.skipped[m])
 				continue
 			case logins[m] == "":
 				s.bad(pl.row, FieldManager, "manager %s is no one in the repository or the export: fix the row in HR, or add the manager", m)

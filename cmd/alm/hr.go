@@ -42,21 +42,27 @@ files say source: hr, keyed by employee id (metadata.id):
   rehires    an end date removed, or a start after it (an archived account is made again)
   contract   a contractor's end date moved
 
-HR's row is authoritative for the fields the export has a column for; the rest of each file
-(roles, keys, notes, comments, layout) is kept byte for byte. A row that cannot be carried out
-(no id, an unknown manager, an end before the start, a duplicate employee id, a login taken, a
-date that does not parse) is reported with its line and column and skipped; the other rows go
-ahead. People HR manages whom the export leaves out are reported; with --missing leave they
-become leavers today. An export that leaves out, or changes, more people than the mapping's
-limits allow is refused whole and nothing is written (--partial: the export is of some people
-only, and nobody is missing from it).
+HR's row is authoritative for the fields the export has a column for (a blank type cell keeps
+the file's); the rest of each file (roles, keys, notes, comments, layout) is kept byte for
+byte. A rename also updates the files that name the old login: people's manager, service
+accounts' owner and custodians. A row that cannot be carried out (no id or one alm cannot key a
+file by, an unknown or skipped manager, an end before the start, an employee id on several rows
+- all of them are skipped -, a login taken or not one AD takes or not matching the template's
+naming, a date that does not parse, a file HR does not manage) is reported with its line and
+column and skipped; the other rows go ahead. A file that is not CSV (a stray quote) is refused
+whole. People HR manages whom the export leaves out, and who have not left, are reported; with
+--missing leave those at work without an end date become leavers today (someone not started, or
+leaving on a date already, is only reported). An export that leaves out, or changes, more people
+than the mapping's limits allow is refused whole and nothing is written (--partial: the export
+is of some people only, and nobody is missing from it). A first import of everyone changes
+everyone: raise limits.changes for it.
 
 The mapping (YAML, --mapping) names the columns and says how to read them:
 
   columns: {id: EmployeeID, login: "", givenName: FirstName, surname: LastName, email: Mail,
             department: Dept, title: JobTitle, manager: ManagerID, type: Kind,
             startDate: Hired, endDate: Left}          # "" or absent column: HR does not own it
-  login: "{given:1}{surname}"   # a joiner's login when there is no login column: transliterated,
+  login: "{given:1}{surname}"   # a joiner's login when the login cell is empty: transliterated,
                                 # lower-case, at most 20 characters, made unique with a number
   dateFormats: [DD.MM.YYYY, YYYY-MM-DD]
   types: {Permanent: employee, Freelance: contractor}
@@ -65,7 +71,7 @@ The mapping (YAML, --mapping) names the columns and says how to read them:
 
 Without it, columns are named as alm's fields (id, login, givenName, ...), dates are
 YYYY-MM-DD, and the limits are those above: refused when both the count and the share of the
-people HR manages are exceeded.
+people HR manages (who have not left) are exceeded.
 
 Without --write or --github it prints what the export changes and writes nothing. --write
 changes the working tree at --repo. --github OWNER/REPO (token from GITHUB_TOKEN) makes the

@@ -44,7 +44,7 @@ func TestHRSync(t *testing.T) {
 		want []string
 	}{
 		{name: "dry run", args: sync, code: exitChanges,
-			want: []string{"3 joiners, 1 rehire, 1 leaver, 1 rename, 1 contract end moved, 2 movers; 5 rows skipped", "Nothing written"}},
+			want: []string{"3 joiners, 1 rehire, 1 leaver, 1 rename, 1 contract end moved, 2 movers, 1 reference to a renamed login; 5 rows skipped", "Nothing written"}},
 		{name: "opens the pull request", args: append(sync[:len(sync):len(sync)], gh...), code: exitChanges,
 			want: []string{"Opened pull request #100 from alm/hr/sync"}},
 		{name: "updates it", args: append(sync[:len(sync):len(sync)], gh...), code: exitChanges,
@@ -83,7 +83,7 @@ func TestHRSync(t *testing.T) {
 			Column string `json:"column"`
 		} `json:"skipped"`
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitChanges || !doc.Written || len(doc.Files) != 10 || len(doc.Skipped) != 5 {
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitChanges || !doc.Written || len(doc.Files) != 11 || len(doc.Skipped) != 5 {
 		t.Fatalf("--write: exit %d, %v, %+v\n%s%s", code, err, doc, out, errOut)
 	}
 	if code, out, errOut := runAlm(t, "--repo", repo.Path, "--now", "2026-11-29T09:00:00Z", "validate"); code != exitOK {
@@ -109,10 +109,12 @@ func TestHRSync(t *testing.T) {
 			"person bwhite is a revoke change: template employee asks for 1 approval from the manager (spec.approvals.revoke), and it has 0; approved by nobody; can approve: asmith",
 			"person zangstrom is a create change", "can approve: jdoe"}},
 		// The managers' approvals satisfy the templates, but not for their
-		// own files (separation of duties), nor for a joiner whose manager
-		// has not started.
+		// own files and accounts (separation of duties: asmith owns svc-crm,
+		// whose custodian was renamed), nor for a joiner whose manager has
+		// not started.
 		{name: "the managers approved", approvers: []historytest.Person{{Name: "Alex Smith", Email: "asmith@acme.test"}, {Name: "Jane Doe", Email: "jdoe@acme.test"}},
-			code: exitInvalid, want: []string{"3 denials", "asmith approved a change to asmith, an account they own", "jdoe approved a change to jdoe, an account they own",
+			code: exitInvalid, want: []string{"4 denials", "asmith approved a change to asmith, an account they own", "jdoe approved a change to jdoe, an account they own",
+				"asmith approved a change to svc-crm, an account they own",
 				"person jdoe2 is a create change"},
 			not: []string{"person bwhite is a revoke change", "person zangstrom is a create change", "`two-person`"}},
 	} {
