@@ -3,6 +3,7 @@ package hr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +200,21 @@ func TestMissing(t *testing.T) {
 				t.Errorf("fblack's file:\n%s", f)
 			}
 		})
+	}
+}
+
+// TestBodyFitsGitHub: a sync of thousands of changes describes them within
+// GitHub's 65,536 characters, each list cut with how many more there are.
+func TestBodyFitsGitHub(t *testing.T) {
+	r := &Result{File: "export.csv", Changes: []Change{}}
+	for i := range 5000 {
+		r.Changes = append(r.Changes, Change{Kind: Joiner, ID: fmt.Sprintf("E%05d", i), Login: fmt.Sprintf("user%05d", i),
+			Path: fmt.Sprintf("people/user%05d.yaml", i), Note: "pending until 2027-01-04"})
+		r.Bad = append(r.Bad, Bad{Line: i + 2, ID: fmt.Sprintf("X%05d", i), Column: "Manager", Reason: "manager M is no one in the repository or the export: fix the row in HR, or add the manager"})
+	}
+	body := r.Body()
+	if len(body) > 65536 || !strings.Contains(body, "| joiners | 5000 |") || !strings.Contains(body, "- ... and 4800 more: see the commit") ||
+		!strings.Contains(body, "- ... and 4800 more: see alm hr sync's report") {
+		t.Errorf("body of %d characters:\n%s", len(body), body[:min(len(body), 2000)])
 	}
 }

@@ -113,6 +113,10 @@ func (r *Result) Title() string {
 	return fmt.Sprintf("HR sync %s: %s", r.Day, r.Summary())
 }
 
+// listMax is how many of each list the description shows: GitHub takes
+// at most 65,536 characters, and a reviewer reads the counts past that.
+const listMax = 200
+
 // Body is the pull request's description, for the reviewer: what each
 // change is, by kind, what was skipped and who is missing.
 func (r *Result) Body() string {
@@ -128,9 +132,14 @@ func (r *Result) Body() string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s\n\n", strings.ToUpper(k.many[:1])+k.many[1:])
+		listed := 0
 		for _, c := range r.Changes {
 			if c.Kind != k.kind {
 				continue
+			}
+			if listed++; listed > listMax {
+				fmt.Fprintf(&b, "- ... and %d more: see the commit, or alm hr sync's report\n", r.Count(k.kind)-listMax)
+				break
 			}
 			who := "**" + c.Login + "**"
 			if c.OldLogin != "" {
@@ -141,13 +150,21 @@ func (r *Result) Body() string {
 	}
 	if len(r.Bad) > 0 {
 		fmt.Fprintf(&b, "\n### Rows skipped\n\nFix these in HR; the next export brings them.\n\n")
-		for _, bad := range r.Bad {
+		for i, bad := range r.Bad {
+			if i == listMax {
+				fmt.Fprintf(&b, "- ... and %d more: see alm hr sync's report\n", len(r.Bad)-listMax)
+				break
+			}
 			fmt.Fprintf(&b, "- %s\n", bad)
 		}
 	}
 	if len(r.Missing) > 0 {
 		fmt.Fprintf(&b, "\n### Missing from the export\n\n")
-		for _, m := range r.Missing {
+		for i, m := range r.Missing {
+			if i == listMax {
+				fmt.Fprintf(&b, "- ... and %d more: see alm hr sync's report\n", len(r.Missing)-listMax)
+				break
+			}
 			what := "still active here"
 			switch {
 			case m.Left:
