@@ -137,20 +137,33 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 	if err != nil {
 		return nil, err
 	}
-	previous, lastRev, err := lastApplied(ctx, src, repo, log)
-	if err != nil {
-		return nil, err
+	// The directory's read mostly waits on the server: Git's part (the
+	// last applied revision, the ledger) is read meanwhile.
+	type gitPart struct {
+		previous *desired.State
+		lastRev  string
+		ledger   notify.Ledger
+		err      error
 	}
+	done := make(chan gitPart, 1)
+	go func() {
+		var g gitPart
+		if g.previous, g.lastRev, g.err = lastApplied(ctx, src, repo, log); g.err == nil {
+			g.ledger, g.err = ledgerOf(ctx, src, repo)
+		}
+		done <- g
+	}()
 	snap, err := dir.Read(ctx, want.Scope())
+	g := <-done
 	if err != nil {
 		return nil, fmt.Errorf("read directory: %w", err)
 	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	previous, lastRev, ledger := g.previous, g.lastRev, g.ledger
 	log.Info("read directory", "accounts", len(snap.Accounts), "groups", len(snap.Groups), "state", snap.State)
 	p := plan.Diff(want, snap, plan.Options{Previous: previous})
-	ledger, err := ledgerOf(ctx, src, repo)
-	if err != nil {
-		return nil, err
-	}
 	var rotations []credentials.Rotation
 	if src.Rev != "" {
 		// A working tree records nothing: an apply of it sends no notice
@@ -214,7 +227,12 @@ func lastApplied(ctx context.Context, src Source, repo *model.Repository, log *s
 	if last == nil {
 		return nil, "", nil
 	}
-	prev, problems, err := load.Revision(ctx, src.Path, last.Revision)
+	// The revision planned is most often the one applied last: no need to
+	// read it again.
+	prev, problems := repo, load.Problems(nil)
+	if last.Revision != repo.Revision {
+		prev, problems, err = load.Revision(ctx, src.Path, last.Revision)
+	}
 	if err != nil || len(problems) > 0 {
 		// A receipt of a revision that cannot be read again only costs the drift labels.
 		log.Warn("cannot read the last applied revision; drift will not be told apart", "revision", last.Revision, "err", err, "problems", len(problems))
