@@ -368,6 +368,42 @@ func (d *Directory) AddMember(ctx context.Context, group, member directory.Ref) 
 	return nil
 }
 
+// AddMembers adds members to the group's member attribute in one modify
+// carrying every value: one write instead of one per member. AD applies a
+// modify whole or not at all, so a member already there fails it (the
+// caller then adds them one by one to find which). Keep batches to a few
+// hundred values: AD refuses requests over its MaxReceiveBuffer.
+func (d *Directory) AddMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error {
+	return d.members(ctx, group, members, true)
+}
+
+// RemoveMembers removes members from the group's member attribute in one
+// modify; a non-member fails it whole.
+func (d *Directory) RemoveMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error {
+	return d.members(ctx, group, members, false)
+}
+
+func (d *Directory) members(ctx context.Context, group directory.Ref, members []directory.Ref, add bool) error {
+	if len(members) == 0 {
+		return nil
+	}
+	values := make([]string, len(members))
+	for i, m := range members {
+		values[i] = target(m)
+	}
+	req := ldap.NewModifyRequest(target(group), nil)
+	if add {
+		req.Add(attrMember, values)
+	} else {
+		req.Delete(attrMember, values)
+	}
+	if err := d.do(ctx, opModify, group.DN, attrMember, func(c *ldap.Conn) error { return c.Modify(req) }); err != nil {
+		return err
+	}
+	d.log.Debug("members changed", "group", group.DN, "members", len(members), "add", add)
+	return nil
+}
+
 // RemoveMember removes member from the group's member attribute.
 func (d *Directory) RemoveMember(ctx context.Context, group, member directory.Ref) error {
 	req := ldap.NewModifyRequest(target(group), nil)

@@ -40,6 +40,8 @@ type Dir interface {
 	Move(ctx context.Context, target directory.Ref, newDN string) error
 	AddMember(ctx context.Context, group, member directory.Ref) error
 	RemoveMember(ctx context.Context, group, member directory.Ref) error
+	AddMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error
+	RemoveMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error
 	Delete(ctx context.Context, target directory.Ref) error
 	CreateGroup(ctx context.Context, g directory.NewGroup) error
 	Adopt(ctx context.Context, target directory.Ref, marker string) error
@@ -92,6 +94,7 @@ var cases = []struct {
 	{"move and rename", moveAndRename},
 	{"move errors", moveErrors},
 	{"members", members},
+	{"members in one write", memberBatches},
 	{"delete", deleteAccount},
 	{"delete non-empty OU", deleteNonEmptyOU},
 	{"state changes", stateChanges},
@@ -628,6 +631,52 @@ func members(e *env) {
 	}
 	if m := e.mustGroup(e.read(), g).Members; len(m) != 0 {
 		e.t.Errorf("members %v after RemoveMember by GUID, want none", m)
+	}
+}
+
+// memberBatches: many members added or removed in one write, all of them
+// or none: a value already there (or not there) fails the whole write.
+func memberBatches(e *env) {
+	g, _ := e.mkGroup("batch")
+	var refs []directory.Ref
+	var want []string
+	for _, n := range []string{"b1", "b2", "b3"} {
+		a := e.account(n, e.fix.OU)
+		e.create(a)
+		got := e.mustAccount(e.read(), a.DN)
+		refs = append(refs, directory.Ref{DN: a.DN, GUID: got.GUID, Marker: a.Marker})
+		want = append(want, a.DN)
+	}
+	members := func() []string {
+		m := e.mustGroup(e.read(), g).Members
+		slices.SortFunc(m, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+		return m
+	}
+	same := func(got, want []string) bool {
+		return len(got) == len(want) && !slices.ContainsFunc(want, func(dn string) bool { return !containsDN(got, dn) })
+	}
+	if err := e.d.AddMember(e.ctx, at(g), refs[0]); err != nil {
+		e.t.Fatalf("AddMember: %v", err)
+	}
+	e.wantErr("AddMembers with a member already there", e.d.AddMembers(e.ctx, at(g), refs), directory.ErrExists, g)
+	if m := members(); !same(m, want[:1]) {
+		e.t.Errorf("members %v after a refused AddMembers, want only %s: a refused write adds nothing", m, want[0])
+	}
+	if err := e.d.AddMembers(e.ctx, at(g), refs[1:]); err != nil {
+		e.t.Fatalf("AddMembers: %v", err)
+	}
+	if m := members(); !same(m, want) {
+		e.t.Errorf("members %v after AddMembers, want %v", m, want)
+	}
+	if err := e.d.RemoveMembers(e.ctx, at(g), refs[:2]); err != nil {
+		e.t.Fatalf("RemoveMembers: %v", err)
+	}
+	if m := members(); !same(m, want[2:]) {
+		e.t.Errorf("members %v after RemoveMembers, want %v", m, want[2:])
+	}
+	e.wantErr("RemoveMembers with a non-member", e.d.RemoveMembers(e.ctx, at(g), refs[1:]), directory.ErrNoSuchObject, g)
+	if m := members(); !same(m, want[2:]) {
+		e.t.Errorf("members %v after a refused RemoveMembers, want %v: a refused write removes nothing", m, want[2:])
 	}
 }
 

@@ -861,6 +861,58 @@ func (d *Directory) RemoveMember(ctx context.Context, group, member directory.Re
 	return nil
 }
 
+// AddMembers adds members to the group's member attribute in one
+// operation, as one LDAP modify does: a member already there, or one that
+// does not resolve, fails it whole and nothing is added.
+func (d *Directory) AddMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error {
+	return d.members(ctx, "AddMembers", group, members, true)
+}
+
+// RemoveMembers removes members in one operation; a non-member fails it
+// whole and nothing is removed.
+func (d *Directory) RemoveMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error {
+	return d.members(ctx, "RemoveMembers", group, members, false)
+}
+
+func (d *Directory) members(ctx context.Context, op string, group directory.Ref, members []directory.Ref, add bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s of %s: %w", strings.ToLower(op), group.DN, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.injected(op, group.DN); err != nil {
+		return err
+	}
+	var g *object
+	ms := make([]*object, 0, len(members))
+	for _, member := range members {
+		gg, m, err := d.membership(group, member)
+		if err != nil {
+			return err
+		}
+		g = gg
+		switch in := slices.Contains(g.members, m) || slices.Contains(ms, m); {
+		case add && in:
+			return &directory.Error{Op: opModify, DN: group.DN, Class: directory.ErrExists,
+				Detail: "Attribute member already exists", Hint: member.DN + " is a member already"}
+		case !add && !slices.Contains(g.members, m):
+			return &directory.Error{Op: opModify, DN: group.DN, Class: directory.ErrNoSuchObject,
+				Detail: "Attribute member doesn't exist", Hint: member.DN + " is not a member of this group"}
+		}
+		ms = append(ms, m)
+	}
+	if g == nil {
+		return nil
+	}
+	if add {
+		g.members = append(g.members, ms...)
+	} else {
+		g.members = slices.DeleteFunc(g.members, func(o *object) bool { return slices.Contains(ms, o) })
+	}
+	d.usn++
+	return nil
+}
+
 // membership resolves a group and a would-be member, each by GUID when
 // known. The caller holds d.mu.
 func (d *Directory) membership(group, member directory.Ref) (g, m *object, err error) {

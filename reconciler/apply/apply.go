@@ -120,8 +120,8 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 	changes := append([]plan.Change{}, p.Changes...)
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Phase() < changes[j].Phase() })
 	res := Result{Revision: p.Revision, DirectoryState: p.DirectoryState, Changes: make([]ChangeResult, 0, len(changes))}
-	for _, c := range changes {
-		cr := r.run(ctx, c)
+	record := func(cr ChangeResult) {
+		c := cr.Change
 		if s, ok := r.sealed[c.ID]; ok && cr.Outcome == Applied {
 			if res.Sealed == nil {
 				res.Sealed = map[string]credentials.Sealed{}
@@ -147,6 +147,39 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 		}
 		res.Changes = append(res.Changes, cr)
 	}
+	// Members of one group are written together, when the directory can;
+	// their results are still listed where each change stands in the
+	// order, as without batches.
+	written := map[int]ChangeResult{}
+	batcher, batches := w.(MemberBatcher)
+	for i, c := range changes {
+		if cr, ok := written[i]; ok {
+			record(cr)
+			continue
+		}
+		if batches && (c.Action == plan.AddMember || c.Action == plan.RemoveMember) {
+			// The phase's other changes of the same group, same action.
+			idx := []int{i}
+			for j := i + 1; j < len(changes) && changes[j].Phase() == c.Phase(); j++ {
+				if _, ok := written[j]; !ok && changes[j].Action == c.Action && sameGroup(changes[j], c) {
+					idx = append(idx, j)
+				}
+			}
+			if len(idx) > 1 {
+				cs := make([]plan.Change, len(idx))
+				for k, j := range idx {
+					cs[k] = changes[j]
+				}
+				for k, cr := range r.runMembers(ctx, batcher, cs) {
+					written[idx[k]] = cr
+					r.outcome[cr.Change.ID] = cr.Outcome
+				}
+				record(written[i])
+				continue
+			}
+		}
+		record(r.run(ctx, c))
+	}
 	switch notAttempted := res.Skipped; {
 	case r.dead != nil:
 		r.log.Warn("the directory could not be reached or refused the bind: the run stopped", "notAttempted", notAttempted, "at", r.deadAt, "error", r.dead)
@@ -171,29 +204,10 @@ type runner struct {
 }
 
 func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
+	if cr, ok := r.ready(ctx, c); !ok {
+		return cr
+	}
 	cr := ChangeResult{Change: c}
-	if r.dead != nil {
-		why := "the directory could not be reached"
-		if errors.Is(r.dead, directory.ErrAuth) {
-			why = "the directory refused alm's bind"
-		}
-		cr.Outcome, cr.Error = Skipped, "not attempted: "+why+" (see "+r.deadAt+")"
-		return cr
-	}
-	if err := ctx.Err(); err != nil {
-		cr.Outcome, cr.Error = Skipped, "not attempted: the run was stopped ("+err.Error()+")"
-		return cr
-	}
-	for _, dep := range c.DependsOn {
-		switch o, ok := r.outcome[dep]; {
-		case !ok:
-			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which is not in the plan before it", dep)
-			return cr
-		case o != Applied:
-			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which %s", dep, o)
-			return cr
-		}
-	}
 	r.attempts = 0
 	// The change in flight is not cut short by a stop: it finishes (or
 	// fails on the connector's timeout) and is reported as what it became.
@@ -208,6 +222,118 @@ func (r *runner) run(ctx context.Context, c plan.Change) ChangeResult {
 	}
 	cr.Outcome, cr.Note = Applied, note
 	return cr
+}
+
+// ready reports whether a change may be attempted; if not, the result
+// says why it is skipped: the directory is gone, the run was stopped, or
+// a change it depends on did not apply.
+func (r *runner) ready(ctx context.Context, c plan.Change) (ChangeResult, bool) {
+	cr := ChangeResult{Change: c}
+	if r.dead != nil {
+		why := "the directory could not be reached"
+		if errors.Is(r.dead, directory.ErrAuth) {
+			why = "the directory refused alm's bind"
+		}
+		cr.Outcome, cr.Error = Skipped, "not attempted: "+why+" (see "+r.deadAt+")"
+		return cr, false
+	}
+	if err := ctx.Err(); err != nil {
+		cr.Outcome, cr.Error = Skipped, "not attempted: the run was stopped ("+err.Error()+")"
+		return cr, false
+	}
+	for _, dep := range c.DependsOn {
+		switch o, ok := r.outcome[dep]; {
+		case !ok:
+			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which is not in the plan before it", dep)
+			return cr, false
+		case o != Applied:
+			cr.Outcome, cr.Error = Skipped, fmt.Sprintf("depends on %s, which %s", dep, o)
+			return cr, false
+		}
+	}
+	return cr, true
+}
+
+// MemberBatcher is what a directory offers to add or remove many members
+// of one group in one write (connectors/ad and connectors/memory do): all
+// of them or, on any error, none.
+type MemberBatcher interface {
+	AddMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error
+	RemoveMembers(ctx context.Context, group directory.Ref, members []directory.Ref) error
+}
+
+// BatchMax is how many members one write carries: far below what AD
+// takes in one request, and enough that a group of thousands is a handful
+// of writes.
+const BatchMax = 500
+
+func sameGroup(a, b plan.Change) bool {
+	if a.GroupGUID != "" || b.GroupGUID != "" {
+		return strings.EqualFold(a.GroupGUID, b.GroupGUID)
+	}
+	return directory.SameDN(a.Group, b.Group)
+}
+
+// runMembers makes changes that add (or remove) members of one group, in
+// writes of up to BatchMax members each. A write the directory refuses
+// for one of its values (a member there already, an object gone) is made
+// again one member at a time, so each change gets its own outcome, as
+// without batches; a directory that cannot be reached fails the write's
+// changes and stops the run.
+func (r *runner) runMembers(ctx context.Context, b MemberBatcher, cs []plan.Change) []ChangeResult {
+	out := make([]ChangeResult, len(cs))
+	var ready []int
+	for k, c := range cs {
+		var ok bool
+		if out[k], ok = r.ready(ctx, c); ok {
+			ready = append(ready, k)
+		}
+	}
+	for len(ready) > 0 {
+		chunk := ready[:min(BatchMax, len(ready))]
+		ready = ready[len(chunk):]
+		if r.dead != nil || ctx.Err() != nil {
+			for _, k := range chunk {
+				out[k] = r.run(ctx, cs[k]) // says why it is not attempted
+			}
+			continue
+		}
+		first := cs[chunk[0]]
+		group := directory.Ref{DN: first.Group, GUID: first.GroupGUID}
+		members := make([]directory.Ref, len(chunk))
+		for i, k := range chunk {
+			c := cs[k]
+			dn := c.DN
+			if cur, ok := r.dn[c.AccountID]; ok && c.AccountID != "" {
+				dn = cur
+			}
+			members[i] = directory.Ref{DN: dn, GUID: c.GUID, Marker: c.Marker}
+		}
+		write := b.AddMembers
+		if first.Action == plan.RemoveMember {
+			write = b.RemoveMembers
+		}
+		r.attempts = 0
+		err := r.try(ctx, func() error { return write(context.WithoutCancel(ctx), group, members) })
+		switch {
+		case err == nil:
+			r.log.Debug("members written at once", "group", first.Group, "action", first.Action, "members", len(chunk))
+			for _, k := range chunk {
+				out[k] = ChangeResult{Change: cs[k], Outcome: Applied, Attempts: r.attempts}
+			}
+		case directory.Fatal(err):
+			r.dead, r.deadAt = err, first.ID
+			for _, k := range chunk {
+				out[k] = ChangeResult{Change: cs[k], Outcome: Failed, Error: err.Error(), Attempts: r.attempts}
+			}
+		default:
+			r.log.Debug("a batch was refused: one member at a time", "group", first.Group, "members", len(chunk), "error", err)
+			for _, k := range chunk {
+				out[k] = r.run(ctx, cs[k])
+			}
+		}
+	}
+	return out
 }
 
 // change makes one change: one or two directory operations, under ctx;
