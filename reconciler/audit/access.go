@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/alm-project/alm/reconciler/desired"
-	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/receipt"
 )
 
@@ -77,7 +76,7 @@ func (h *History) At(ctx context.Context, t time.Time, group string) (Access, er
 
 // state is the desired state of a revision at t.
 func (h *History) state(ctx context.Context, rev string, t time.Time) (*desired.State, error) {
-	repo, problems, err := load.Commit(ctx, h.repo, rev)
+	repo, problems, err := h.cache.Commit(ctx, h.repo, rev)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", short(rev), err)
 	}

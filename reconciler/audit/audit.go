@@ -68,6 +68,9 @@ type History struct {
 	log      *slog.Logger
 	requests map[string]Request
 	zone     *time.Location
+	// cache keeps the files revisions share parsed once: an answer over
+	// several instants loads several revisions.
+	cache *load.Cache
 }
 
 // Open opens the Git repository at repoPath for audit: it resolves the
@@ -121,7 +124,7 @@ func Open(ctx context.Context, repoPath string, o Options) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &History{path: repoPath, repo: r, index: x, receipts: rs, opts: o, log: log, requests: map[string]Request{}, zone: zone}, nil
+	return &History{path: repoPath, repo: r, index: x, receipts: rs, opts: o, log: log, requests: map[string]Request{}, zone: zone, cache: load.NewCache()}, nil
 }
 
 // Index returns the index the history was opened with.

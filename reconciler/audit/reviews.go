@@ -8,7 +8,6 @@ import (
 
 	"github.com/alm-project/alm/reconciler/change"
 	"github.com/alm-project/alm/reconciler/lifecycle"
-	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/review"
 )
@@ -160,7 +159,7 @@ func (h *History) overdue(ctx context.Context, rev string, t time.Time) ([]Overd
 	if rev == "" {
 		return out, nil
 	}
-	repo, _, err := load.Commit(ctx, h.repo, rev)
+	repo, _, err := h.cache.Commit(ctx, h.repo, rev)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", short(rev), err)
 	}

@@ -119,11 +119,14 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("head: %w", err)
 	}
-	base, baseProblems, err := load.Commit(ctx, r, baseHash)
+	// Base and head share all but the files the pull request changes:
+	// those alone are parsed twice.
+	cache := load.NewCache()
+	base, baseProblems, err := cache.Commit(ctx, r, baseHash)
 	if err != nil {
 		return nil, fmt.Errorf("load base %s: %w", baseHash, err)
 	}
-	head, problems, err := load.Commit(ctx, r, headHash)
+	head, problems, err := cache.Commit(ctx, r, headHash)
 	if err != nil {
 		return nil, fmt.Errorf("load head %s: %w", headHash, err)
 	}

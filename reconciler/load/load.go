@@ -39,6 +39,10 @@ import (
 type file struct {
 	path string
 	data []byte
+	// blob is the file's Git blob id when read from a commit through a
+	// Cache; done is what the cache held for it (data is then unread).
+	blob plumbing.Hash
+	done *decoded
 }
 
 // wanted reports whether a repository path is one the loader reads.
@@ -96,7 +100,7 @@ func FS(fsys fs.FS, revision string) (*model.Repository, Problems, error) {
 		if err != nil {
 			return err
 		}
-		files = append(files, file{p, data})
+		files = append(files, file{path: p, data: data})
 		return nil
 	})
 	if err != nil {
@@ -162,6 +166,34 @@ func findGitRoot(p string) (string, error) {
 
 // Commit loads the access repository at rev in an open Git repository.
 func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Repository, Problems, error) {
+	return commit(ctx, r, rev, nil)
+}
+
+// Cache holds files decoded from commits by path and Git blob id, so that
+// a file two revisions share is read and parsed once: check's base and
+// head, a plan's revision and the one applied last, audit's revisions.
+// Each repository loaded through it gets its own copy of every object.
+// It is safe for use by one load at a time.
+type Cache struct {
+	mu    sync.Mutex
+	files map[cacheKey]*decoded
+}
+
+type cacheKey struct {
+	path string
+	blob plumbing.Hash
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{files: map[cacheKey]*decoded{}} }
+
+// Commit loads the access repository at rev, parsing only the files the
+// cache does not hold.
+func (c *Cache) Commit(ctx context.Context, r *git.Repository, rev string) (*model.Repository, Problems, error) {
+	return commit(ctx, r, rev, c)
+}
+
+func commit(ctx context.Context, r *git.Repository, rev string, cache *Cache) (*model.Repository, Problems, error) {
 	hash, err := r.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		return nil, nil, fmt.Errorf("revision %q: %w", rev, err)
@@ -182,6 +214,15 @@ func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Reposito
 		if !wanted(f.Name) {
 			return nil
 		}
+		if cache != nil {
+			cache.mu.Lock()
+			d := cache.files[cacheKey{f.Name, f.Hash}]
+			cache.mu.Unlock()
+			if d != nil {
+				files = append(files, file{path: f.Name, blob: f.Hash, done: d})
+				return nil
+			}
+		}
 		rd, err := f.Reader()
 		if err != nil {
 			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
@@ -191,13 +232,13 @@ func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Reposito
 		if err != nil {
 			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
 		}
-		files = append(files, file{f.Name, data})
+		files = append(files, file{path: f.Name, data: data, blob: f.Hash})
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	repo, problems := parse(files)
+	repo, problems := parseCached(files, cache)
 	repo.Revision = hash.String()
 	return repo, problems, nil
 }
@@ -218,7 +259,9 @@ func schemaSet() (*schemas.Set, error) {
 // decoded and checked against their schema in parallel, each on its own;
 // then, in path order, they are filed in the repository (names must be
 // unique within a kind) and checked together.
-func parse(files []file) (*model.Repository, Problems) {
+func parse(files []file) (*model.Repository, Problems) { return parseCached(files, nil) }
+
+func parseCached(files []file, cache *Cache) (*model.Repository, Problems) {
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	repo := model.NewRepository()
 	c := &collector{}
@@ -236,11 +279,25 @@ func parse(files []file) (*model.Repository, Problems) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
+				if d := files[i].done; d != nil {
+					out[i] = *d
+					continue
+				}
 				out[i] = decodeFile(files[i], set)
 			}
 		}()
 	}
 	wg.Wait()
+	if cache != nil {
+		cache.mu.Lock()
+		for i, f := range files {
+			if f.done == nil && !f.blob.IsZero() {
+				d := out[i]
+				cache.files[cacheKey{f.path, f.blob}] = &d
+			}
+		}
+		cache.mu.Unlock()
+	}
 	sawDirectory := false
 	for i, f := range files {
 		if f.path == model.DirectoryFile {
@@ -250,7 +307,7 @@ func parse(files []file) (*model.Repository, Problems) {
 		c.problems = append(c.problems, d.problems...)
 		switch {
 		case d.policy:
-			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: string(f.data)})
+			repo.Policies = append(repo.Policies, model.PolicyFile{Path: f.path, Source: d.rego})
 		case d.obj == nil:
 			c.markUnreadable(kindForPath(f.path), f.path)
 		default:
@@ -271,6 +328,7 @@ type decoded struct {
 	obj      any
 	src      model.Source
 	policy   bool
+	rego     string // a policy's source
 	problems Problems
 }
 
@@ -284,7 +342,7 @@ func decodeFile(f file, set *schemas.Set) decoded {
 		return decoded{problems: c.problems}
 	}
 	if strings.HasSuffix(f.path, ".rego") {
-		return decoded{policy: true}
+		return decoded{policy: true, rego: string(f.data)}
 	}
 	obj, src := decodeYAML(f, set, c)
 	return decoded{obj: obj, src: src, problems: c.problems}
@@ -386,38 +444,45 @@ func store(repo *model.Repository, obj any, src model.Source, c *collector) {
 	dup := func(name string, other model.Source) {
 		c.field(src, "metadata.name", "%s is already defined in %s: names are unique within a kind", name, other.Path)
 	}
+	// Each repository gets its own copy: a decoded file may be shared
+	// through a Cache by several.
 	switch o := obj.(type) {
 	case *model.Directory:
-		o.Source = src
-		repo.Directory = o
+		cp := *o
+		cp.Source = src
+		repo.Directory = &cp
 	case *model.WorkflowTemplate:
-		o.Source = src
-		if other, ok := repo.Templates[o.Metadata.Name]; ok {
-			dup(o.Metadata.Name, other.Source)
+		cp := *o
+		cp.Source = src
+		if other, ok := repo.Templates[cp.Metadata.Name]; ok {
+			dup(cp.Metadata.Name, other.Source)
 			return
 		}
-		repo.Templates[o.Metadata.Name] = o
+		repo.Templates[cp.Metadata.Name] = &cp
 	case *model.Person:
-		o.Source = src
-		if other, ok := repo.People[o.Metadata.Name]; ok {
-			dup(o.Metadata.Name, other.Source)
+		cp := *o
+		cp.Source = src
+		if other, ok := repo.People[cp.Metadata.Name]; ok {
+			dup(cp.Metadata.Name, other.Source)
 			return
 		}
-		repo.People[o.Metadata.Name] = o
+		repo.People[cp.Metadata.Name] = &cp
 	case *model.ServiceAccount:
-		o.Source = src
-		if other, ok := repo.ServiceAccounts[o.Metadata.Name]; ok {
-			dup(o.Metadata.Name, other.Source)
+		cp := *o
+		cp.Source = src
+		if other, ok := repo.ServiceAccounts[cp.Metadata.Name]; ok {
+			dup(cp.Metadata.Name, other.Source)
 			return
 		}
-		repo.ServiceAccounts[o.Metadata.Name] = o
+		repo.ServiceAccounts[cp.Metadata.Name] = &cp
 	case *model.Role:
-		o.Source = src
-		if other, ok := repo.Roles[o.Metadata.Name]; ok {
-			dup(o.Metadata.Name, other.Source)
+		cp := *o
+		cp.Source = src
+		if other, ok := repo.Roles[cp.Metadata.Name]; ok {
+			dup(cp.Metadata.Name, other.Source)
 			return
 		}
-		repo.Roles[o.Metadata.Name] = o
+		repo.Roles[cp.Metadata.Name] = &cp
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/alm-project/alm/reconciler/model"
@@ -424,4 +425,71 @@ func TestReads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCache: two revisions loaded through one cache give what loading each
+// alone gives - objects, problems and policies - with the shared files
+// parsed once, and each repository its own objects.
+func TestCache(t *testing.T) {
+	dir := copyTree(t, "testdata/minimal")
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := r.Worktree()
+	sig := &object.Signature{Name: "Test", Email: "test@example.test", When: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	commit := func(msg string) string {
+		if err := wt.AddGlob("."); err != nil {
+			t.Fatal(err)
+		}
+		h, err := wt.Commit(msg, &git.CommitOptions{Author: sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.String()
+	}
+	base := commit("valid")
+	edit(t, dir, "people/jdoe.yaml", "manager: asmith", "manager: nobody")
+	head := commit("break the manager")
+
+	ctx := context.Background()
+	cache := NewCache()
+	for _, rev := range []string{base, head, base} {
+		want, wantProblems, err := Commit(ctx, r, rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gotProblems, err := cache.Commit(ctx, r, rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotProblems, wantProblems) {
+			t.Errorf("%s through the cache differs from a load of its own:\n%+v\n%v", rev[:8], got, gotProblems)
+		}
+	}
+	if n := len(cache.files); n != len(files(t, r, base))+1 {
+		t.Errorf("%d files in the cache: want each file of base once, and head's jdoe", n)
+	}
+	a, _, _ := cache.Commit(ctx, r, base)
+	b, _, _ := cache.Commit(ctx, r, base)
+	if a.People["asmith"] == b.People["asmith"] {
+		t.Error("two loads share a person: a change to one would show in the other")
+	}
+}
+
+func files(t *testing.T, r *git.Repository, rev string) []string {
+	t.Helper()
+	c, err := r.CommitObject(plumbing.NewHash(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, _ := c.Tree()
+	var out []string
+	_ = tree.Files().ForEach(func(f *object.File) error {
+		if wanted(f.Name) {
+			out = append(out, f.Name)
+		}
+		return nil
+	})
+	return out
 }
