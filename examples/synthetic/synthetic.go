@@ -6,6 +6,9 @@ package synthetic
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/alm-project/alm/examples"
@@ -95,3 +98,42 @@ spec:
 
 // PersonName is the login of the i-th generated person.
 func PersonName(i int) string { return fmt.Sprintf("u%06d", i) }
+
+// WriteGit writes Files(n) into dir and commits them with the git command
+// (go-git takes minutes for 100,000 files), on branch main, packed as a
+// clone holds them. It returns the commit.
+func WriteGit(dir string, n int) (string, error) {
+	files, err := Files(n)
+	if err != nil {
+		return "", err
+	}
+	for p, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "Generated access repository"}, {"repack", "-q", "-a", "-d"}} {
+		if _, err := Git(dir, args...); err != nil {
+			return "", err
+		}
+	}
+	return Git(dir, "rev-parse", "HEAD")
+}
+
+// Git runs the git command in dir with a fixed identity and date, and
+// returns its output.
+func Git(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.test", "GIT_COMMITTER_NAME=a",
+		"GIT_COMMITTER_EMAIL=a@example.test", "GIT_AUTHOR_DATE=2026-04-01T09:00:00Z", "GIT_COMMITTER_DATE=2026-04-01T09:00:00Z")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -158,6 +158,9 @@ func Between(base, head *model.Repository) Set {
 		case a.kind != b.kind:
 			deleted = append(deleted, b)
 			added = append(added, a)
+		case b.src.Blob != "" && b.src.Blob == a.src.Blob:
+			// The same blob at the same path: the same content, no need
+			// to compare the objects field by field.
 		case !equal(b.obj, a.obj):
 			set.Files = append(set.Files, modified(base, head, b, a, Modified))
 		}

@@ -2,8 +2,10 @@ package load_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -155,6 +157,50 @@ func BenchmarkLoad(b *testing.B) {
 					}
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkValidate loads a commit of a repository of 10,000 and 100,000
+// people committed and packed with git, as alm validate --rev and alm
+// plan do, against the floor of reading the same revision's blobs with
+// git itself (git ls-tree -r | git cat-file --batch), timed in the same
+// run. Reported: s/validate, floor-s, and peak-MiB.
+func BenchmarkValidate(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			path := b.TempDir()
+			if _, err := synthetic.WriteGit(path, n); err != nil {
+				b.Skip(err) // no git command
+			}
+			floor := func() {
+				cmd := exec.Command("sh", "-c", "git ls-tree -r HEAD | awk '{print $3}' | git cat-file --batch >/dev/null")
+				cmd.Dir = path
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("floor: %v %s", err, out)
+				}
+			}
+			var floorTime time.Duration
+			for range 3 {
+				start := time.Now()
+				floor()
+				floorTime += time.Since(start)
+			}
+			load := func() {
+				repo, ps, err := load.Revision(ctx, path, "HEAD")
+				if err != nil || len(ps) > 0 || len(repo.People) != n {
+					b.Fatalf("load: %v %v", err, ps)
+				}
+			}
+			peak := synthetic.PeakHeap(load)
+			b.ResetTimer()
+			for b.Loop() {
+				load()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/validate")
+			b.ReportMetric(floorTime.Seconds()/3, "floor-s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
 		})
 	}
 }

@@ -379,6 +379,9 @@ func decodeYAML(f file, set *schemas.Set, c *collector) (any, model.Source) {
 		return nil, model.Source{}
 	}
 	src := model.Source{Path: f.path, Line: root.Line, Column: root.Column, Fields: map[string]model.Position{}}
+	if !f.blob.IsZero() {
+		src.Blob = f.blob.String()
+	}
 	positions(f.path, root, "", src.Fields)
 
 	kind := scalarField(root, "kind")

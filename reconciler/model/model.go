@@ -73,6 +73,9 @@ type Source struct {
 	Line   int                 `json:"line"`
 	Column int                 `json:"column"`
 	Fields map[string]Position `json:"-"` // "spec.owner", "spec.roles[1]"
+	// Blob is the file's Git blob id when it was read from a commit: two
+	// objects of one path and blob hold the same content.
+	Blob string `json:"-"`
 }
 
 // Position is a place in a file.

@@ -113,7 +113,13 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 	if len(exprs) == 0 {
 		return nil, fmt.Errorf("no deny or warn rules compiled")
 	}
-	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": jsonValue(head), "base": jsonValue(base)}})
+	// The two conversions are the engine's heaviest work: one each core.
+	var baseValue any
+	converted := make(chan struct{})
+	go func() { baseValue = jsonValue(base); close(converted) }()
+	headValue := jsonValue(head)
+	<-converted
+	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": headValue, "base": baseValue}})
 	e.store = store
 	e.query, err = rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
