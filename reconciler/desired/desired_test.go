@@ -240,9 +240,9 @@ func TestAttributes(t *testing.T) {
 	r := fixture()
 	p := jdoe()
 	p.Spec.EndDate = model.MustDate("2026-12-31")
-	p.Source = model.Source{Path: "people/jdoe.yaml", Line: 1, Fields: map[string]model.Position{
+	p.Source = model.Source{Path: "people/jdoe.yaml", Line: 1, Fields: model.PositionsOf(map[string]model.Position{
 		"spec.department": {Path: "people/jdoe.yaml", Line: 14, Column: 15},
-	}}
+	})}
 	r.People["jdoe"] = p
 	r.ServiceAccounts["svc-backup"] = svcBackup()
 	s, err := Compute(r, at("2026-03-01"))
@@ -345,7 +345,7 @@ func TestComputeErrors(t *testing.T) {
 		{"no template for the type", func(r *model.Repository) {
 			p := jdoe()
 			p.Spec.Type = model.TypePartner
-			p.Source = model.Source{Path: "people/jdoe.yaml", Fields: map[string]model.Position{"spec.type": {Path: "people/jdoe.yaml", Line: 12, Column: 9}}}
+			p.Source = model.Source{Path: "people/jdoe.yaml", Fields: model.PositionsOf(map[string]model.Position{"spec.type": {Path: "people/jdoe.yaml", Line: 12, Column: 9}})}
 			r.People["jdoe"] = p
 		}, []string{`people/jdoe.yaml:12:9: spec.type: no Person template applies to type "partner"`}},
 		{"unknown account flag", func(r *model.Repository) {

@@ -16,6 +16,7 @@ import (
 	"path"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -378,11 +379,12 @@ func decodeYAML(f file, set *schemas.Set, c *collector) (any, model.Source) {
 		c.at(model.Position{Path: f.path, Line: root.Line, Column: root.Column}, "", "not a mapping: a file holds one object with apiVersion, kind, metadata and spec")
 		return nil, model.Source{}
 	}
-	src := model.Source{Path: f.path, Line: root.Line, Column: root.Column, Fields: map[string]model.Position{}}
+	src := model.Source{Path: f.path, Line: root.Line, Column: root.Column}
 	if !f.blob.IsZero() {
 		src.Blob = f.blob.String()
 	}
-	positions(f.path, root, "", src.Fields)
+	positions(root, "", &src.Fields)
+	slices.SortFunc(src.Fields, func(a, b model.FieldPosition) int { return strings.Compare(a.Field, b.Field) })
 
 	kind := scalarField(root, "kind")
 	wantKind := kindForPath(f.path)
@@ -520,37 +522,49 @@ func scalarField(m *yaml.Node, key string) string {
 
 // positions records where every field stands: mapping entries at their key,
 // sequence items at the item.
-func positions(file string, n *yaml.Node, prefix string, out map[string]model.Position) {
+func positions(n *yaml.Node, prefix string, out *model.Positions) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			name := k.Value
+			name := intern(k.Value)
 			if prefix != "" {
-				name = prefix + "." + name
+				name = intern(prefix + "." + name)
 			}
-			out[name] = model.Position{Path: file, Line: k.Line, Column: k.Column}
-			positions(file, v, name, out)
+			*out = append(*out, model.FieldPosition{Field: name, Line: int32(k.Line), Column: int32(k.Column)})
+			positions(v, name, out)
 		}
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
-			name := prefix + "[" + strconv.Itoa(i) + "]"
-			out[name] = model.Position{Path: file, Line: item.Line, Column: item.Column}
-			positions(file, item, name, out)
+			name := intern(prefix + "[" + strconv.Itoa(i) + "]")
+			*out = append(*out, model.FieldPosition{Field: name, Line: int32(item.Line), Column: int32(item.Column)})
+			positions(item, name, out)
 		}
 	}
+}
+
+// fieldNames holds each field name once: every file of a kind has the same.
+var fieldNames sync.Map
+
+func intern(s string) string {
+	if v, ok := fieldNames.Load(s); ok {
+		return v.(string)
+	}
+	v, _ := fieldNames.LoadOrStore(s, s)
+	return v.(string)
 }
 
 // fieldAt names the field whose value stands at line:col: the nearest field
 // written before it on its line (its key, or a list item itself).
 func fieldAt(src model.Source, line, col int) string {
 	best, bestCol := "", 0
-	for name, p := range src.Fields {
-		if p.Line != line || p.Column > col {
+	for _, p := range src.Fields {
+		name, pl, pc := p.Field, int(p.Line), int(p.Column)
+		if pl != line || pc > col {
 			continue
 		}
-		if p.Column > bestCol || (p.Column == bestCol && (len(name) > len(best) || len(name) == len(best) && name < best)) {
-			best, bestCol = name, p.Column
+		if pc > bestCol || (pc == bestCol && (len(name) > len(best) || len(name) == len(best) && name < best)) {
+			best, bestCol = name, pc
 		}
 	}
 	return best

@@ -69,10 +69,10 @@ type AccountMetadata struct {
 // Source records where an object was read from, and where each of its fields
 // stands, so that every problem can name path:line:col.
 type Source struct {
-	Path   string              `json:"path"`
-	Line   int                 `json:"line"`
-	Column int                 `json:"column"`
-	Fields map[string]Position `json:"-"` // "spec.owner", "spec.roles[1]"
+	Path   string    `json:"path"`
+	Line   int       `json:"line"`
+	Column int       `json:"column"`
+	Fields Positions `json:"-"` // "spec.owner", "spec.roles[1]"
 	// Blob is the file's Git blob id when it was read from a commit: two
 	// objects of one path and blob hold the same content.
 	Blob string `json:"-"`
@@ -99,11 +99,42 @@ func (p Position) String() string {
 // nearest enclosing field that was written, then to the object itself.
 func (s Source) At(field string) Position {
 	for f := field; f != ""; f = parentField(f) {
-		if p, ok := s.Fields[f]; ok {
-			return p
+		if fp, ok := s.Fields.Get(f); ok {
+			return Position{Path: s.Path, Line: int(fp.Line), Column: int(fp.Column)}
 		}
 	}
 	return Position{Path: s.Path, Line: s.Line, Column: s.Column}
+}
+
+// Positions are where a file's fields stand, sorted by field name. A
+// repository holds one per file: a sorted slice of shared names takes a
+// fraction of what a map of positions did.
+type Positions []FieldPosition
+
+// FieldPosition is where one field's key (or list item) stands.
+type FieldPosition struct {
+	Field        string
+	Line, Column int32
+}
+
+// Get returns the position of a field.
+func (ps Positions) Get(field string) (FieldPosition, bool) {
+	i, ok := slices.BinarySearchFunc(ps, field, func(p FieldPosition, f string) int { return strings.Compare(p.Field, f) })
+	if !ok {
+		return FieldPosition{}, false
+	}
+	return ps[i], true
+}
+
+// PositionsOf sorts positions given by field (the path of each is the
+// file's, and not kept).
+func PositionsOf(m map[string]Position) Positions {
+	out := make(Positions, 0, len(m))
+	for f, p := range m {
+		out = append(out, FieldPosition{Field: f, Line: int32(p.Line), Column: int32(p.Column)})
+	}
+	slices.SortFunc(out, func(a, b FieldPosition) int { return strings.Compare(a.Field, b.Field) })
+	return out
 }
 
 func parentField(f string) string {

@@ -49,9 +49,9 @@ func withAccount(r *model.Repository, description string) *model.Repository {
 	r.ServiceAccounts["svc-web"] = &model.ServiceAccount{Metadata: model.AccountMetadata{Name: "svc-web", ID: "sa-02"}, Spec: model.ServiceAccountSpec{
 		Template: "service-account", Description: description, Owner: "jdoe", Roles: []string{"vpn"},
 		Created: model.MustDate("2026-05-01"), Expires: model.MustDate("2026-12-31"),
-	}, Source: model.Source{Path: "service-accounts/svc-web.yaml", Line: 1, Column: 1, Fields: map[string]model.Position{
+	}, Source: model.Source{Path: "service-accounts/svc-web.yaml", Line: 1, Column: 1, Fields: model.PositionsOf(map[string]model.Position{
 		"spec.description": {Path: "service-accounts/svc-web.yaml", Line: 6, Column: 16},
-	}}}
+	})}}
 	return r
 }
 
