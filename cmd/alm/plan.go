@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/plan/render"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -56,16 +58,41 @@ findings, with --detailed-exitcode; 3 invalid repository or plan refused; 1 erro
 			if err != nil {
 				return err
 			}
+			// The directory is dialled and read while the repository loads;
+			// a repository with problems still says so first.
+			var read *reconcile.Reading[*ad.Directory]
+			if settings, _ := reconcile.Settings(ctx, src); settings != nil {
+				open := func(ctx context.Context) (*ad.Directory, error) {
+					d, _, err := dir.open(ctx, g, settings)
+					return d, err
+				}
+				read, _ = reconcile.StartRead(ctx, open, settings, now)
+			}
 			repo, err := loadSource(ctx, src)
 			if err != nil {
+				if read != nil {
+					if d, _ := read.Wait(); d != nil {
+						d.Close()
+					}
+				}
 				return err
 			}
-			d, _, err := dir.open(ctx, g, repo)
+			opts := reconcile.Options{Now: now, Limits: overrides, Logger: g.logger}
+			var d *ad.Directory
+			if read != nil {
+				d, err = read.Wait()
+				opts.Read = read
+			} else {
+				d, _, err = dir.open(ctx, g, repo)
+			}
 			if err != nil {
+				if d != nil {
+					d.Close()
+				}
 				return err
 			}
 			defer d.Close()
-			pl, err := reconcile.PlanLoaded(ctx, d, repo, src, reconcile.Options{Now: now, Limits: overrides, Logger: g.logger})
+			pl, err := reconcile.PlanLoaded(ctx, d, repo, src, opts)
 			if err != nil {
 				return err
 			}

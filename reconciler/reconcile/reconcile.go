@@ -66,6 +66,9 @@ type Options struct {
 	Now    time.Time
 	Limits map[string]model.Limit // --max-disable, --max-remove, --max-delete
 	Logger *slog.Logger
+	// Read is the directory read ahead (StartRead) while the repository
+	// loaded; used when its scope is the plan's, else the plan reads.
+	Read Prefetched
 }
 
 func (o Options) logger() *slog.Logger {
@@ -121,8 +124,16 @@ func Load(ctx context.Context, src Source) (*model.Repository, error) {
 }
 
 // Plan makes the plan that would bring the directory to the repository's
-// desired state at opts.Now. It never writes.
+// desired state at opts.Now. It never writes. The directory is read while
+// the repository loads.
 func Plan(ctx context.Context, dir Reader, src Source, opts Options) (*Planned, error) {
+	if settings, err := Settings(ctx, src); err == nil && settings != nil && opts.Read == nil {
+		read, err := StartRead(ctx, func(context.Context) (Reader, error) { return dir, nil }, settings, opts.Now)
+		if err == nil {
+			opts.Read = read
+			defer read.Wait() // a load that fails leaves no read running
+		}
+	}
 	repo, err := Load(ctx, src)
 	if err != nil {
 		return nil, err
@@ -153,7 +164,13 @@ func PlanLoaded(ctx context.Context, dir Reader, repo *model.Repository, src Sou
 		}
 		done <- g
 	}()
-	snap, err := dir.Read(ctx, want.Scope())
+	var snap *directory.Snapshot
+	if opts.Read != nil {
+		snap = opts.Read.snapshot(want.Scope())
+	}
+	if snap == nil {
+		snap, err = dir.Read(ctx, want.Scope())
+	}
 	g := <-done
 	if err != nil {
 		return nil, fmt.Errorf("read directory: %w", err)

@@ -138,8 +138,31 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 			return out, err
 		}
 	}
+	// The directory is dialled and read while the repository loads: the
+	// read mostly waits on the server. Only the settings that say where to
+	// read (alm.yaml, templates, roles) are needed for it; a saved plan
+	// reads nothing.
+	var read *reconcile.Reading[Directory]
+	var readURL string
+	if out.Repo == nil && o.Saved == nil {
+		if settings, _ := reconcile.Settings(ctx, out.Source); settings != nil {
+			open := func(ctx context.Context) (Directory, error) {
+				d, url, err := o.Open(ctx, settings)
+				readURL = url
+				return d, err
+			}
+			if read, err = reconcile.StartRead(ctx, open, settings, now); err != nil {
+				read = nil // the whole load says what is wrong
+			}
+		}
+	}
 	if out.Repo == nil {
 		if out.Repo, err = reconcile.Load(ctx, out.Source); err != nil {
+			if read != nil {
+				if d, _ := read.Wait(); d != nil {
+					d.Close()
+				}
+			}
 			return out, err
 		}
 	}
@@ -161,7 +184,17 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 			out.Applied.FollowUp = append(out.Applied.FollowUp, channelErr.Error())
 		}
 	}()
-	d, url, err := o.Open(ctx, out.Repo)
+	var d Directory
+	var url string
+	if read != nil {
+		if d, err = read.Wait(); err == nil {
+			url = readURL
+		} else if d != nil {
+			d.Close()
+		}
+	} else {
+		d, url, err = o.Open(ctx, out.Repo)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -183,7 +216,11 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 		return out, refusal(out, err)
 	}
 
-	pl, err := reconcile.PlanLoaded(ctx, d, out.Repo, out.Source, apOpts.Options)
+	planOpts := apOpts.Options
+	if read != nil {
+		planOpts.Read = read
+	}
+	pl, err := reconcile.PlanLoaded(ctx, d, out.Repo, out.Source, planOpts)
 	if err != nil {
 		return out, err
 	}

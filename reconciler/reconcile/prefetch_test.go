@@ -1,0 +1,97 @@
+package reconcile_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alm-project/alm/connectors/memory"
+	"github.com/alm-project/alm/examples/synthetic"
+	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/reconcile"
+)
+
+// counting counts the directory's reads.
+type counting struct {
+	*memory.Directory
+	reads atomic.Int32
+}
+
+func (c *counting) Read(ctx context.Context, s directory.Scope) (*directory.Snapshot, error) {
+	c.reads.Add(1)
+	return c.Directory.Read(ctx, s)
+}
+
+// TestPlanReadsWhileLoading: Plan reads the directory once, ahead, within
+// the scope the settings give, and makes the plan a read after the load
+// makes; a read ahead of another scope is not used.
+func TestPlanReadsWhileLoading(t *testing.T) {
+	path := t.TempDir()
+	if _, err := synthetic.WriteGit(path, 300); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	for _, src := range []reconcile.Source{{Path: path, Rev: "HEAD"}, {Path: path}} {
+		settings, err := reconcile.Settings(ctx, src)
+		if err != nil || settings == nil || len(settings.People) != 0 || len(settings.Templates) == 0 || len(settings.Roles) == 0 {
+			t.Fatalf("settings of %+v: %v, %+v", src, err, settings)
+		}
+		repo, err := reconcile.Load(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := &counting{Directory: memory.New(repo.Directory.Spec.BaseDN)}
+		ahead, err := reconcile.Plan(ctx, dir, src, reconcile.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := dir.reads.Load(); n != 1 {
+			t.Errorf("%+v: %d reads, want one", src, n)
+		}
+		after, err := reconcile.PlanLoaded(ctx, dir, repo, src, reconcile.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ahead.Plan, after.Plan) || len(ahead.Plan.Changes) == 0 {
+			t.Errorf("%+v: the plan read ahead differs from the one read after (%d and %d changes)", src, len(ahead.Plan.Changes), len(after.Plan.Changes))
+		}
+	}
+	// alm.yaml changed after the read began: the read's scope is not the
+	// plan's, so the plan reads again.
+	almYAML := filepath.Join(path, "alm.yaml")
+	data, err := os.ReadFile(almYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(almYAML, []byte(strings.Replace(string(data), "retiredOU: OU=Retired,OU=ALM", "retiredOU: OU=Gone,OU=ALM", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := reconcile.Source{Path: path}
+	old, err := reconcile.Settings(ctx, reconcile.Source{Path: path, Rev: "HEAD"}) // before the change
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := reconcile.Load(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &counting{Directory: memory.New(repo.Directory.Spec.BaseDN)}
+	read, err := reconcile.StartRead(ctx, func(context.Context) (*counting, error) { return dir, nil }, old, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := reconcile.PlanLoaded(ctx, dir, repo, src, reconcile.Options{Now: now, Read: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := dir.reads.Load(); n != 2 || !slices.ContainsFunc(pl.Desired.Scope().OUs, func(ou string) bool { return strings.HasPrefix(ou, "OU=Gone") }) {
+		t.Errorf("%d reads, want two: the read ahead had another scope", n)
+	}
+}
