@@ -85,17 +85,17 @@ func main() {
 			fmt.Printf("| %s | not run | | | %s | |\n", r.work, r.target)
 			continue
 		}
-		figure := fmt.Sprintf("%.3g %s", fig, r.metric)
+		figure := num(fig) + " " + r.metric
 		for _, e := range r.extra {
 			if v, ok := metrics[r.bench][e]; ok {
-				figure += fmt.Sprintf(", %.3g %s", v, e)
+				figure += ", " + num(v) + " " + e
 			}
 		}
 		floor, ratio := "", 0.0
 		switch r.ratio {
 		case "fig/floor":
 			if fl, ok := metrics[r.floor][r.fmetric]; ok && fl > 0 {
-				floor, ratio = fmt.Sprintf("%.3g %s", fl, r.fmetric), fig/fl
+				floor, ratio = num(fl)+" "+r.fmetric, fig/fl
 			}
 		case "":
 		default:
@@ -114,4 +114,13 @@ func main() {
 		}
 		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.work, figure, floor, ratioText, r.target, met)
 	}
+}
+
+// num writes a figure with three significant digits, whole numbers from
+// 1,000 on: 0.907, 13.1, 1864.
+func num(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
