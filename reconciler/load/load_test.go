@@ -356,22 +356,7 @@ func TestProblems(t *testing.T) {
 // the working tree as it was.
 func TestRevision(t *testing.T) {
 	dir := copyTree(t, "testdata/minimal")
-	r, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, _ := r.Worktree()
-	sig := &object.Signature{Name: "Test", Email: "test@example.test", When: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	commit := func(msg string) string {
-		if err := wt.AddGlob("."); err != nil {
-			t.Fatal(err)
-		}
-		h, err := wt.Commit(msg, &git.CommitOptions{Author: sig})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h.String()
-	}
+	_, commit := gitRepo(t, dir)
 	good := commit("valid")
 	edit(t, dir, "people/jdoe.yaml", "manager: asmith", "manager: nobody")
 	bad := commit("break the manager")
@@ -427,18 +412,17 @@ func TestReads(t *testing.T) {
 	}
 }
 
-// TestCache: two revisions loaded through one cache give what loading each
-// alone gives - objects, problems and policies - with the shared files
-// parsed once, and each repository its own objects.
-func TestCache(t *testing.T) {
-	dir := copyTree(t, "testdata/minimal")
+// gitRepo makes dir a Git repository; commit commits all it holds.
+func gitRepo(t *testing.T, dir string) (*git.Repository, func(msg string) string) {
+	t.Helper()
 	r, err := git.PlainInit(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wt, _ := r.Worktree()
 	sig := &object.Signature{Name: "Test", Email: "test@example.test", When: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	commit := func(msg string) string {
+	return r, func(msg string) string {
+		t.Helper()
 		if err := wt.AddGlob("."); err != nil {
 			t.Fatal(err)
 		}
@@ -448,6 +432,14 @@ func TestCache(t *testing.T) {
 		}
 		return h.String()
 	}
+}
+
+// TestCache: two revisions loaded through one cache give what loading each
+// alone gives - objects, problems and policies - with the shared files
+// parsed once, and each repository its own objects.
+func TestCache(t *testing.T) {
+	dir := copyTree(t, "testdata/minimal")
+	r, commit := gitRepo(t, dir)
 	base := commit("valid")
 	edit(t, dir, "people/jdoe.yaml", "manager: asmith", "manager: nobody")
 	head := commit("break the manager")
