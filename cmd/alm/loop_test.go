@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,18 +158,30 @@ func TestTwoReconcilersOnSamba(t *testing.T) {
 		f.repo.Commit(fmt.Sprintf("Joiner %d", i), admin)
 		waitFor(t, 30*time.Second, "the account of commit "+login, func() bool { return exists(t, c, f.ou, login) })
 	}
+	// An account exists before the run that made it has written its
+	// receipt: wait for the receipts, then count.
 	created := map[string]int{}
 	holders := map[string]bool{}
-	for _, r := range receipts(t, f.repo.Path) {
-		for _, e := range r.Changes {
-			if e.Action == "create" && e.Result == receipt.Applied {
-				created[e.Account]++
+	count := func() {
+		clear(created)
+		clear(holders)
+		for _, r := range receipts(t, f.repo.Path) {
+			for _, e := range r.Changes {
+				if e.Action == "create" && e.Result == receipt.Applied {
+					created[e.Account]++
+				}
 			}
+			holders[r.Lease] = true
 		}
+	}
+	waitFor(t, 30*time.Second, "the receipts of the joiners", func() bool {
+		count()
+		return !slices.ContainsFunc(append(logins, f.login), func(l string) bool { return created[l] == 0 })
+	})
+	for _, r := range receipts(t, f.repo.Path) {
 		if r.Lease == "" {
 			t.Errorf("receipt of %s at %s names no lease holder", r.Revision[:12], r.AppliedAt)
 		}
-		holders[r.Lease] = true
 	}
 	for _, l := range append(logins, f.login) {
 		if created[l] != 1 {
