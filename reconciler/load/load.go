@@ -174,11 +174,23 @@ func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Reposito
 // a file two revisions share is read and parsed once: check's base and
 // head, a plan's revision and the one applied last, audit's revisions.
 // Each repository loaded through it gets its own copy of every object.
-// It is safe for use by one load at a time.
+// A file no load has used for keepLoads loads is dropped, so a cache kept
+// by a long-running reconciler holds about one revision's files.
 type Cache struct {
 	mu    sync.Mutex
-	files map[cacheKey]*decoded
+	files map[cacheKey]*cached
+	loads int // how many loads it has served
 }
+
+type cached struct {
+	decoded
+	used int // the load that used it last
+}
+
+// keepLoads is how many loads a file stays cached without being used: a
+// run loads the head, perhaps the revision applied last, and the loop
+// the head again before the run.
+const keepLoads = 4
 
 type cacheKey struct {
 	path string
@@ -186,7 +198,24 @@ type cacheKey struct {
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{files: map[cacheKey]*decoded{}} }
+func NewCache() *Cache { return &Cache{files: map[cacheKey]*cached{}} }
+
+// Len is how many files the cache holds.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.files)
+}
+
+// Revision is Revision through the cache.
+func (c *Cache) Revision(ctx context.Context, repoPath, rev string) (*model.Repository, Problems, error) {
+	r, err := Open(repoPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer Close(r)
+	return c.Commit(ctx, r, rev)
+}
 
 // Commit loads the access repository at rev, parsing only the files the
 // cache does not hold.
@@ -217,10 +246,13 @@ func commit(ctx context.Context, r *git.Repository, rev string, cache *Cache) (*
 		}
 		if cache != nil {
 			cache.mu.Lock()
-			d := cache.files[cacheKey{f.Name, f.Hash}]
+			e := cache.files[cacheKey{f.Name, f.Hash}]
+			if e != nil {
+				e.used = cache.loads + 1
+			}
 			cache.mu.Unlock()
-			if d != nil {
-				files = append(files, file{path: f.Name, blob: f.Hash, done: d})
+			if e != nil {
+				files = append(files, file{path: f.Name, blob: f.Hash, done: &e.decoded})
 				return nil
 			}
 		}
@@ -291,10 +323,15 @@ func parseCached(files []file, cache *Cache) (*model.Repository, Problems) {
 	wg.Wait()
 	if cache != nil {
 		cache.mu.Lock()
+		cache.loads++
 		for i, f := range files {
 			if f.done == nil && !f.blob.IsZero() {
-				d := out[i]
-				cache.files[cacheKey{f.path, f.blob}] = &d
+				cache.files[cacheKey{f.path, f.blob}] = &cached{decoded: out[i], used: cache.loads}
+			}
+		}
+		for k, e := range cache.files {
+			if cache.loads-e.used >= keepLoads {
+				delete(cache.files, k)
 			}
 		}
 		cache.mu.Unlock()

@@ -467,6 +467,15 @@ func TestCache(t *testing.T) {
 	if a.People["asmith"] == b.People["asmith"] {
 		t.Error("two loads share a person: a change to one would show in the other")
 	}
+	// Loads of base alone: head's jdoe, unused, is dropped after keepLoads.
+	for range keepLoads {
+		if _, _, err := cache.Commit(ctx, r, base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(cache.files); n != len(files(t, r, base)) {
+		t.Errorf("%d files in the cache after %d loads of base: want base's alone", n, keepLoads)
+	}
 }
 
 func files(t *testing.T, r *git.Repository, rev string) []string {

@@ -14,6 +14,7 @@ import (
 	"github.com/alm-project/alm/connectors/memory"
 	"github.com/alm-project/alm/examples/synthetic"
 	"github.com/alm-project/alm/reconciler/directory"
+	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/reconcile"
 )
 
@@ -93,5 +94,33 @@ func TestPlanReadsWhileLoading(t *testing.T) {
 	}
 	if n := dir.reads.Load(); n != 2 || !slices.ContainsFunc(pl.Desired.Scope().OUs, func(ou string) bool { return strings.HasPrefix(ou, "OU=Gone") }) {
 		t.Errorf("%d reads, want two: the read ahead had another scope", n)
+	}
+}
+
+// TestLoadThroughCache: a source with a cache loads what one without does,
+// and keeps the files parsed for the next load.
+func TestLoadThroughCache(t *testing.T) {
+	path := t.TempDir()
+	if _, err := synthetic.WriteGit(path, 100); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	plain, err := reconcile.Load(ctx, reconcile.Source{Path: path, Rev: "HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := load.NewCache()
+	src := reconcile.Source{Path: path, Rev: "HEAD", Cache: cache}
+	for range 2 {
+		got, err := reconcile.Load(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, plain) {
+			t.Fatal("a load through the cache differs from one without")
+		}
+	}
+	if n := cache.Len(); n < len(plain.People)+len(plain.ServiceAccounts) {
+		t.Errorf("%d files cached, want at least every account's", n)
 	}
 }

@@ -52,6 +52,10 @@ type Directory interface {
 type Source struct {
 	Path string
 	Rev  string
+	// Cache, when set, keeps the files of the revisions loaded parsed, so
+	// that the next load parses only what changed (the reconcile loop
+	// keeps one for its whole life).
+	Cache *load.Cache
 }
 
 // InvalidError says the access repository has problems; nothing was planned.
@@ -109,9 +113,12 @@ func Load(ctx context.Context, src Source) (*model.Repository, error) {
 		problems load.Problems
 		err      error
 	)
-	if src.Rev == "" {
+	switch {
+	case src.Rev == "":
 		repo, problems, err = load.Dir(src.Path)
-	} else {
+	case src.Cache != nil:
+		repo, problems, err = src.Cache.Revision(ctx, src.Path, src.Rev)
+	default:
 		repo, problems, err = load.Revision(ctx, src.Path, src.Rev)
 	}
 	if err != nil {
@@ -248,7 +255,11 @@ func lastApplied(ctx context.Context, src Source, repo *model.Repository, log *s
 	// read it again.
 	prev, problems := repo, load.Problems(nil)
 	if last.Revision != repo.Revision {
-		prev, problems, err = load.Revision(ctx, src.Path, last.Revision)
+		if src.Cache != nil {
+			prev, problems, err = src.Cache.Revision(ctx, src.Path, last.Revision)
+		} else {
+			prev, problems, err = load.Revision(ctx, src.Path, last.Revision)
+		}
 	}
 	if err != nil || len(problems) > 0 {
 		// A receipt of a revision that cannot be read again only costs the drift labels.

@@ -10,6 +10,7 @@ import (
 	"github.com/alm-project/alm/reconciler/desired"
 	"github.com/alm-project/alm/reconciler/directory"
 	"github.com/alm-project/alm/reconciler/lease"
+	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -58,6 +59,11 @@ func Loop(ctx context.Context, o Options, lo LoopOptions) error {
 	log := o.logger()
 	var lastHead string
 	var next time.Time // the earliest clock-driven instant after the last success
+	if o.Files == nil {
+		// Each cycle loads the head, and a run loads it again: the files
+		// that did not change are parsed once for the loop's whole life.
+		o.Files = load.NewCache()
+	}
 	for {
 		c := Cycle{Start: o.now()}
 		func() {

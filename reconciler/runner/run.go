@@ -19,6 +19,7 @@ import (
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/fetch"
 	"github.com/alm-project/alm/reconciler/history"
+	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/notify"
 	"github.com/alm-project/alm/reconciler/plan"
@@ -42,6 +43,9 @@ type Options struct {
 	// WorkingTree reads the files as they are, uncommitted: no receipt,
 	// no ledger, no notices.
 	WorkingTree bool
+	// Files keeps the files of the revisions loaded parsed between loads
+	// (Loop sets one for its whole life); nil: each load parses all.
+	Files *load.Cache
 
 	// RequireApproved verifies, before anything else, that every file alm
 	// reads holds content approved merges brought in since the last
@@ -119,7 +123,7 @@ func Source(ctx context.Context, o Options) (reconcile.Source, error) {
 	if rev == "" && !o.WorkingTree && (fetch.IsRemote(o.Repo) || reconcile.IsGit(path)) {
 		rev = "HEAD"
 	}
-	return reconcile.Source{Path: path, Rev: rev}, nil
+	return reconcile.Source{Path: path, Rev: rev, Cache: o.Files}, nil
 }
 
 // Once is one run: fetch, verify, load, open, plan, show, guard, confirm,
