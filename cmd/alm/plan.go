@@ -70,12 +70,16 @@ findings, with --detailed-exitcode; 3 invalid repository or plan refused; 1 erro
 			}
 			repo, err := loadSource(ctx, src)
 			if err != nil {
-				if read != nil {
-					if d, _ := read.Wait(); d != nil {
-						d.Close()
-					}
+				if d := read.Stop(); d != nil {
+					d.Close()
 				}
 				return err
+			}
+			if read != nil && !read.For(repo) {
+				if d := read.Stop(); d != nil {
+					d.Close()
+				}
+				read = nil
 			}
 			opts := reconcile.Options{Now: now, Limits: overrides, Logger: g.logger}
 			var d *ad.Directory

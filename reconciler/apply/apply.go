@@ -88,7 +88,7 @@ type ChangeResult struct {
 type Result struct {
 	Revision       string         `json:"revision"`
 	DirectoryState string         `json:"directoryState"` // the state the plan was made against
-	Changes        []ChangeResult `json:"changes"`        // in the order they ran
+	Changes        []ChangeResult `json:"changes"`        // in the run's order, a batch of members listed where each stands
 	Applied        int            `json:"applied"`
 	Failed         int            `json:"failed"`
 	Skipped        int            `json:"skipped"`
@@ -150,33 +150,28 @@ func Run(ctx context.Context, w Writer, p *plan.Plan, opts Options) Result {
 	// Members of one group are written together, when the directory can;
 	// their results are still listed where each change stands in the
 	// order, as without batches.
-	written := map[int]ChangeResult{}
 	batcher, batches := w.(MemberBatcher)
+	var groups map[int][]int // the first change of a batch -> the batch
+	if batches {
+		groups = memberBatches(changes)
+	}
+	written := map[int]ChangeResult{}
 	for i, c := range changes {
 		if cr, ok := written[i]; ok {
 			record(cr)
 			continue
 		}
-		if batches && (c.Action == plan.AddMember || c.Action == plan.RemoveMember) {
-			// The phase's other changes of the same group, same action.
-			idx := []int{i}
-			for j := i + 1; j < len(changes) && changes[j].Phase() == c.Phase(); j++ {
-				if _, ok := written[j]; !ok && changes[j].Action == c.Action && sameGroup(changes[j], c) {
-					idx = append(idx, j)
-				}
+		if idx := groups[i]; len(idx) > 1 {
+			cs := make([]plan.Change, len(idx))
+			for k, j := range idx {
+				cs[k] = changes[j]
 			}
-			if len(idx) > 1 {
-				cs := make([]plan.Change, len(idx))
-				for k, j := range idx {
-					cs[k] = changes[j]
-				}
-				for k, cr := range r.runMembers(ctx, batcher, cs) {
-					written[idx[k]] = cr
-					r.outcome[cr.Change.ID] = cr.Outcome
-				}
-				record(written[i])
-				continue
+			for k, cr := range r.runMembers(ctx, batcher, cs) {
+				written[idx[k]] = cr
+				r.outcome[cr.Change.ID] = cr.Outcome
 			}
+			record(written[i])
+			continue
 		}
 		record(r.run(ctx, c))
 	}
@@ -267,11 +262,50 @@ type MemberBatcher interface {
 // of writes.
 const BatchMax = 500
 
-func sameGroup(a, b plan.Change) bool {
-	if a.GroupGUID != "" || b.GroupGUID != "" {
-		return strings.EqualFold(a.GroupGUID, b.GroupGUID)
+// memberBatches groups, in one pass, the membership changes a directory
+// may write together: those of one phase, one action and one group, whose
+// dependencies are all in earlier phases (so all have an outcome when the
+// batch runs). It returns each batch under its first change's index.
+func memberBatches(changes []plan.Change) map[int][]int {
+	type key struct {
+		phase  int
+		action plan.Action
+		group  string
 	}
-	return directory.SameDN(a.Group, b.Group)
+	phaseOf := map[string]int{}
+	for _, c := range changes {
+		phaseOf[c.ID] = c.Phase()
+	}
+	byKey := map[key][]int{}
+	var order []key
+	for i, c := range changes {
+		if c.Action != plan.AddMember && c.Action != plan.RemoveMember {
+			continue
+		}
+		later := false
+		for _, dep := range c.DependsOn {
+			if p, ok := phaseOf[dep]; !ok || p >= c.Phase() {
+				later = true
+			}
+		}
+		if later {
+			continue
+		}
+		g := "guid:" + strings.ToLower(c.GroupGUID)
+		if c.GroupGUID == "" {
+			g = "dn:" + strings.ToLower(directory.Clean(c.Group))
+		}
+		k := key{c.Phase(), c.Action, g}
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], i)
+	}
+	out := map[int][]int{}
+	for _, k := range order {
+		out[byKey[k][0]] = byKey[k]
+	}
+	return out
 }
 
 // runMembers makes changes that add (or remove) members of one group, in
@@ -315,18 +349,29 @@ func (r *runner) runMembers(ctx context.Context, b MemberBatcher, cs []plan.Chan
 		}
 		r.attempts = 0
 		err := r.try(ctx, func() error { return write(context.WithoutCancel(ctx), group, members) })
+		// The write counts once, on the first change it carried.
 		switch {
 		case err == nil:
 			r.log.Debug("members written at once", "group", first.Group, "action", first.Action, "members", len(chunk))
-			for _, k := range chunk {
-				out[k] = ChangeResult{Change: cs[k], Outcome: Applied, Attempts: r.attempts}
+			for i, k := range chunk {
+				out[k] = ChangeResult{Change: cs[k], Outcome: Applied}
+				if i == 0 {
+					out[k].Attempts = r.attempts
+				}
 			}
-		case directory.Fatal(err):
-			r.dead, r.deadAt = err, first.ID
-			for _, k := range chunk {
-				out[k] = ChangeResult{Change: cs[k], Outcome: Failed, Error: err.Error(), Attempts: r.attempts}
+		case directory.Fatal(err) || directory.Transient(err):
+			// As one change at a time would: the first fails, and after a
+			// directory gone the others are not attempted.
+			out[chunk[0]] = ChangeResult{Change: first, Outcome: Failed, Error: err.Error(), Attempts: r.attempts}
+			if directory.Fatal(err) {
+				r.dead, r.deadAt = err, first.ID
+			}
+			for _, k := range chunk[1:] {
+				out[k] = r.run(ctx, cs[k])
 			}
 		default:
+			// One value refused the whole write: each member on its own
+			// finds which, and the others apply.
 			r.log.Debug("a batch was refused: one member at a time", "group", first.Group, "members", len(chunk), "error", err)
 			for _, k := range chunk {
 				out[k] = r.run(ctx, cs[k])

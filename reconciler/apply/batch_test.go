@@ -56,6 +56,26 @@ func memberPlan(n int) *plan.Plan {
 	return p
 }
 
+// TestMemberBatchesGrouping: the batches are found in one pass, by phase,
+// action and group (by GUID, else by DN however written), leaving out a
+// change that depends on another of its phase.
+func TestMemberBatchesGrouping(t *testing.T) {
+	add := func(id, group, guid string, deps ...string) plan.Change {
+		return plan.Change{ID: id, Action: plan.AddMember, Group: group, GroupGUID: guid, DependsOn: deps}
+	}
+	changes := []plan.Change{
+		add("a1", sales, ""), add("a2", strings.ToUpper(sales), ""), add("a3", "cn=Sales, ou=Groups,OU=ALM,"+base, ""),
+		add("g1", vpn, "1234"), add("g2", vpn, "1234"),
+		add("d1", sales, "", "a1"), // depends on a change of its own phase
+		{ID: "r1", Action: plan.RemoveMember, Group: sales},
+	}
+	got := memberBatches(changes)
+	want := map[int][]int{0: {0, 1, 2}, 3: {3, 4}, 6: {6}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("batches %v, want %v", got, want)
+	}
+}
+
 func TestMemberBatches(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -83,10 +103,11 @@ func TestMemberBatches(t *testing.T) {
 			always: map[string]error{"Create CN=u1," + people: fail(directory.ErrConstraint)},
 			calls:  []string{"RemoveMembers " + sales + " l1,l2", "AddMembers " + sales + " u0,u2", "AddMember " + vpn + " CN=u0," + people},
 			want:   map[Outcome]int{Applied: 7, Failed: 1, Skipped: 1}},
+		// As without batches: the first change fails, the rest are not attempted.
 		{name: "a directory gone fails the write and stops the run", n: 3,
 			always: map[string]error{"RemoveMembers " + sales: fail(directory.ErrUnreachable)},
 			calls:  []string{"RemoveMembers " + sales + " l1,l2"},
-			want:   map[Outcome]int{Failed: 2, Skipped: 7}},
+			want:   map[Outcome]int{Failed: 1, Skipped: 8}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

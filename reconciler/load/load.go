@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unique"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
@@ -580,16 +581,10 @@ func positions(n *yaml.Node, prefix string, out *model.Positions) {
 	}
 }
 
-// fieldNames holds each field name once: every file of a kind has the same.
-var fieldNames sync.Map
-
-func intern(s string) string {
-	if v, ok := fieldNames.Load(s); ok {
-		return v.(string)
-	}
-	v, _ := fieldNames.LoadOrStore(s, s)
-	return v.(string)
-}
+// intern returns the one copy of a field name: every file of a kind has
+// the same names. unique's handles are weak, so names no loaded file uses
+// any more are collected.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // fieldAt names the field whose value stands at line:col: the nearest field
 // written before it on its line (its key, or a list item itself).

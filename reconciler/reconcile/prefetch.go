@@ -63,15 +63,8 @@ func Settings(ctx context.Context, src Source) (*model.Repository, error) {
 		m[p] = &fstest.MapFile{Data: data, Mode: 0o644}
 	}
 	repo, problems, err := load.FS(m, src.Rev)
-	if err != nil || repo.Directory == nil {
-		return nil, err
-	}
-	for _, p := range problems {
-		// A person the settings name (a role's approvers) is not loaded
-		// here; anything else wrong in them is for the whole load to say.
-		if !strings.Contains(p.Message, "does not exist") {
-			return nil, nil
-		}
+	if err != nil || repo.Directory == nil || len(problems) > 0 {
+		return nil, err // the whole load says what is wrong
 	}
 	return repo, nil
 }
@@ -79,21 +72,24 @@ func Settings(ctx context.Context, src Source) (*model.Repository, error) {
 // Reading is a directory dialled and read in the background, while the
 // repository loads: the read mostly waits on the server.
 type Reading[D Reader] struct {
-	scope directory.Scope
-	done  chan struct{}
-	dir   D
-	snap  *directory.Snapshot
-	err   error
+	scope     directory.Scope
+	directory model.DirectorySpec // alm.yaml's, as the dial read it
+	cancel    context.CancelFunc
+	done      chan struct{}
+	dir       D
+	snap      *directory.Snapshot
+	err       error
 }
 
 // StartRead dials the directory with open and reads it within the scope
-// settings (Settings' repository) give at now.
+// settings (Settings' repository) give at now. Wait for it, or Stop it.
 func StartRead[D Reader](ctx context.Context, open func(context.Context) (D, error), settings *model.Repository, now time.Time) (*Reading[D], error) {
 	want, err := desired.Compute(settings, now)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reading[D]{scope: want.Scope(), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Reading[D]{scope: want.Scope(), directory: settings.Directory.Spec, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		d, err := open(ctx)
@@ -110,6 +106,13 @@ func StartRead[D Reader](ctx context.Context, open func(context.Context) (D, err
 	return r, nil
 }
 
+// For reports whether the read was dialled as repo's alm.yaml says: the
+// same directory settings (a commit that moved the url in between, or a
+// working tree edited, makes the caller dial again).
+func (r *Reading[D]) For(repo *model.Repository) bool {
+	return r != nil && repo.Directory != nil && reflect.DeepEqual(r.directory, repo.Directory.Spec)
+}
+
 // Wait returns the directory dialled (the zero value when the dial
 // failed; else the caller closes it) and the error that stopped the dial
 // or the read.
@@ -118,8 +121,24 @@ func (r *Reading[D]) Wait() (D, error) {
 	return r.dir, r.err
 }
 
+// Stop cancels the dial and the read and waits for them: the repository
+// turned out not to need them. It returns the directory when it was
+// dialled, for the caller to close (the zero value otherwise).
+func (r *Reading[D]) Stop() D {
+	var zero D
+	if r == nil {
+		return zero
+	}
+	r.cancel()
+	<-r.done
+	return r.dir
+}
+
 // snapshot is what was read, when it was read within scope.
 func (r *Reading[D]) snapshot(scope directory.Scope) *directory.Snapshot {
+	if r == nil {
+		return nil
+	}
 	<-r.done
 	if r.err != nil || !reflect.DeepEqual(r.scope, scope) {
 		return nil

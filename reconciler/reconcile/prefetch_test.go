@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -122,5 +123,79 @@ func TestLoadThroughCache(t *testing.T) {
 	}
 	if n := cache.Len(); n < len(plain.People)+len(plain.ServiceAccounts) {
 		t.Errorf("%d files cached, want at least every account's", n)
+	}
+}
+
+// slow is a directory whose read waits for its context to end.
+type slow struct{ *memory.Directory }
+
+func (s slow) Read(ctx context.Context, _ directory.Scope) (*directory.Snapshot, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestPlanOfAnInvalidRepository: the repository's problems come back at
+// once, the read begun ahead cancelled rather than waited for.
+func TestPlanOfAnInvalidRepository(t *testing.T) {
+	path := t.TempDir()
+	if _, err := synthetic.WriteGit(path, 50); err != nil {
+		t.Skip(err)
+	}
+	file := filepath.Join(path, "people", synthetic.PersonName(3)+".yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, append(data, "  nosuchfield: 1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = reconcile.Plan(ctx, slow{memory.New("DC=example,DC=test")}, reconcile.Source{Path: path}, reconcile.Options{Now: time.Now()})
+	var invalid *reconcile.InvalidError
+	if !errors.As(err, &invalid) || time.Since(start) > 10*time.Second {
+		t.Errorf("plan of an invalid repository: %v after %s, want its problems at once", err, time.Since(start))
+	}
+}
+
+// TestReadAheadForAnotherDirectory: a read dialled as an earlier alm.yaml
+// said is not for a repository whose alm.yaml names another directory.
+func TestReadAheadForAnotherDirectory(t *testing.T) {
+	path := t.TempDir()
+	if _, err := synthetic.WriteGit(path, 20); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	src := reconcile.Source{Path: path}
+	settings, err := reconcile.Settings(ctx, src)
+	if err != nil || settings == nil {
+		t.Fatal(err)
+	}
+	read, err := reconcile.StartRead(ctx, func(context.Context) (reconcile.Reader, error) { return memory.New("DC=example,DC=test"), nil }, settings, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Stop()
+	repo, err := reconcile.Load(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !read.For(repo) {
+		t.Fatal("the read is not for the repository it was dialled for")
+	}
+	almYAML := filepath.Join(path, "alm.yaml")
+	data, err := os.ReadFile(almYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(almYAML, []byte(strings.Replace(string(data), "url: ldaps://dc1.example.test:636", "url: ldaps://dc2.example.test:636", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if repo, err = reconcile.Load(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if read.For(repo) {
+		t.Error("a read dialled for one directory is taken for a repository naming another")
 	}
 }

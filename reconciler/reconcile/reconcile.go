@@ -134,16 +134,21 @@ func Load(ctx context.Context, src Source) (*model.Repository, error) {
 // desired state at opts.Now. It never writes. The directory is read while
 // the repository loads.
 func Plan(ctx context.Context, dir Reader, src Source, opts Options) (*Planned, error) {
+	var read *Reading[Reader]
 	if settings, err := Settings(ctx, src); err == nil && settings != nil && opts.Read == nil {
-		read, err := StartRead(ctx, func(context.Context) (Reader, error) { return dir, nil }, settings, opts.Now)
-		if err == nil {
-			opts.Read = read
-			defer read.Wait() // a load that fails leaves no read running
+		if read, err = StartRead(ctx, func(context.Context) (Reader, error) { return dir, nil }, settings, opts.Now); err != nil {
+			read = nil
 		}
 	}
 	repo, err := Load(ctx, src)
 	if err != nil {
+		read.Stop() // the caller's directory: not ours to close
 		return nil, err
+	}
+	if read.For(repo) {
+		opts.Read = read
+	} else {
+		read.Stop()
 	}
 	return PlanLoaded(ctx, dir, repo, src, opts)
 }

@@ -162,13 +162,20 @@ func Once(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	if out.Repo == nil {
 		if out.Repo, err = reconcile.Load(ctx, out.Source); err != nil {
-			if read != nil {
-				if d, _ := read.Wait(); d != nil {
-					d.Close()
-				}
+			// The repository's problems come first, and without waiting
+			// on the directory.
+			if d := read.Stop(); d != nil {
+				d.Close()
 			}
 			return out, err
 		}
+	}
+	if read != nil && !read.For(out.Repo) {
+		// alm.yaml moved between the two reads: dial as it says now.
+		if d := read.Stop(); d != nil {
+			d.Close()
+		}
+		read = nil
 	}
 	apOpts := o.Apply
 	apOpts.Now, apOpts.Logger = now, log
