@@ -119,7 +119,10 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 	go func() { baseValue = jsonValue(base); close(converted) }()
 	headValue := jsonValue(head)
 	<-converted
-	store := inmem.NewFromObject(map[string]any{"alm": map[string]any{"repository": headValue, "base": baseValue}})
+	// The values are JSON-shaped already (jsonValue) and nothing changes
+	// them after: the store need not round-trip them through JSON again.
+	store := inmem.NewFromObjectWithOpts(map[string]any{"alm": map[string]any{"repository": headValue, "base": baseValue}},
+		inmem.OptRoundTripOnWrite(false))
 	e.store = store
 	e.query, err = rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
