@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -113,12 +114,11 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 	if len(exprs) == 0 {
 		return nil, fmt.Errorf("no deny or warn rules compiled")
 	}
-	// The two conversions are the engine's heaviest work: one each core.
-	var baseValue any
-	converted := make(chan struct{})
-	go func() { baseValue = jsonValue(base); close(converted) }()
-	headValue := jsonValue(head)
-	<-converted
+	// Converting the data is the engine's heaviest work. Base and head
+	// differ in a few people at most: the head shares base's values of
+	// the people and service accounts it holds unchanged.
+	baseValue := jsonValue(base)
+	headValue := shared(head, base, baseValue)
 	// The values are JSON-shaped already (jsonValue) and nothing changes
 	// them after: the store need not round-trip them through JSON again.
 	store := inmem.NewFromObjectWithOpts(map[string]any{"alm": map[string]any{"repository": headValue, "base": baseValue}},
@@ -421,15 +421,44 @@ func regoError(e *ast.Error) Violation {
 	return v
 }
 
+// shared converts head as jsonValue does, taking base's converted value of
+// each person and service account whose document is the same in both.
+func shared(head, base Data, baseValue map[string]any) map[string]any {
+	people, accounts := head.People, head.ServiceAccounts
+	head.People, head.ServiceAccounts = nil, nil
+	out := jsonValue(head)
+	basePeople, _ := baseValue["people"].(map[string]any)
+	pv := make(map[string]any, len(people))
+	for name, doc := range people {
+		if b, ok := base.People[name]; ok && basePeople[name] != nil && reflect.DeepEqual(b, doc) {
+			pv[name] = basePeople[name]
+		} else {
+			pv[name] = jsonValue(doc)
+		}
+	}
+	out["people"] = pv
+	baseAccounts, _ := baseValue["serviceAccounts"].(map[string]any)
+	av := make(map[string]any, len(accounts))
+	for name, doc := range accounts {
+		if b, ok := base.ServiceAccounts[name]; ok && baseAccounts[name] != nil && reflect.DeepEqual(b, doc) {
+			av[name] = baseAccounts[name]
+		} else {
+			av[name] = jsonValue(doc)
+		}
+	}
+	out["serviceAccounts"] = av
+	return out
+}
+
 // jsonValue turns Go values into the JSON-shaped values OPA reads
 // (map[string]any, []any, json.Number, ...). The types given always
 // marshal; a failure is a bug in this package.
-func jsonValue(v any) any {
+func jsonValue[T any](v T) map[string]any {
 	data, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("policy: marshal %T: %v", v, err))
 	}
-	var out any
+	var out map[string]any
 	if err := util.UnmarshalJSON(data, &out); err != nil {
 		panic(fmt.Sprintf("policy: unmarshal %T: %v", v, err))
 	}
