@@ -14,10 +14,13 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -117,7 +120,7 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 	// Converting the data is the engine's heaviest work. Base and head
 	// differ in a few people at most: the head shares base's values of
 	// the people and service accounts it holds unchanged.
-	baseValue := jsonValue(base)
+	baseValue := convert(base)
 	headValue := shared(head, base, baseValue)
 	// The values are JSON-shaped already (jsonValue) and nothing changes
 	// them after: the store need not round-trip them through JSON again.
@@ -419,6 +422,39 @@ func regoError(e *ast.Error) Violation {
 		v.File, v.Line = e.Location.File, e.Location.Row
 	}
 	return v
+}
+
+// convert is jsonValue of d, with its people and service accounts - all
+// but a little of it - converted on every core.
+func convert(d Data) map[string]any {
+	people, accounts := d.People, d.ServiceAccounts
+	d.People, d.ServiceAccounts = nil, nil
+	out := jsonValue(d)
+	out["people"] = convertAll(people)
+	out["serviceAccounts"] = convertAll(accounts)
+	return out
+}
+
+func convertAll[T any](docs map[string]T) map[string]any {
+	names := slices.Collect(maps.Keys(docs))
+	values := make([]map[string]any, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(names)/256)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
+				values[i] = jsonValue(docs[names[i]])
+			}
+		}()
+	}
+	wg.Wait()
+	out := make(map[string]any, len(names))
+	for i, name := range names {
+		out[name] = values[i]
+	}
+	return out
 }
 
 // shared converts head as jsonValue does, taking base's converted value of
