@@ -13,19 +13,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/util"
 
 	"github.com/alm-project/alm/policies"
@@ -117,15 +112,10 @@ func New(ctx context.Context, org []model.PolicyFile, head, base Data) (*Engine,
 	if len(exprs) == 0 {
 		return nil, fmt.Errorf("no deny or warn rules compiled")
 	}
-	// Converting the data is the engine's heaviest work. Base and head
-	// differ in a few people at most: the head shares base's values of
-	// the people and service accounts it holds unchanged.
-	baseValue := convert(base)
-	headValue := shared(head, base, baseValue)
-	// The values are JSON-shaped already (jsonValue) and nothing changes
-	// them after: the store need not round-trip them through JSON again.
-	store := inmem.NewFromObjectWithOpts(map[string]any{"alm": map[string]any{"repository": headValue, "base": baseValue}},
-		inmem.OptRoundTripOnWrite(false))
+	// The people and service accounts stay Go values until a rule reads
+	// one: a check reads a few of 100,000, and converting them all was
+	// the engine's heaviest work (lazy.go).
+	store := newLazyStore(map[string]any{"alm": map[string]any{"repository": storeValue(head), "base": storeValue(base)}})
 	e.store = store
 	e.query, err = rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
@@ -422,68 +412,6 @@ func regoError(e *ast.Error) Violation {
 		v.File, v.Line = e.Location.File, e.Location.Row
 	}
 	return v
-}
-
-// convert is jsonValue of d, with its people and service accounts - all
-// but a little of it - converted on every core.
-func convert(d Data) map[string]any {
-	people, accounts := d.People, d.ServiceAccounts
-	d.People, d.ServiceAccounts = nil, nil
-	out := jsonValue(d)
-	out["people"] = convertAll(people)
-	out["serviceAccounts"] = convertAll(accounts)
-	return out
-}
-
-func convertAll[T any](docs map[string]T) map[string]any {
-	names := slices.Collect(maps.Keys(docs))
-	values := make([]map[string]any, len(names))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(1, len(names)/256)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
-				values[i] = jsonValue(docs[names[i]])
-			}
-		}()
-	}
-	wg.Wait()
-	out := make(map[string]any, len(names))
-	for i, name := range names {
-		out[name] = values[i]
-	}
-	return out
-}
-
-// shared converts head as jsonValue does, taking base's converted value of
-// each person and service account whose document is the same in both.
-func shared(head, base Data, baseValue map[string]any) map[string]any {
-	people, accounts := head.People, head.ServiceAccounts
-	head.People, head.ServiceAccounts = nil, nil
-	out := jsonValue(head)
-	basePeople, _ := baseValue["people"].(map[string]any)
-	pv := make(map[string]any, len(people))
-	for name, doc := range people {
-		if b, ok := base.People[name]; ok && basePeople[name] != nil && reflect.DeepEqual(b, doc) {
-			pv[name] = basePeople[name]
-		} else {
-			pv[name] = jsonValue(doc)
-		}
-	}
-	out["people"] = pv
-	baseAccounts, _ := baseValue["serviceAccounts"].(map[string]any)
-	av := make(map[string]any, len(accounts))
-	for name, doc := range accounts {
-		if b, ok := base.ServiceAccounts[name]; ok && baseAccounts[name] != nil && reflect.DeepEqual(b, doc) {
-			av[name] = baseAccounts[name]
-		} else {
-			av[name] = jsonValue(doc)
-		}
-	}
-	out["serviceAccounts"] = av
-	return out
 }
 
 // jsonValue turns Go values into the JSON-shaped values OPA reads

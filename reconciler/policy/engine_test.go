@@ -369,3 +369,54 @@ func TestTimeZone(t *testing.T) {
 		})
 	}
 }
+
+// The store keeps people and service accounts unconverted until a rule
+// reads them (lazy.go); every way a rule can reach them must see the same
+// values jsonValue would give.
+func TestRulesReadDocuments(t *testing.T) {
+	tests := []struct {
+		name string
+		body string // a rule body binding msg
+		want string
+	}{
+		{"whole path", `msg := concat(",", data.alm.base.people.jdoe.roles)`, "vpn"},
+		{"whole path into an array", `msg := data.alm.base.people.jdoe.managers[1]`, "cboss"},
+		{"whole path into metadata", `msg := data.alm.repository.serviceAccounts["svc-web"].metadata.id`, "sa-02"},
+		{"whole path, absent field", `not data.alm.base.people.jdoe.spec.nothing
+		msg := "undefined"`, "undefined"},
+		{"whole path, absent person", `not data.alm.base.people.nobody.roles
+		msg := "undefined"`, "undefined"},
+		{"by variable", `some name in ["asmith"]
+		msg := data.alm.base.people[name].spec.manager`, "cboss"},
+		{"through lib", `msg := lib.repo.people.sec1.status`, "active"},
+		{"scan", `msg := concat(",", sort([n | some p in data.alm.base.people; p.spec.manager == "cboss"; n := p.metadata.name]))`, "asmith,sec1"},
+		{"scan keys", `msg := concat(",", sort([n | some n, _ in lib.base.people]))`, "asmith,cboss,jdoe,sec1"},
+		{"whole document", `msg := json.marshal(data.alm.repository.serviceAccounts["svc-web"].spec.roles)`, `["vpn"]`},
+		{"walk", `msg := concat(",", sort([k | walk(data.alm.base.people.asmith, [p, _]); count(p) == 1; k := p[0]]))`,
+			"custodianOf,file,managers,metadata,owns,reports,roles,spec,status,template"},
+		{"logins", `msg := data.alm.base.logins.jdoe`, "jdoe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			org := []model.PolicyFile{{Path: "policies/read.rego", Source: "package alm.org.read\n\nimport data.alm.builtin.lib\n\ndeny contains msg if {\n\t" + tt.body + "\n}\n"}}
+			head := withAccount(base(), "a description long enough")
+			e, err := New(t.Context(), org, NewData(head, now), NewData(base(), now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, err := e.Eval(t.Context(), Input{Change: Change{Files: []File{}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				if v.Rule == "alm.org.read" {
+					got = append(got, v.Message)
+				}
+			}
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func FuzzInput(f *testing.F) {
 // it, as New does; the compiled rules are kept.
 func (e *Engine) replaceData(ctx context.Context, head, base Data) error {
 	return storage.WriteOne(ctx, e.store, storage.ReplaceOp, storage.Path{"alm"},
-		map[string]any{"repository": jsonValue(head), "base": jsonValue(base)})
+		map[string]any{"repository": storeValue(head), "base": storeValue(base)})
 }
 
 // The fuzz target is only worth running if the rules read the data it
