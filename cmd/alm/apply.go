@@ -18,6 +18,7 @@ import (
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/fetch"
 	"github.com/alm-project/alm/reconciler/history"
+	"github.com/alm-project/alm/reconciler/load"
 
 	"github.com/alm-project/alm/reconciler/apply"
 	"github.com/alm-project/alm/reconciler/model"
@@ -64,7 +65,7 @@ func (f *applyFlags) add(cmd *cobra.Command, withPlan bool) {
 	fl.StringVar(&f.outbox, "outbox", "", "also write every notice and sealed password into this folder (one file per message, attachments beside it), as a channel of its own")
 	fl.StringVar(&f.githubAPI, "github-api", os.Getenv("GITHUB_API_URL"), "GitHub API URL (GitHub Enterprise Server); empty: api.github.com")
 	fl.IntVar(&f.retries, "retries", 3, "retries of a change that fails with a transient error")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder); when given, also the files parsed, so the next run parses only what changed (only alm's user may write to it)")
 	fl.BoolVar(&f.noReceipt, "no-receipt", false, "do not record a receipt (nor a refusal's) on the status branch")
 }
 
@@ -208,6 +209,12 @@ func runOptions(g *globals, f *applyFlags) (runner.Options, error) {
 			PushAuth:   fetch.Auth(os.Getenv(fetch.TokenEnv)),
 			MaxPlanAge: f.maxPlanAge,
 		},
+	}
+	if f.cacheDir != "" {
+		// Named, the folder keeps parsed files for the next run too.
+		if o.Files, err = load.OpenCache(f.cacheDir); err != nil {
+			return o, err
+		}
 	}
 	if f.planFile != "" {
 		file, err := os.Open(f.planFile)

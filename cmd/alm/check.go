@@ -12,6 +12,7 @@ import (
 	"github.com/alm-project/alm/connectors/github"
 	"github.com/alm-project/alm/reconciler/check"
 	"github.com/alm-project/alm/reconciler/history"
+	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/preview"
 )
 
@@ -22,6 +23,7 @@ func newCheckCommand(g *globals) *cobra.Command {
 		repository, api  string
 		comment, annotes bool
 		preview, reviews bool
+		cacheDir         string
 	}
 	var dir directoryFlags
 	cmd := &cobra.Command{
@@ -101,6 +103,11 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 				return err
 			}
 			opts := check.Options{Base: o.base, Head: head, Now: now, Logger: g.logger}
+			if o.cacheDir != "" {
+				if opts.Files, err = load.OpenCache(o.cacheDir); err != nil {
+					return err
+				}
+			}
 			var client *github.Client
 			switch {
 			case o.pr != 0:
@@ -179,6 +186,7 @@ Exit 0 when the change passes, 3 when a rule denies it, 1 when the check could n
 	f.BoolVar(&o.reviews, "request-reviews", true, "with --pr: ask the people who could lift the approval denials for a review, once (needs pull-requests: write)")
 	f.BoolVar(&o.annotes, "annotations", false, "also print GitHub Actions annotations for every violation")
 	f.BoolVar(&o.preview, "preview", false, "also show what the merge would do to the directory now (read at --directory, else the base's spec.url)")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "keep the files parsed here for the next check (only alm's user may write to it): a check against the same base then parses only what changed")
 	return cmd
 }
 

@@ -176,3 +176,44 @@ spec:
 		}
 	}
 }
+
+// TestCheckCacheDir: alm check --cache-dir says exactly what a check
+// without it says - the verdict, every violation and its place, the
+// loader's problems - whether the folder is empty, holds the base, or
+// holds both revisions.
+func TestCheckCacheDir(t *testing.T) {
+	repo := historytest.New(t)
+	repo.CopyDir(filepath.Join("..", "..", "examples", "acme"))
+	author := historytest.Person{Name: "dkim", Email: "dkim@acme.test"}
+	repo.Commit("acme", author)
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "acme", "people", "asmith.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Write("people/asmith.yaml", strings.Replace(string(data), "manager: hokafor", "manager: nobody", 1))
+	repo.Commit("asmith reports to nobody", author)
+
+	check := func(extra ...string) (int, string) {
+		args := append([]string{"--repo", repo.Path, "--now", "2026-11-29T09:00:00Z", "check", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"}, extra...)
+		code, out, errOut := runAlm(t, args...)
+		if code != exitInvalid {
+			t.Fatalf("check %v: exit %d: %s", extra, code, errOut)
+		}
+		return code, out
+	}
+	wantCode, want := check()
+	if !strings.Contains(want, `person \"nobody\" does not exist`) {
+		t.Fatalf("the check does not deny the missing manager: %s", want)
+	}
+	cacheDir := t.TempDir()
+	for _, run := range []string{"empty folder", "base and head in the folder", "again"} {
+		code, got := check("--cache-dir", cacheDir)
+		if code != wantCode || got != want {
+			t.Errorf("%s: exit %d, output\n%s\nwant exit %d,\n%s", run, code, got, wantCode, want)
+		}
+	}
+	snaps, _ := filepath.Glob(filepath.Join(cacheDir, "files", "*", "*", "part-*"))
+	if len(snaps) == 0 {
+		t.Error("nothing was kept in --cache-dir")
+	}
+}

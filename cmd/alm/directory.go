@@ -12,6 +12,7 @@ import (
 
 	"github.com/alm-project/alm/connectors/ad"
 	"github.com/alm-project/alm/reconciler/fetch"
+	"github.com/alm-project/alm/reconciler/load"
 	"github.com/alm-project/alm/reconciler/model"
 	"github.com/alm-project/alm/reconciler/plan"
 	"github.com/alm-project/alm/reconciler/reconcile"
@@ -115,7 +116,14 @@ func source(ctx context.Context, g *globals, cacheDir string, defaultHEAD bool) 
 	if rev == "" && (fetch.IsRemote(g.repo) || (defaultHEAD && reconcile.IsGit(path))) {
 		rev = "HEAD"
 	}
-	return reconcile.Source{Path: path, Rev: rev}, nil
+	src := reconcile.Source{Path: path, Rev: rev}
+	if cacheDir != "" && rev != "" {
+		// Named, the folder keeps parsed files for the next run too.
+		if src.Cache, err = load.OpenCache(cacheDir); err != nil {
+			return src, err
+		}
+	}
+	return src, nil
 }
 
 // loadSource loads the repository, mapping its problems to exit code 3.

@@ -128,7 +128,7 @@ findings, with --detailed-exitcode; 3 invalid repository or plan refused; 1 erro
 	f.StringVar(&out, "out", "", "save the plan as JSON to this file, for alm apply --plan")
 	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes or findings: the directory does not match the access repository")
 	f.BoolVar(&workingTree, "working-tree", false, "plan the working tree's uncommitted files instead of HEAD")
-	f.StringVar(&cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
+	f.StringVar(&cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder); when given, also the files parsed, so the next run parses only what changed (only alm's user may write to it)")
 	return cmd
 }
 

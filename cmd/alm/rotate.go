@@ -108,7 +108,7 @@ went out on no channel, the encrypted file is printed on stdout (stderr with
 	fl.DurationVar(&f.dir.timeout, "timeout", 30*time.Second, "the longest one directory request may take")
 	fl.BoolVar(&f.yes, "yes", false, "rotate without asking (required when no terminal is attached)")
 	fl.StringVar(&f.out, "out", "", "write the encrypted password, NAME.password.age, into this folder for the owner")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where to keep the mirror of a remote --repo (default: the user's cache folder); when given, also the files parsed, so the next run parses only what changed (only alm's user may write to it)")
 	return cmd
 }
 

@@ -47,7 +47,11 @@ type Options struct {
 	// Approvals is nil when there is no pull request: approvals are then
 	// not judged, and a warning says so.
 	Approvals Approvals
-	Logger    *slog.Logger
+	// Files keeps parsed files between loads (load.OpenCache keeps them
+	// across processes); nil parses base and head here, sharing what they
+	// share.
+	Files  *load.Cache
+	Logger *slog.Logger
 }
 
 // Result is the verdict on a change.
@@ -121,7 +125,10 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	}
 	// Base and head share all but the files the pull request changes:
 	// those alone are parsed twice.
-	cache := load.NewCache()
+	cache := o.Files
+	if cache == nil {
+		cache = load.NewCache()
+	}
 	base, baseProblems, err := cache.Commit(ctx, r, baseHash)
 	if err != nil {
 		return nil, fmt.Errorf("load base %s: %w", baseHash, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"go.yaml.in/yaml/v3"
@@ -180,7 +181,10 @@ func Commit(ctx context.Context, r *git.Repository, rev string) (*model.Reposito
 type Cache struct {
 	mu    sync.Mutex
 	files map[cacheKey]*cached
-	loads int // how many loads it has served
+	loads int   // how many loads it has served
+	disk  *disk // nil: memory only (disk.go)
+	// parsed counts the files parsed rather than found cached.
+	parsed int
 }
 
 type cached struct {
@@ -200,6 +204,14 @@ type cacheKey struct {
 
 // NewCache returns an empty cache.
 func NewCache() *Cache { return &Cache{files: map[cacheKey]*cached{}} }
+
+// Parsed is how many files the cache's loads have parsed, rather than found
+// in memory or on disk.
+func (c *Cache) Parsed() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.parsed
+}
 
 // Len is how many files the cache holds.
 func (c *Cache) Len() int {
@@ -237,44 +249,71 @@ func commit(ctx context.Context, r *git.Repository, rev string, cache *Cache) (*
 	if err != nil {
 		return nil, nil, fmt.Errorf("tree of %s: %w", hash, err)
 	}
+	if cache != nil && cache.disk != nil {
+		cache.fromDisk(tree.Hash)
+	}
+	// The walk reads tree entries only: a blob the cache holds is never
+	// read from the object store.
 	var files []file
-	err = tree.Files().ForEach(func(f *object.File) error {
+	walker := object.NewTreeWalker(tree, true, nil)
+	defer walker.Close()
+	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, nil, err
 		}
-		if !wanted(f.Name) {
-			return nil
+		name, entry, err := walker.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("tree of %s: %w", hash, err)
+		}
+		if entry.Mode == filemode.Dir || entry.Mode == filemode.Submodule || !wanted(name) {
+			continue
 		}
 		if cache != nil {
 			cache.mu.Lock()
-			e := cache.files[cacheKey{f.Name, f.Hash}]
+			e := cache.files[cacheKey{name, entry.Hash}]
 			if e != nil {
 				e.used = cache.loads + 1
 			}
 			cache.mu.Unlock()
 			if e != nil {
-				files = append(files, file{path: f.Name, blob: f.Hash, done: &e.decoded})
-				return nil
+				files = append(files, file{path: name, blob: entry.Hash, done: &e.decoded})
+				continue
 			}
 		}
-		rd, err := f.Reader()
+		data, err := readBlob(r, entry.Hash)
 		if err != nil {
-			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
+			return nil, nil, fmt.Errorf("%s at %s: %w", name, hash, err)
 		}
-		defer rd.Close()
-		data, err := io.ReadAll(rd)
-		if err != nil {
-			return fmt.Errorf("%s at %s: %w", f.Name, hash, err)
+		files = append(files, file{path: name, data: data, blob: entry.Hash})
+	}
+	parsed := 0
+	for _, f := range files {
+		if f.done == nil {
+			parsed++
 		}
-		files = append(files, file{path: f.Name, data: data, blob: f.Hash})
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
 	}
 	repo, problems := parseCached(files, cache)
 	repo.Revision = hash.String()
+	if cache != nil && cache.disk != nil {
+		cache.toDisk(tree.Hash, files, parsed)
+	}
 	return repo, problems, nil
+}
+
+func readBlob(r *git.Repository, h plumbing.Hash) ([]byte, error) {
+	blob, err := r.BlobObject(h)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
 }
 
 var (
@@ -322,11 +361,23 @@ func parseCached(files []file, cache *Cache) (*model.Repository, Problems) {
 		}()
 	}
 	wg.Wait()
+	fresh := make([]bool, len(files))
+	for i := range files {
+		if files[i].done == nil {
+			fresh[i] = true
+			files[i].done = &out[i] // for the snapshot on disk (toDisk)
+		}
+	}
 	if cache != nil {
 		cache.mu.Lock()
 		cache.loads++
+		for _, f := range fresh {
+			if f {
+				cache.parsed++
+			}
+		}
 		for i, f := range files {
-			if f.done == nil && !f.blob.IsZero() {
+			if fresh[i] && !f.blob.IsZero() {
 				cache.files[cacheKey{f.path, f.blob}] = &cached{decoded: out[i], used: cache.loads}
 			}
 		}

@@ -426,7 +426,7 @@ func gitRepo(t *testing.T, dir string) (*git.Repository, func(msg string) string
 		if err := wt.AddGlob("."); err != nil {
 			t.Fatal(err)
 		}
-		h, err := wt.Commit(msg, &git.CommitOptions{Author: sig})
+		h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, AllowEmptyCommits: true})
 		if err != nil {
 			t.Fatal(err)
 		}
