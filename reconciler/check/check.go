@@ -133,20 +133,27 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load base %s: %w", baseHash, err)
 	}
+	// Each revision's policy data is built while the other work goes on:
+	// it reads its loaded repository alone.
+	baseData := dataOf(base, o.Now)
 	head, problems, err := cache.Commit(ctx, r, headHash)
 	if err != nil {
+		<-baseData
 		return nil, fmt.Errorf("load head %s: %w", headHash, err)
 	}
+	headData := dataOf(head, o.Now)
 	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems))
 
 	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head),
 		base: base, head: head, baseProblems: len(baseProblems), headProblems: len(problems)}
 	if o.Approvals != nil {
 		if res.PullRequest, err = o.Approvals.Request(ctx, base); err != nil {
+			<-baseData
+			<-headData
 			return nil, fmt.Errorf("approvals: %w", err)
 		}
 	}
-	engine, err := policy.New(ctx, base.Policies, policy.NewData(head, o.Now), policy.NewData(base, o.Now))
+	engine, err := policy.New(ctx, base.Policies, <-headData, <-baseData)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +172,13 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	res.Violations = merge(fromProblems(problems), vs)
 	res.Denied = policy.Denied(res.Violations)
 	return res, nil
+}
+
+// dataOf builds a revision's policy data on its own goroutine.
+func dataOf(repo *model.Repository, now time.Time) <-chan policy.Data {
+	out := make(chan policy.Data, 1)
+	go func() { out <- policy.NewData(repo, now) }()
+	return out
 }
 
 func changedPolicies(s change.Set) bool {

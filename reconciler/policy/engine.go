@@ -301,20 +301,62 @@ func violation(m any, o output) Violation {
 // no line, from where the loader found the field; repositories are searched
 // in order (head first, then base for deleted files).
 func Place(vs []Violation, repos ...*model.Repository) {
-	sources := map[string]model.Source{}
-	for i := len(repos) - 1; i >= 0; i-- {
-		for path, src := range Sources(repos[i]) {
-			sources[path] = src
-		}
-	}
+	all := make([]map[string]model.Source, len(repos)) // built when a file is not where its name says
 	for i := range vs {
 		if vs[i].Line != 0 || vs[i].File == "" {
 			continue
 		}
-		if src, ok := sources[vs[i].File]; ok {
-			vs[i].Line = src.At(vs[i].Field).Line
+		for j, r := range repos {
+			src, ok := named(r, vs[i].File)
+			if !ok {
+				if all[j] == nil {
+					all[j] = Sources(r)
+				}
+				src, ok = all[j][vs[i].File]
+			}
+			if ok {
+				vs[i].Line = src.At(vs[i].Field).Line
+				break
+			}
 		}
 	}
+}
+
+// named finds the object of a file where its path says: people/jdoe.yaml
+// is jdoe's. A repository keeps 100,000 people; a check places a few.
+func named(r *model.Repository, file string) (model.Source, bool) {
+	if r == nil {
+		return model.Source{}, false
+	}
+	if file == orDefault(pathOf(r.Directory), model.DirectoryFile) && r.Directory != nil {
+		return r.Directory.Source, true
+	}
+	folder, name, _ := strings.Cut(file, "/")
+	name = strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+	var src model.Source
+	var kind string
+	switch folder {
+	case model.Folders[model.KindPerson]:
+		if p := r.People[name]; p != nil {
+			src, kind = p.Source, model.KindPerson
+		}
+	case model.Folders[model.KindServiceAccount]:
+		if a := r.ServiceAccounts[name]; a != nil {
+			src, kind = a.Source, model.KindServiceAccount
+		}
+	case model.Folders[model.KindRole]:
+		if ro := r.Roles[name]; ro != nil {
+			src, kind = ro.Source, model.KindRole
+		}
+	case model.Folders[model.KindWorkflowTemplate]:
+		if t := r.Templates[name]; t != nil {
+			src, kind = t.Source, model.KindWorkflowTemplate
+		}
+	}
+	if kind == "" || fileOf(kind, name, src) != file {
+		return model.Source{}, false
+	}
+	return src, true
 }
 
 // Sources returns the Source of every object file of a repository, by path.
@@ -339,6 +381,13 @@ func Sources(r *model.Repository) map[string]model.Source {
 		out[fileOf(model.KindRole, name, ro.Source)] = ro.Source
 	}
 	return out
+}
+
+func pathOf(d *model.Directory) string {
+	if d == nil {
+		return ""
+	}
+	return d.Source.Path
 }
 
 // Sort orders violations by file (the pull request first), line, severity

@@ -420,3 +420,40 @@ func TestRulesReadDocuments(t *testing.T) {
 		})
 	}
 }
+
+// TestPlace: a violation naming a file and a field gets the field's line,
+// from head, else base; a file need not be named after its object.
+func TestPlace(t *testing.T) {
+	src := func(path string, line int32) model.Source {
+		return model.Source{Path: path, Line: 1, Column: 1, Fields: model.PositionsOf(map[string]model.Position{
+			"spec.manager": {Path: path, Line: int(line), Column: 3},
+		})}
+	}
+	head, base := base(), base()
+	head.People["jdoe"].Source = src("people/jdoe.yaml", 7)
+	head.People["misnamed"] = &model.Person{Metadata: model.AccountMetadata{Name: "misnamed"}, Source: src("people/other.yaml", 9)}
+	base.People["gone"] = &model.Person{Metadata: model.AccountMetadata{Name: "gone"}, Source: src("people/gone.yaml", 11)}
+	head.Directory.Source = src("alm.yaml", 4)
+	tests := []struct {
+		name string
+		v    Violation
+		want int
+	}{
+		{"by its path", Violation{File: "people/jdoe.yaml", Field: "spec.manager"}, 7},
+		{"deleted at head: from base", Violation{File: "people/gone.yaml", Field: "spec.manager"}, 11},
+		{"a file named otherwise", Violation{File: "people/other.yaml", Field: "spec.manager"}, 9},
+		{"alm.yaml", Violation{File: "alm.yaml", Field: "spec.manager"}, 4},
+		{"a line given is kept", Violation{File: "people/jdoe.yaml", Field: "spec.manager", Line: 2}, 2},
+		{"no such file", Violation{File: "people/nobody.yaml", Field: "spec.manager"}, 0},
+		{"the pull request as a whole", Violation{Field: "spec.manager"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := []Violation{tt.v}
+			Place(vs, head, base)
+			if vs[0].Line != tt.want {
+				t.Errorf("line %d, want %d", vs[0].Line, tt.want)
+			}
+		})
+	}
+}
