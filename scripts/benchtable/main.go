@@ -37,6 +37,12 @@ var rows = []row{
 		ok: func(m map[string]float64, ratio float64) bool {
 			return m["s/check"] <= 2 && m["peak-MiB"] <= 300 && ratio <= 3
 		}},
+	{work: "alm check, one-file pull request, 100k, --cache-dir holding the base", bench: "BenchmarkOneFileCheck/100k/cache-dir", metric: "s/check",
+		floor: "BenchmarkOneFileCheck/1k/cache-dir", fmetric: "s/check", ratio: "fig/floor",
+		target: "<= 2 s, <= 300 MiB, <= 3x the 1k check", extra: []string{"peak-MiB"},
+		ok: func(m map[string]float64, ratio float64) bool {
+			return m["s/check"] <= 2 && m["peak-MiB"] <= 300 && ratio <= 3
+		}},
 	{work: "alm check, one-file pull request, 10k", bench: "BenchmarkOneFileCheck/10k", metric: "s/check",
 		floor: "BenchmarkOneFileCheck/1k", fmetric: "s/check", ratio: "fig/floor", target: "(the floor is the same check at 1k)", extra: []string{"peak-MiB"}},
 	{work: "no-op alm plan, 100k, in-memory directory", bench: "BenchmarkNoOpPlan/100k", metric: "s/plan",
