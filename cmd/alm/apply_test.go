@@ -216,12 +216,20 @@ func TestPlanApplyOnSamba(t *testing.T) {
 	f := newFixture(t, env)
 	t.Setenv(ad.EnvBindDN, env.BindDN)
 	t.Setenv(ad.EnvBindPassword, env.Password)
+	// Every command keeps its parsed files in one --cache-dir, as a
+	// deployment does: each reads the snapshots the one before left.
+	cacheDir := t.TempDir()
 	common := []string{"--repo", f.repo.Path, "--directory", env.URL, "--ca-file", env.CAFile,
-		"--tls-server-name", env.ServerName}
+		"--tls-server-name", env.ServerName, "--cache-dir", cacheDir}
 	alm := func(args ...string) (int, string, string) {
 		t.Helper()
 		return runAlm(t, append(args, common...)...)
 	}
+	t.Cleanup(func() {
+		if parts, _ := filepath.Glob(filepath.Join(cacheDir, "files", "*", "*", "part-*")); len(parts) == 0 {
+			t.Error("nothing was kept in --cache-dir")
+		}
+	})
 
 	code, out, errOut := alm("apply", "--yes")
 	if code != exitOK || !strings.Contains(out, "+ create") || !strings.Contains(out, "Receipt: ") {

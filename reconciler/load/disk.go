@@ -251,7 +251,7 @@ func readPart(path, tree string) ([]readEntry, error) {
 		return nil, fmt.Errorf("%s: another snapshot's part", path)
 	}
 	names := map[string]string{}
-	out := make([]readEntry, 0, h.Count)
+	out := make([]readEntry, 0, min(max(h.Count, 0), 1<<16)) // a damaged count allocates nothing much
 	for range h.Count {
 		var e entry
 		if err := dec.Decode(&e); err != nil {

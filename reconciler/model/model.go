@@ -643,20 +643,23 @@ func (r *Repository) TemplateOf(p *Person) *WorkflowTemplate {
 	if p.Spec.Template != "" {
 		return r.Templates[p.Spec.Template]
 	}
-	var fallback *WorkflowTemplate
-	for _, name := range slices.Sorted(maps.Keys(r.Templates)) {
-		t := r.Templates[name]
+	// The first by name of each kind, without sorting the names: this is
+	// asked for every person, often.
+	var match, fallback *WorkflowTemplate
+	var matchName, fallbackName string
+	for name, t := range r.Templates {
 		if t.Spec.AppliesTo != KindPerson {
 			continue
 		}
-		if len(t.Spec.PersonTypes) == 0 && fallback == nil {
-			fallback = t
+		if len(t.Spec.PersonTypes) == 0 && (fallback == nil || name < fallbackName) {
+			fallback, fallbackName = t, name
 		}
-		for _, ty := range t.Spec.PersonTypes {
-			if ty == p.Spec.Type {
-				return t
-			}
+		if slices.Contains(t.Spec.PersonTypes, p.Spec.Type) && (match == nil || name < matchName) {
+			match, matchName = t, name
 		}
+	}
+	if match != nil {
+		return match
 	}
 	return fallback
 }

@@ -37,3 +37,44 @@ func TestLimitFraction(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateOf: the template a person names, else the first by name of
+// the Person templates listing their type, else the first by name of those
+// listing none.
+func TestTemplateOf(t *testing.T) {
+	tpl := func(kind string, types ...string) *WorkflowTemplate {
+		return &WorkflowTemplate{Spec: TemplateSpec{AppliesTo: kind, PersonTypes: types}}
+	}
+	r := NewRepository()
+	r.Templates["a-service"] = tpl(KindServiceAccount)
+	r.Templates["b-staff"] = tpl(KindPerson, TypeEmployee)
+	r.Templates["c-staff"] = tpl(KindPerson, TypeContractor, TypeEmployee)
+	r.Templates["y-default"] = tpl(KindPerson)
+	r.Templates["z-default"] = tpl(KindPerson)
+	tests := []struct {
+		name, typ, named, want string
+	}{
+		{"the first listing the type", TypeEmployee, "", "b-staff"},
+		{"the only one listing the type", TypeContractor, "", "c-staff"},
+		{"none lists it: the first listing none", "intern", "", "y-default"},
+		{"named in the file", TypeEmployee, "z-default", "z-default"},
+		{"named, and missing", TypeEmployee, "nothing", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.TemplateOf(&Person{Spec: PersonSpec{Type: tt.typ, Template: tt.named}})
+			name := ""
+			for n, t := range r.Templates {
+				if t == got {
+					name = n
+				}
+			}
+			if name != tt.want {
+				t.Errorf("got %q, want %q", name, tt.want)
+			}
+		})
+	}
+	if got := NewRepository().TemplateOf(&Person{Spec: PersonSpec{Type: TypeEmployee}}); got != nil {
+		t.Errorf("no templates: got %+v", got)
+	}
+}
