@@ -179,17 +179,19 @@ type Data struct {
 	Directory       *object[model.Metadata, model.DirectorySpec]          `json:"directory"`
 	Templates       map[string]object[model.Metadata, model.TemplateSpec] `json:"templates"`
 	Roles           map[string]roleDoc                                    `json:"roles"`
-	People          map[string]personDoc                                  `json:"people"`
-	ServiceAccounts map[string]accountDoc                                 `json:"serviceAccounts"`
+	People          map[string]*personDoc                                 `json:"people"`
+	ServiceAccounts map[string]*accountDoc                                `json:"serviceAccounts"`
 	Logins          map[string]string                                     `json:"logins"` // lower-case GitHub login → person
 	Emails          map[string]string                                     `json:"emails"` // lower-case e-mail → person
 }
 
 // object is a file as policies see it; M is the kind's metadata (an
-// account's carries adopt).
+// account's carries adopt). It points into the loaded repository rather
+// than copying it: 100,000 people's specs, twice (base and head), were
+// most of a check's policy data.
 type object[M, S any] struct {
-	Metadata M      `json:"metadata"`
-	Spec     S      `json:"spec"`
+	Metadata *M     `json:"metadata"`
+	Spec     *S     `json:"spec"`
 	File     string `json:"file"`
 }
 
@@ -221,14 +223,14 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		Revision:        repo.Revision,
 		Templates:       map[string]object[model.Metadata, model.TemplateSpec]{},
 		Roles:           map[string]roleDoc{},
-		People:          map[string]personDoc{},
-		ServiceAccounts: map[string]accountDoc{},
+		People:          map[string]*personDoc{},
+		ServiceAccounts: map[string]*accountDoc{},
 	}
 	if dir := repo.Directory; dir != nil {
-		d.Directory = &object[model.Metadata, model.DirectorySpec]{dir.Metadata, dir.Spec, orDefault(dir.Source.Path, model.DirectoryFile)}
+		d.Directory = &object[model.Metadata, model.DirectorySpec]{&dir.Metadata, &dir.Spec, orDefault(dir.Source.Path, model.DirectoryFile)}
 	}
 	for name, t := range repo.Templates {
-		d.Templates[name] = object[model.Metadata, model.TemplateSpec]{t.Metadata, t.Spec, fileOf(model.KindWorkflowTemplate, name, t.Source)}
+		d.Templates[name] = object[model.Metadata, model.TemplateSpec]{&t.Metadata, &t.Spec, fileOf(model.KindWorkflowTemplate, name, t.Source)}
 	}
 	holders := map[string][]string{}
 	people := repo.PersonNames() // sorted once: 100,000 names take a while
@@ -246,8 +248,8 @@ func NewData(repo *model.Repository, now time.Time) Data {
 				holders[r] = append(holders[r], name)
 			}
 		}
-		d.People[name] = personDoc{
-			object:   object[model.AccountMetadata, model.PersonSpec]{p.Metadata, p.Spec, fileOf(model.KindPerson, name, p.Source)},
+		d.People[name] = &personDoc{
+			object:   object[model.AccountMetadata, model.PersonSpec]{&p.Metadata, &p.Spec, fileOf(model.KindPerson, name, p.Source)},
 			Status:   st,
 			Template: tname,
 			Roles:    nonNil(roles),
@@ -259,32 +261,29 @@ func NewData(repo *model.Repository, now time.Time) Data {
 		if m := repo.People[name].Spec.Manager; m != "" {
 			if pd, ok := d.People[m]; ok {
 				pd.Reports = append(pd.Reports, name)
-				d.People[m] = pd
 			}
 		}
 	}
 	for _, name := range repo.ServiceAccountNames() {
 		a := repo.ServiceAccounts[name]
 		t := repo.Templates[a.Spec.Template]
-		d.ServiceAccounts[name] = accountDoc{
-			object:   object[model.AccountMetadata, model.ServiceAccountSpec]{a.Metadata, a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
+		d.ServiceAccounts[name] = &accountDoc{
+			object:   object[model.AccountMetadata, model.ServiceAccountSpec]{&a.Metadata, &a.Spec, fileOf(model.KindServiceAccount, name, a.Source)},
 			Status:   string(lifecycle.ServiceAccount(a, t, repo.Zone(), now).Status),
 			Template: a.Spec.Template,
 		}
 		if pd, ok := d.People[a.Spec.Owner]; ok {
 			pd.Owns = append(pd.Owns, name)
-			d.People[a.Spec.Owner] = pd
 		}
 		for _, c := range unique(a.Spec.Custodians) {
 			if pd, ok := d.People[c]; ok {
 				pd.CustodianOf = append(pd.CustodianOf, name)
-				d.People[c] = pd
 			}
 		}
 	}
 	for name, r := range repo.Roles {
 		d.Roles[name] = roleDoc{
-			object:  object[model.Metadata, model.RoleSpec]{r.Metadata, r.Spec, fileOf(model.KindRole, name, r.Source)},
+			object:  object[model.Metadata, model.RoleSpec]{&r.Metadata, &r.Spec, fileOf(model.KindRole, name, r.Source)},
 			Holders: nonNil(holders[name]),
 		}
 	}
