@@ -67,22 +67,22 @@ func checkProtected(repo *model.Repository, people []string, c *collector) {
 type named struct {
 	kind string
 	meta model.Metadata
-	src  model.Source
+	src  *model.Source // the object's own: 100,000 copies were most of a load's garbage
 }
 
 func objects(repo *model.Repository) []named {
-	var all []named
+	all := make([]named, 0, len(repo.Templates)+len(repo.People)+len(repo.ServiceAccounts)+len(repo.Roles))
 	for _, t := range repo.Templates {
-		all = append(all, named{model.KindWorkflowTemplate, t.Metadata, t.Source})
+		all = append(all, named{model.KindWorkflowTemplate, t.Metadata, &t.Source})
 	}
 	for _, p := range repo.People {
-		all = append(all, named{model.KindPerson, p.Metadata.Common(), p.Source})
+		all = append(all, named{model.KindPerson, p.Metadata.Common(), &p.Source})
 	}
 	for _, a := range repo.ServiceAccounts {
-		all = append(all, named{model.KindServiceAccount, a.Metadata.Common(), a.Source})
+		all = append(all, named{model.KindServiceAccount, a.Metadata.Common(), &a.Source})
 	}
 	for _, r := range repo.Roles {
-		all = append(all, named{model.KindRole, r.Metadata, r.Source})
+		all = append(all, named{model.KindRole, r.Metadata, &r.Source})
 	}
 	return all
 }
@@ -91,7 +91,7 @@ func checkFileNames(repo *model.Repository, c *collector) {
 	for _, o := range objects(repo) {
 		base := path.Base(o.src.Path)
 		if o.meta.Name != "" && stem(o.src.Path) != o.meta.Name {
-			c.field(o.src, "metadata.name", "%q does not match the file name %s: name the file %s.yaml so its history is the account's history", o.meta.Name, base, o.meta.Name)
+			c.field(*o.src, "metadata.name", "%q does not match the file name %s: name the file %s.yaml so its history is the account's history", o.meta.Name, base, o.meta.Name)
 		}
 	}
 }
@@ -99,27 +99,27 @@ func checkFileNames(repo *model.Repository, c *collector) {
 // checkUnique: people and service accounts share the directory's
 // sAMAccountName space, which is case-insensitive; ids are unique everywhere.
 func checkUnique(repo *model.Repository, c *collector) {
-	var accounts []named
+	accounts := make([]named, 0, len(repo.People)+len(repo.ServiceAccounts))
 	for _, o := range objects(repo) {
 		if o.kind == model.KindPerson || o.kind == model.KindServiceAccount {
 			accounts = append(accounts, o)
 		}
 	}
 	sortNamed(accounts)
-	names := map[string]named{}
-	ids := map[string]named{}
+	names := make(map[string]named, len(accounts))
+	ids := make(map[string]named, len(accounts))
 	for _, o := range accounts {
 		if o.meta.Name != "" {
 			key := strings.ToLower(o.meta.Name)
 			if first, ok := names[key]; ok && first.src.Path != o.src.Path {
-				c.field(o.src, "metadata.name", "%q is also used by %s: logins are unique across people and service accounts, ignoring case", o.meta.Name, first.src.Path)
+				c.field(*o.src, "metadata.name", "%q is also used by %s: logins are unique across people and service accounts, ignoring case", o.meta.Name, first.src.Path)
 			} else {
 				names[key] = o
 			}
 		}
 		if o.meta.ID != "" {
 			if first, ok := ids[o.meta.ID]; ok {
-				c.field(o.src, "metadata.id", "%q is also the id of %s: ids are unique and never reused", o.meta.ID, first.src.Path)
+				c.field(*o.src, "metadata.id", "%q is also the id of %s: ids are unique and never reused", o.meta.ID, first.src.Path)
 			} else {
 				ids[o.meta.ID] = o
 			}
