@@ -78,14 +78,20 @@ type Directory struct {
 
 // NewDirectory indexes the people of a repository.
 func NewDirectory(repo *model.Repository) Directory {
-	d := Directory{logins: map[string]string{}, emails: map[string]string{}}
-	for _, name := range repo.PersonNames() {
-		p := repo.People[name]
+	d := Directory{logins: make(map[string]string, len(repo.People)), emails: make(map[string]string, len(repo.People))}
+	// Two people claiming one login or address (the loader reports it)
+	// resolve to the last by name, without sorting 100,000 names.
+	claim := func(m map[string]string, key, name string) {
+		if other, ok := m[key]; !ok || other < name {
+			m[key] = name
+		}
+	}
+	for name, p := range repo.People {
 		if p.Spec.GitHub != "" {
-			d.logins[strings.ToLower(p.Spec.GitHub)] = name
+			claim(d.logins, strings.ToLower(p.Spec.GitHub), name)
 		}
 		if p.Spec.Email != "" {
-			d.emails[strings.ToLower(p.Spec.Email)] = name
+			claim(d.emails, strings.ToLower(p.Spec.Email), name)
 		}
 	}
 	return d

@@ -94,3 +94,29 @@ func TestParseIdentity(t *testing.T) {
 		t.Error("a name without an address parsed")
 	}
 }
+
+// TestDirectoryClaims: a login or address two people claim (the loader
+// reports it) resolves to the last of them by name, whatever the order the
+// repository holds them in.
+func TestDirectoryClaims(t *testing.T) {
+	repo := model.NewRepository()
+	for _, p := range []struct{ name, login, email string }{
+		{"bob", "Shared", "one@example.test"},
+		{"carol", "shared", "ONE@example.test"},
+		{"alice", "SHARED", "alice@example.test"},
+	} {
+		repo.People[p.name] = &model.Person{Metadata: model.AccountMetadata{Name: p.name}, Spec: model.PersonSpec{GitHub: p.login, Email: p.email}}
+	}
+	for range 20 { // map order varies run to run
+		d := NewDirectory(repo)
+		if got, _ := d.Person(Identity{Login: "shared"}); got != "carol" {
+			t.Fatalf("login: %q, want carol", got)
+		}
+		if got, _ := d.Person(Identity{Email: "one@EXAMPLE.test"}); got != "carol" {
+			t.Fatalf("e-mail: %q, want carol", got)
+		}
+		if got, _ := d.Person(Identity{Email: "alice@example.test"}); got != "alice" {
+			t.Fatalf("e-mail: %q, want alice", got)
+		}
+	}
+}
