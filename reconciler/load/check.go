@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -20,8 +21,23 @@ import (
 // check finds what no single file can show: misplaced files, duplicates
 // across files, references that do not resolve, and rules of the templates.
 func check(repo *model.Repository, c *collector) {
-	checkFileNames(repo, c)
-	checkUnique(repo, c)
+	// The checks read the repository alone: the first two run beside the
+	// rest, and their problems come first, as one goroutine would find them.
+	first := &collector{unreadable: c.unreadable}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		checkFileNames(repo, first)
+		checkUnique(repo, first)
+	}()
+	rest := &collector{unreadable: c.unreadable}
+	checkRest(repo, rest)
+	wg.Wait()
+	c.problems = append(append(c.problems, first.problems...), rest.problems...)
+}
+
+func checkRest(repo *model.Repository, c *collector) {
 	checkDirectory(repo, c)
 	naming := checkTemplates(repo, c)
 	people := repo.PersonNames() // sorted once: 100,000 names take a while
