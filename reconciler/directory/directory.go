@@ -137,8 +137,8 @@ func (s *Snapshot) Digest() string {
 
 // Sort puts the snapshot in a stable order, so plans made from it are too.
 func (s *Snapshot) Sort() {
-	sort.Slice(s.Accounts, func(i, j int) bool { return strings.ToLower(s.Accounts[i].DN) < strings.ToLower(s.Accounts[j].DN) })
-	sort.Slice(s.Groups, func(i, j int) bool { return strings.ToLower(s.Groups[i].DN) < strings.ToLower(s.Groups[j].DN) })
+	byDN(s.Accounts, func(a *Account) string { return a.DN })
+	byDN(s.Groups, func(g *Group) string { return g.DN })
 	sort.Slice(s.OUs, func(i, j int) bool { return strings.ToLower(s.OUs[i]) < strings.ToLower(s.OUs[j]) })
 	// An OU can be both managed and the groups OU, or above a missing one.
 	s.OUs = slices.CompactFunc(s.OUs, SameDN)
@@ -149,6 +149,26 @@ func (s *Snapshot) Sort() {
 		sort.Strings(s.Groups[i].Members)
 		sort.Strings(s.Groups[i].MemberOf)
 	}
+}
+
+// byDN sorts by DN, ignoring case. Each DN is lowered once, not at each
+// comparison (100,000 accounts: 3.4 million copies), and each element
+// moved once, not at each swap.
+func byDN[T any](xs []T, dn func(*T) string) {
+	type keyed struct {
+		key string
+		i   int
+	}
+	keys := make([]keyed, len(xs))
+	for i := range xs {
+		keys[i] = keyed{strings.ToLower(dn(&xs[i])), i}
+	}
+	slices.SortStableFunc(keys, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	sorted := make([]T, len(xs))
+	for i, k := range keys {
+		sorted[i] = xs[k.i]
+	}
+	copy(xs, sorted)
 }
 
 // NewAccount is what it takes to create a user. The connector creates it
