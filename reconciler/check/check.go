@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -134,26 +135,23 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 		return nil, fmt.Errorf("load base %s: %w", baseHash, err)
 	}
 	// Each revision's policy data is built while the other work goes on:
-	// it reads its loaded repository alone.
-	baseData := dataOf(base, o.Now)
+	// it reads its loaded repository alone (and the head, base's data).
+	baseData := background(func() policy.Data { return policy.NewData(base, o.Now) })
 	head, problems, err := cache.Commit(ctx, r, headHash)
 	if err != nil {
-		<-baseData
 		return nil, fmt.Errorf("load head %s: %w", headHash, err)
 	}
-	headData := dataOf(head, o.Now)
+	headData := background(func() policy.Data { return policy.NewDataAfter(head, base, baseData(), o.Now) })
 	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems))
 
 	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head),
 		base: base, head: head, baseProblems: len(baseProblems), headProblems: len(problems)}
 	if o.Approvals != nil {
 		if res.PullRequest, err = o.Approvals.Request(ctx, base); err != nil {
-			<-baseData
-			<-headData
 			return nil, fmt.Errorf("approvals: %w", err)
 		}
 	}
-	engine, err := policy.New(ctx, base.Policies, <-headData, <-baseData)
+	engine, err := policy.New(ctx, base.Policies, headData(), baseData())
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +172,12 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 	return res, nil
 }
 
-// dataOf builds a revision's policy data on its own goroutine.
-func dataOf(repo *model.Repository, now time.Time) <-chan policy.Data {
-	out := make(chan policy.Data, 1)
-	go func() { out <- policy.NewData(repo, now) }()
-	return out
+// background starts f on its own goroutine; the function returned waits
+// for its value, as often as it is called.
+func background[T any](f func() T) func() T {
+	out := make(chan T, 1)
+	go func() { out <- f() }()
+	return sync.OnceValue(func() T { return <-out })
 }
 
 func changedPolicies(s change.Set) bool {

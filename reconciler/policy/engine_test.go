@@ -2,7 +2,11 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -453,6 +457,72 @@ func TestPlace(t *testing.T) {
 			Place(vs, head, base)
 			if vs[0].Line != tt.want {
 				t.Errorf("line %d, want %d", vs[0].Line, tt.want)
+			}
+		})
+	}
+}
+
+// withBlobs gives every file of r a blob id made of its content, as a
+// repository loaded from Git has.
+func withBlobs(t *testing.T, r *model.Repository) *model.Repository {
+	t.Helper()
+	blob := func(v any) string {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:20])
+	}
+	r.Directory.Source = model.Source{Path: model.DirectoryFile, Blob: blob(r.Directory.Spec)}
+	for name, x := range r.Templates {
+		x.Source = model.Source{Path: "templates/" + name + ".yaml", Blob: blob(x.Spec)}
+	}
+	for name, x := range r.Roles {
+		x.Source = model.Source{Path: "roles/" + name + ".yaml", Blob: blob(x.Spec)}
+	}
+	for name, x := range r.People {
+		x.Source = model.Source{Path: "people/" + name + ".yaml", Blob: blob([]any{x.Metadata, x.Spec})}
+	}
+	return r
+}
+
+// TestNewDataAfter: the head's data made with base's is the data NewData
+// makes of the head, whatever changed; what base's data gives is used only
+// for people, templates, roles and alm.yaml the change left alone.
+func TestNewDataAfter(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(head *model.Repository)
+		reused bool // jdoe's template, status and roles come from base's data
+	}{
+		{"nothing changed", func(*model.Repository) {}, true},
+		{"another person changed", func(h *model.Repository) { h.People["asmith"].Spec.Title = "Lead" }, true},
+		{"the person changed", func(h *model.Repository) { h.People["jdoe"].Spec.Roles = nil }, false},
+		{"the person leaves", func(h *model.Repository) { h.People["jdoe"].Spec.EndDate = model.MustDate("2026-04-01") }, false},
+		{"a role became a birthright", func(h *model.Repository) {
+			h.Roles["security-approvers"].Spec.Birthright = &model.Birthright{Type: model.TypeEmployee}
+		}, false},
+		{"a template changed", func(h *model.Repository) { h.Templates["employee"].Spec.PersonTypes = []string{model.TypeEmployee} }, false},
+		{"a template added", func(h *model.Repository) {
+			h.Templates["contractor"] = &model.WorkflowTemplate{Metadata: model.Metadata{Name: "contractor"}, Spec: model.TemplateSpec{AppliesTo: model.KindPerson, PersonTypes: []string{model.TypeEmployee}}}
+		}, false},
+		{"alm.yaml changed", func(h *model.Repository) { h.Directory.Spec.Domain = "other.test" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := withBlobs(t, base())
+			h := base()
+			tt.change(h)
+			h = withBlobs(t, h)
+			bd := NewData(b, now)
+			got, want := NewDataAfter(h, b, bd, now), NewData(h, now)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("differs from NewData of the head:\n%+v\nwant\n%+v", got.People["jdoe"], want.People["jdoe"])
+			}
+			shared := len(got.People["jdoe"].Roles) > 0 && &got.People["jdoe"].Roles[0] == &bd.People["jdoe"].Roles[0]
+			if shared != tt.reused {
+				t.Errorf("jdoe's roles taken from base's data: %v, want %v", shared, tt.reused)
 			}
 		})
 	}

@@ -218,7 +218,54 @@ type accountDoc struct {
 }
 
 // NewData resolves a repository for the rules, with lifecycle statuses at now.
-func NewData(repo *model.Repository, now time.Time) Data {
+func NewData(repo *model.Repository, now time.Time) Data { return newData(repo, now, nil) }
+
+// NewDataAfter is NewData of head, with each person whose file base has
+// unchanged (the same blob at the same path) taking template, status and
+// roles from baseData, which NewData made of base at the same now: they
+// follow from the person's file, the templates, the roles and alm.yaml
+// alone, so when none of those changed either, they are base's. A check
+// resolves 100,000 people twice for the one a pull request changes.
+func NewDataAfter(head, base *model.Repository, baseData Data, now time.Time) Data {
+	if !sameContext(head, base) {
+		return NewData(head, now)
+	}
+	return newData(head, now, func(name string, p *model.Person) (*personDoc, bool) {
+		bp, doc := base.People[name], baseData.People[name]
+		if bp == nil || doc == nil || p.Source.Blob == "" || bp.Source.Blob != p.Source.Blob || bp.Source.Path != p.Source.Path {
+			return nil, false
+		}
+		return doc, true
+	})
+}
+
+// sameContext reports whether alm.yaml, the templates and the roles are
+// the same files in both revisions.
+func sameContext(a, b *model.Repository) bool {
+	if a.Directory == nil || b.Directory == nil || !sameFile(a.Directory.Source, b.Directory.Source) {
+		return false
+	}
+	if len(a.Templates) != len(b.Templates) || len(a.Roles) != len(b.Roles) {
+		return false
+	}
+	for name, t := range a.Templates {
+		if o := b.Templates[name]; o == nil || !sameFile(t.Source, o.Source) {
+			return false
+		}
+	}
+	for name, r := range a.Roles {
+		if o := b.Roles[name]; o == nil || !sameFile(r.Source, o.Source) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameFile(a, b model.Source) bool { return a.Blob != "" && a.Blob == b.Blob && a.Path == b.Path }
+
+// newData is NewData; known, when set, gives the template, status and
+// roles of a person already resolved.
+func newData(repo *model.Repository, now time.Time, known func(string, *model.Person) (*personDoc, bool)) Data {
 	d := Data{
 		Revision:        repo.Revision,
 		Templates:       map[string]object[model.Metadata, model.TemplateSpec]{},
@@ -236,13 +283,23 @@ func NewData(repo *model.Repository, now time.Time) Data {
 	people := repo.PersonNames() // sorted once: 100,000 names take a while
 	for _, name := range people {
 		p := repo.People[name]
-		t := repo.TemplateOf(p)
-		tname := p.Spec.Template
-		if t != nil {
-			tname = t.Metadata.Name
+		var tname, st string
+		var roles []string
+		var prior *personDoc
+		if known != nil {
+			prior, _ = known(name, p)
 		}
-		st := string(lifecycle.Person(p, t, repo.Zone(), now).Status)
-		roles := repo.RolesOf(p)
+		if prior != nil {
+			tname, st, roles = prior.Template, prior.Status, prior.Roles
+		} else {
+			t := repo.TemplateOf(p)
+			tname = p.Spec.Template
+			if t != nil {
+				tname = t.Metadata.Name
+			}
+			st = string(lifecycle.Person(p, t, repo.Zone(), now).Status)
+			roles = repo.RolesOf(p)
+		}
 		if st == string(lifecycle.Active) {
 			for _, r := range roles {
 				holders[r] = append(holders[r], name)
