@@ -42,7 +42,7 @@ import (
 
 const (
 	// snapshotFormat changes when an entry's encoding does.
-	snapshotFormat = 1
+	snapshotFormat = 2
 	// keepSnapshots is how many snapshots the folder keeps, newest used
 	// first: a base branch's, and the revisions of a run or two.
 	keepSnapshots = 3
@@ -121,18 +121,28 @@ type entry struct {
 	Person         *model.Person
 	ServiceAccount *model.ServiceAccount
 	Role           *model.Role
-	Src            model.Source
+	Src            model.Source // without its Fields, which are in Fields
+	Fields         []field
 	Policy         bool
 	Rego           string
 	Problems       Problems
 }
 
 // header opens each part of a snapshot; Count says how many entries follow,
-// so a cut file is not read as a whole one.
+// so a cut file is not read as a whole one. Names are the field names the
+// entries' positions use: written once a part, not once a file (a person
+// has twenty, and reading them was a tenth of a check's garbage).
 type header struct {
 	Format int
 	Tree   string
 	Count  int
+	Names  []string
+}
+
+// field is a model.FieldPosition with its name as an index into Names.
+type field struct {
+	Name         uint32
+	Line, Column int32
 }
 
 func toEntry(path string, blob plumbing.Hash, d *decoded) (entry, bool) {
@@ -152,7 +162,7 @@ func toEntry(path string, blob plumbing.Hash, d *decoded) (entry, bool) {
 	return e, true
 }
 
-func (e *entry) decoded(names map[string]string) decoded {
+func (e *entry) decoded(names []string) (decoded, error) {
 	d := decoded{src: e.Src, policy: e.Policy, rego: e.Rego, problems: e.Problems}
 	switch {
 	case e.Template != nil:
@@ -164,16 +174,41 @@ func (e *entry) decoded(names map[string]string) decoded {
 	case e.Role != nil:
 		d.obj = e.Role
 	}
-	// Field names are shared as the parser shares them (intern).
-	for i, f := range d.src.Fields {
-		n, ok := names[f.Field]
-		if !ok {
-			names[f.Field] = f.Field
-			n = f.Field
+	if e.Fields != nil {
+		d.src.Fields = make(model.Positions, len(e.Fields))
+		for i, f := range e.Fields {
+			if int(f.Name) >= len(names) {
+				return decoded{}, fmt.Errorf("%s: a field name out of the table", e.Path)
+			}
+			d.src.Fields[i] = model.FieldPosition{Field: names[f.Name], Line: f.Line, Column: f.Column}
 		}
-		d.src.Fields[i].Field = n
 	}
-	return d
+	return d, nil
+}
+
+// packFields moves each entry's field positions into Fields, their names
+// into the table it returns.
+func packFields(entries []entry) []string {
+	index := map[string]uint32{}
+	var names []string
+	for i := range entries {
+		e := &entries[i]
+		if e.Src.Fields == nil {
+			continue
+		}
+		e.Fields = make([]field, len(e.Src.Fields))
+		for j, f := range e.Src.Fields {
+			n, ok := index[f.Field]
+			if !ok {
+				n = uint32(len(names))
+				index[f.Field] = n
+				names = append(names, f.Field)
+			}
+			e.Fields[j] = field{Name: n, Line: f.Line, Column: f.Column}
+		}
+		e.Src.Fields = nil
+	}
+	return names
 }
 
 // fromDisk fills the memory cache from the snapshot of tree, or from the
@@ -250,14 +285,17 @@ func readPart(path, tree string) ([]readEntry, error) {
 	if h.Format != snapshotFormat || h.Tree != tree {
 		return nil, fmt.Errorf("%s: another snapshot's part", path)
 	}
-	names := map[string]string{}
 	out := make([]readEntry, 0, min(max(h.Count, 0), 1<<16)) // a damaged count allocates nothing much
 	for range h.Count {
 		var e entry
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		out = append(out, readEntry{path: e.Path, blob: e.Blob, decoded: e.decoded(names)})
+		d, err := e.decoded(h.Names)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, readEntry{path: e.Path, blob: e.Blob, decoded: d})
 	}
 	return out, nil
 }
@@ -357,8 +395,9 @@ func writeSnapshot(dir, tree string, entries []entry) error {
 // list and none, nor fields it cannot see), is left out: its file is parsed
 // each time.
 func writePart(path, tree string, entries []entry) error {
+	names := packFields(entries)
 	for {
-		data, back, bad := encodePart(tree, entries)
+		data, back, bad := encodePart(tree, names, entries)
 		if bad >= 0 {
 			entries = slices.Delete(slices.Clone(entries), bad, bad+1)
 			continue
@@ -379,10 +418,10 @@ func writePart(path, tree string, entries []entry) error {
 
 // encodePart encodes a part and decodes it back; bad is the index of an
 // entry gob cannot write, -1 when there is none.
-func encodePart(tree string, entries []entry) (data []byte, back []entry, bad int) {
+func encodePart(tree string, names []string, entries []entry) (data []byte, back []entry, bad int) {
 	var buf bytes.Buffer
 	enc := gob.NewEncoder(&buf)
-	if err := enc.Encode(header{Format: snapshotFormat, Tree: tree, Count: len(entries)}); err != nil {
+	if err := enc.Encode(header{Format: snapshotFormat, Tree: tree, Count: len(entries), Names: names}); err != nil {
 		panic(fmt.Sprintf("load: encode a snapshot header: %v", err)) // a bug in this file
 	}
 	for i := range entries {
