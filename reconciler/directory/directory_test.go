@@ -1,6 +1,9 @@
 package directory
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -65,5 +68,44 @@ func TestSnapshotSort(t *testing.T) {
 	}
 	if len(s.OUs) != 2 {
 		t.Errorf("OUs %q: want each once", s.OUs)
+	}
+}
+
+// TestDigestIsTheWholeJSON: Digest, written element by element, is the
+// hash of the snapshot's accounts, groups and OUs marshalled at once, as
+// saved plans and goldens record it.
+func TestDigestIsTheWholeJSON(t *testing.T) {
+	whole := func(s *Snapshot) string {
+		data, err := json.Marshal(struct {
+			Accounts []Account
+			Groups   []Group
+			OUs      []string
+		}{s.Accounts, s.Groups, s.OUs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:12])
+	}
+	tests := []struct {
+		name string
+		s    Snapshot
+	}{
+		{"empty", Snapshot{}},
+		{"empty lists", Snapshot{Accounts: []Account{}, Groups: []Group{}, OUs: []string{}}},
+		{"one of each", Snapshot{
+			Accounts: []Account{{DN: "CN=Doe\\, Jane,OU=People,DC=x", Name: "jdoe", UAC: 512, Attributes: map[string]string{AttrTitle: "R&D <lead>", "sn": "Dœ"}, MemberOf: []string{"CN=G,DC=x"}}},
+			Groups:   []Group{{DN: "CN=G,DC=x", Members: []string{"CN=Doe\\, Jane,OU=People,DC=x"}, AdminCount: true}},
+			OUs:      []string{"OU=People,DC=x"}}},
+		{"several, no OUs", Snapshot{
+			Accounts: []Account{{DN: "CN=a,DC=x"}, {DN: "CN=b,DC=x", NoPassword: true}, {DN: "CN=c,DC=x", SID: "S-1-5-21-1-2-3-1105"}},
+			Groups:   []Group{{DN: "CN=g1,DC=x"}, {DN: "CN=g2,DC=x", Marker: "alm:group:vpn"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := tt.s.Digest(), whole(&tt.s); got != want {
+				t.Errorf("Digest %s, the whole JSON's %s", got, want)
+			}
+		})
 	}
 }
