@@ -142,7 +142,7 @@ func Run(ctx context.Context, r *git.Repository, o Options) (*Result, error) {
 		return nil, fmt.Errorf("load head %s: %w", headHash, err)
 	}
 	headData := background(func() policy.Data { return policy.NewDataAfter(head, base, baseData(), o.Now) })
-	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems))
+	log.Debug("loaded", "base", baseHash, "baseProblems", len(baseProblems), "head", headHash, "headProblems", len(problems), "filesParsed", cache.Parsed())
 
 	res := &Result{Base: baseHash, Head: headHash, Now: o.Now.UTC(), Change: change.Between(base, head),
 		base: base, head: head, baseProblems: len(baseProblems), headProblems: len(problems)}
