@@ -78,7 +78,7 @@ ad-stop:
 # bench runs every Go benchmark, the directory ones against the Samba DC,
 # then prints the scale table (scripts/benchtable): each figure, its floor
 # from the same run, the ratio and the target. One package at a time (-p 1),
-# so no benchmark shares the cores with another. About 25 minutes, and 7
+# so no benchmark shares the cores with another. About 12 minutes, and 7
 # more the first time: the scale benchmarks make repositories of 100,000
 # people, and a Samba DC of 10,000 accounts is loaded offline once and kept
 # (scripts/ad/populate.sh).
